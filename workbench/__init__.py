@@ -1,0 +1,35 @@
+"""workbench: performance budgets for functional Python data pipelines.
+
+``import workbench`` is deliberately light: it loads the stage model and the error
+types only. The reference pipeline (``workbench.rag``) and every heavy library (Polars,
+Numba, torch, transformers) load when a variant that needs them first runs.
+"""
+
+from __future__ import annotations
+
+from workbench.errors import (
+    ExecutionError,
+    InvalidInputError,
+    MissingDependencyError,
+    UnknownNameError,
+    WorkbenchError,
+)
+from workbench.pipeline import FusionReport, Pipeline
+from workbench.stages import EquivalenceResult, Stage, Variant, stage
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EquivalenceResult",
+    "ExecutionError",
+    "FusionReport",
+    "InvalidInputError",
+    "MissingDependencyError",
+    "Pipeline",
+    "Stage",
+    "UnknownNameError",
+    "Variant",
+    "WorkbenchError",
+    "__version__",
+    "stage",
+]

@@ -1,0 +1,117 @@
+"""The embed stage: chunks -> an :class:`EmbeddingBatch`, with two models.
+
+``model="hashing"``: word uni+bigram feature hashing into 384 L2-normalised buckets
+(:mod:`workbench.rag.hashing`). ``model="minilm"``: the real all-MiniLM-L6-v2 with mean
+pooling (:mod:`workbench.rag.minilm`). Each model has the three variants; the stage
+dispatches on ``(model, variant)`` and imports a model's module only when it runs.
+
+Equivalence against pure: ``allclose(atol=1e-5)`` per vector, except the compiled
+MiniLM path (``minilm``/``native``), which must reach cosine >= 0.99 per vector.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from workbench.errors import InvalidInputError
+from workbench.rag.types import Chunk, EmbeddingBatch
+from workbench.stages import EquivalenceResult, stage
+
+__all__ = ["DIM", "MODELS", "embed", "embed_texts"]
+
+DIM = 384
+#: model -> variant -> "module:function" of a kernel ``(texts) -> (n, 384) float32``.
+MODELS: Mapping[str, Mapping[str, str]] = {
+    "hashing": {
+        v: f"workbench.rag.hashing:hashing_{v}" for v in ("pure", "vectorized", "native")
+    },
+    "minilm": {v: f"workbench.rag.minilm:minilm_{v}" for v in ("pure", "vectorized", "native")},
+}
+COSINE_FLOOR = 0.99
+ATOL = 1e-5
+
+Kernel = Callable[[Sequence[str]], npt.NDArray[np.float32]]
+
+
+def check_embed_params(params: Mapping[str, Any]) -> None:
+    if params["model"] not in MODELS:
+        raise InvalidInputError(
+            f"embedding model {params['model']!r} is unknown; choose one of {sorted(MODELS)}"
+        )
+
+
+def kernel(model: str, variant: str) -> Kernel:
+    module, _, name = MODELS[model][variant].partition(":")
+    fn: Kernel = getattr(importlib.import_module(module), name)
+    return fn
+
+
+def embed_texts(texts: Sequence[str], *, model: str = "hashing",
+                variant: str = "pure") -> npt.NDArray[np.float32]:
+    """Embed raw strings with one model/variant (queries use this)."""
+    check_embed_params({"model": model})
+    return kernel(model, variant)(texts)
+
+
+def _run(chunks: Iterable[Chunk], model: str, variant: str) -> EmbeddingBatch:
+    rows = list(chunks)
+    matrix = kernel(model, variant)([c.text for c in rows])
+    return EmbeddingBatch.from_rows([c.chunk_id for c in rows], matrix, DIM)
+
+
+def embeddings_equivalent(
+    reference: EmbeddingBatch, candidate: EmbeddingBatch, *, variant: str,
+    params: Mapping[str, Any]
+) -> EquivalenceResult:
+    if reference.ids != candidate.ids:
+        return EquivalenceResult(False, "the chunk ids differ from pure's (order or content)")
+    if len(reference) == 0:
+        return EquivalenceResult(True, "no vectors (empty input)")
+    a = reference.matrix.astype(np.float64)
+    b = candidate.matrix.astype(np.float64)
+    if params["model"] == "minilm" and variant == "native":
+        norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+        cos = np.einsum("ij,ij->i", a, b) / np.where(norms == 0, 1.0, norms)
+        worst = float(cos.min())
+        ok = worst >= COSINE_FLOOR
+        return EquivalenceResult(ok, f"min cosine {worst:.5f} (needs >= {COSINE_FLOOR})", worst)
+    diff = float(np.abs(a - b).max())
+    ok = bool(np.allclose(a, b, rtol=0.0, atol=ATOL))
+    return EquivalenceResult(ok, f"max |diff| {diff:.2e} (needs <= {ATOL:g})", diff)
+
+
+@stage(
+    input="Iterable[Chunk]",
+    output="EmbeddingBatch",
+    equivalence=embeddings_equivalent,
+    check_params=check_embed_params,
+    materializes_output="to_numpy(): an (n, 384) matrix",
+)
+def embed(chunks: Iterable[Chunk], *, model: str = "hashing") -> EmbeddingBatch:
+    """Reference embedding: hashing with dict counting, or MiniLM one text per forward."""
+    return _run(chunks, model, "pure")
+
+
+@embed.variant(
+    "vectorized",
+    materializes_input="list() of texts",
+    materializes_output="to_numpy(): an (n, 384) matrix",
+)
+def embed_vectorized(chunks: Iterable[Chunk], *, model: str = "hashing") -> EmbeddingBatch:
+    """Hashing in NumPy; MiniLM in length-sorted padded batches under inference_mode."""
+    return _run(chunks, model, "vectorized")
+
+
+@embed.variant(
+    "native",
+    materializes_input="list() of texts",
+    materializes_output="to_numpy(): an (n, 384) matrix",
+)
+def embed_native(chunks: Iterable[Chunk], *, model: str = "hashing") -> EmbeddingBatch:
+    """Hashing in a Numba kernel; MiniLM through a compiled inference path."""
+    return _run(chunks, model, "native")

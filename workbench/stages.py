@@ -1,0 +1,270 @@
+"""The stage model: a named pipeline step with interchangeable variants.
+
+A user brings a pipeline to the workbench by declaring its steps with :func:`stage`::
+
+    @stage(input="Iterable[str]", output="Iterator[str]", equivalence=exact)
+    def shout(lines, *, suffix="!"):
+        return (line.upper() + suffix for line in lines)
+
+    @shout.variant("vectorized", materializes_input="list()")
+    def _shout_vec(lines, *, suffix="!"):
+        ...
+
+Every variant has the pure variant's signature: ``fn(data, **params)``. The stage's
+equivalence predicate says when a variant's output counts as the same as pure's.
+Variants are registered while the stage is being declared (module import time); a
+:class:`~workbench.pipeline.Pipeline` takes a snapshot and is immutable from then on.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from workbench.errors import InvalidInputError, UnknownNameError
+
+__all__ = [
+    "STANDARD_VARIANTS",
+    "Equivalence",
+    "EquivalenceResult",
+    "FrameStep",
+    "Stage",
+    "Variant",
+    "exact",
+    "materialize",
+    "stage",
+]
+
+#: The conventional variant names, in display order; user code may add others.
+STANDARD_VARIANTS = ("pure", "vectorized", "native")
+
+
+@dataclass(frozen=True, slots=True)
+class EquivalenceResult:
+    """Whether a variant's output is equivalent to the reference output, and how close."""
+
+    equivalent: bool
+    detail: str
+    worst: float | None = None  # the worst per-item figure (e.g. minimum cosine), if any
+
+    def __bool__(self) -> bool:
+        return self.equivalent
+
+
+class Equivalence(Protocol):
+    def __call__(
+        self, reference: Any, candidate: Any, *, variant: str, params: Mapping[str, Any]
+    ) -> EquivalenceResult: ...
+
+
+def materialize(output: Any) -> Any:
+    """Turn a lazy stage output into a comparable value (iterators become tuples)."""
+    if isinstance(output, Iterator):
+        return tuple(output)
+    return output
+
+
+def exact(
+    reference: Any, candidate: Any, *, variant: str, params: Mapping[str, Any]
+) -> EquivalenceResult:
+    """Equivalence by ``==`` on the materialized outputs, reporting the first difference."""
+    ref, cand = materialize(reference), materialize(candidate)
+    if ref == cand:
+        return EquivalenceResult(True, "identical output")
+    if isinstance(ref, tuple) and isinstance(cand, tuple):
+        if len(ref) != len(cand):
+            return EquivalenceResult(False, f"{len(cand)} items, pure gave {len(ref)}")
+        first = next(i for i, (a, b) in enumerate(zip(ref, cand, strict=True)) if a != b)
+        return EquivalenceResult(
+            False, f"item {first} differs: pure {ref[first]!r} vs {variant} {cand[first]!r}"
+        )
+    return EquivalenceResult(False, "outputs differ")
+
+
+@dataclass(frozen=True, slots=True)
+class FrameStep:
+    """How a vectorized variant runs inside a fused lazy-frame segment.
+
+    Adjacent stages whose frame steps chain (``a.frame_out == b.frame_in``) run as one
+    lazy plan: ``to_frame`` of the first, every ``apply``, one collect, ``from_frame``
+    of the last. All callables take ``(value, params)``.
+    """
+
+    frame_in: str
+    frame_out: str
+    to_frame: Callable[[Any, Mapping[str, Any]], Any]
+    apply: Callable[[Any, Mapping[str, Any]], Any]
+    collect: Callable[[Any], Any]
+    from_frame: Callable[[Any, Mapping[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One implementation of a stage behind the stage's pure signature.
+
+    ``materializes_input`` / ``materializes_output`` name the materialization the
+    variant performs at its boundaries (``"list()"``, ``"collect()"``, ``"to_numpy()"``);
+    ``None`` means it streams. They are what the pipeline's fusion report is built from.
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    materializes_input: str | None = None
+    materializes_output: str | None = None
+    frame: FrameStep | None = None
+    description: str = ""
+
+
+ParamCheck = Callable[[Mapping[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A named step with an input/output contract, variants and an equivalence predicate."""
+
+    name: str
+    input: str
+    output: str
+    equivalence: Equivalence
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    check_params: ParamCheck | None = None
+    doc: str = ""
+    _variants: dict[str, Variant] = field(default_factory=dict, repr=False)
+
+    @property
+    def variants(self) -> Mapping[str, Variant]:
+        return MappingProxyType(self._variants)
+
+    @property
+    def variant_names(self) -> tuple[str, ...]:
+        standard = [v for v in STANDARD_VARIANTS if v in self._variants]
+        return (*standard, *sorted(v for v in self._variants if v not in STANDARD_VARIANTS))
+
+    def add_variant(self, variant: Variant) -> None:
+        """Register a variant (declaration time only; pipelines snapshot the stage)."""
+        if not variant.name or not variant.name.replace("_", "").isalnum():
+            raise InvalidInputError(
+                f"variant name {variant.name!r} of stage {self.name!r} must be a non-empty "
+                "identifier (letters, digits, underscores)"
+            )
+        if variant.name in self._variants:
+            raise InvalidInputError(
+                f"stage {self.name!r} already has a variant {variant.name!r}"
+            )
+        self._variants[variant.name] = variant
+
+    def variant(
+        self,
+        name: str,
+        *,
+        materializes_input: str | None = None,
+        materializes_output: str | None = None,
+        frame: FrameStep | None = None,
+        description: str = "",
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator: register ``fn`` as variant ``name``; returns ``fn`` unchanged."""
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_variant(
+                Variant(
+                    name,
+                    fn,
+                    materializes_input,
+                    materializes_output,
+                    frame,
+                    description or _first_line(fn),
+                )
+            )
+            return fn
+
+        return register
+
+    def get(self, variant: str) -> Variant:
+        try:
+            return self._variants[variant]
+        except KeyError:
+            raise UnknownNameError(f"variant of stage {self.name!r}", variant,
+                                   self.variant_names) from None
+
+    def resolve_params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults updated with ``overrides``; unknown names and bad values raise."""
+        params = dict(self.defaults)
+        for key, value in (overrides or {}).items():
+            if key not in self.defaults:
+                raise UnknownNameError(f"parameter of stage {self.name!r}", key, self.defaults)
+            params[key] = value
+        if self.check_params is not None:
+            self.check_params(params)
+        return params
+
+    def __call__(self, data: Any, variant: str = "pure", **params: Any) -> Any:
+        chosen = self.get(variant)
+        return chosen.fn(data, **self.resolve_params(params))
+
+    def check_equivalence(
+        self, reference: Any, candidate: Any, variant: str, params: Mapping[str, Any] | None = None
+    ) -> EquivalenceResult:
+        """Apply the stage's predicate to ``pure``'s output and ``variant``'s output."""
+        return self.equivalence(
+            reference, candidate, variant=variant, params=self.resolve_params(params)
+        )
+
+
+def _first_line(fn: Callable[..., Any]) -> str:
+    doc = inspect.getdoc(fn) or ""
+    return doc.splitlines()[0] if doc else ""
+
+
+def stage(
+    name: str | None = None,
+    *,
+    input: str,  # noqa: A002 - the contract's own word
+    output: str,
+    equivalence: Equivalence = exact,
+    check_params: ParamCheck | None = None,
+    variant: str = "pure",
+    materializes_input: str | None = None,
+    materializes_output: str | None = None,
+) -> Callable[[Callable[..., Any]], Stage]:
+    """Decorator: declare a stage whose first variant (``pure`` by default) is ``fn``.
+
+    The stage's parameters and their defaults are the keyword-only parameters of ``fn``.
+    """
+
+    def declare(fn: Callable[..., Any]) -> Stage:
+        signature = inspect.signature(fn)
+        positional = [
+            p for p in signature.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        if len(positional) != 1:
+            raise InvalidInputError(
+                f"a stage function takes exactly one positional argument (its input) and "
+                f"keyword-only parameters; {fn.__qualname__} takes {len(positional)} positional"
+            )
+        defaults: dict[str, Any] = {}
+        for p in signature.parameters.values():
+            if p.kind is p.KEYWORD_ONLY:
+                if p.default is p.empty:
+                    raise InvalidInputError(
+                        f"stage parameter {p.name!r} of {fn.__qualname__} needs a default"
+                    )
+                defaults[p.name] = p.default
+        declared = Stage(
+            name=name or fn.__name__,
+            input=input,
+            output=output,
+            equivalence=equivalence,
+            defaults=MappingProxyType(defaults),
+            check_params=check_params,
+            doc=inspect.getdoc(fn) or "",
+        )
+        declared.add_variant(
+            Variant(variant, fn, materializes_input, materializes_output, None, _first_line(fn))
+        )
+        return declared
+
+    return declare
