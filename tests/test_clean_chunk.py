@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -98,7 +99,7 @@ def test_chunks_cover_the_text_with_the_declared_overlap(
             assert chunks == []
             continue
         assert chunks[0].start == 0 and chunks[-1].end == len(text)
-        for a, b in zip(chunks, chunks[1:], strict=False):
+        for a, b in pairwise(chunks):
             assert b.start == a.start + size - overlap  # fixed step
             assert a.end - b.start == overlap  # no gap: they share exactly `overlap` chars
             assert b.end > a.end  # no window lies inside the one before it

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
-    "WorkbenchError",
-    "InvalidInputError",
-    "UnknownNameError",
-    "MissingDependencyError",
     "ExecutionError",
+    "InvalidInputError",
+    "MissingDependencyError",
+    "UnknownNameError",
+    "WorkbenchError",
 ]
 
 
@@ -28,12 +28,12 @@ class InvalidInputError(WorkbenchError, ValueError):
 class UnknownNameError(WorkbenchError, KeyError):
     """A stage, variant, workload or model name that does not exist."""
 
-    def __init__(self, kind: str, name: object, known: Iterable[str]) -> None:
+    def __init__(self, kind: str, name: object, known: Iterable[str], where: str = "") -> None:
         self.kind = kind
         self.name = name
-        self.known = tuple(sorted(known))
+        self.known = tuple(known)
         listed = ", ".join(self.known) if self.known else "(none registered)"
-        super().__init__(f"unknown {kind} {name!r}; known {kind}s: {listed}")
+        super().__init__(f"unknown {kind} {name!r}{where}; choose one of: {listed}")
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return str(self.args[0])

@@ -160,7 +160,7 @@ class Pipeline:
         """Every stage that has ``variant`` switched to it; the others keep theirs."""
         known = {v for s in self.stages for v in s.variants}
         if variant not in known:
-            raise UnknownNameError("variant", variant, known)
+            raise UnknownNameError("variant", variant, sorted(known))
         return self.select(**{s.name: variant for s in self.stages if variant in s.variants})
 
     def configure(self, **params: Mapping[str, Any]) -> Pipeline:

@@ -186,15 +186,16 @@ class Stage:
         try:
             return self._variants[variant]
         except KeyError:
-            raise UnknownNameError(f"variant of stage {self.name!r}", variant,
-                                   self.variant_names) from None
+            raise UnknownNameError("variant", variant, self.variant_names,
+                                   f" for stage {self.name!r}") from None
 
     def resolve_params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Defaults updated with ``overrides``; unknown names and bad values raise."""
         params = dict(self.defaults)
         for key, value in (overrides or {}).items():
             if key not in self.defaults:
-                raise UnknownNameError(f"parameter of stage {self.name!r}", key, self.defaults)
+                raise UnknownNameError("parameter", key, sorted(self.defaults),
+                                       f" for stage {self.name!r}")
             params[key] = value
         if self.check_params is not None:
             self.check_params(params)
@@ -221,7 +222,7 @@ def _first_line(fn: Callable[..., Any]) -> str:
 def stage(
     name: str | None = None,
     *,
-    input: str,  # noqa: A002 - the contract's own word
+    input: str,
     output: str,
     equivalence: Equivalence = exact,
     check_params: ParamCheck | None = None,

@@ -64,7 +64,7 @@ def _pl() -> Any:
 def docs_to_frame(docs: Iterable[RawDoc] | Iterable[CleanDoc], _: Mapping[str, Any]) -> Any:
     """Materialize documents into a ``LazyFrame(doc_id, title, abstract)``."""
     pl = _pl()
-    rows = list(docs)
+    rows: list[RawDoc | CleanDoc] = list(docs)
     return pl.LazyFrame(
         {
             "doc_id": [d.doc_id for d in rows],
@@ -203,7 +203,8 @@ def clean_texts_native(texts: list[str]) -> list[str]:
     joined = drop_controls(_utf32("".join(texts)), ends, table).tobytes().decode("utf-32-le")
     lowered = unicodedata.normalize("NFKC", joined).lower()
     collapsed = collapse_spaces(_utf32(lowered), table)
-    return collapsed.tobytes().decode("utf-32-le").split("\x00")
+    cleaned: list[str] = collapsed.tobytes().decode("utf-32-le").split("\x00")
+    return cleaned
 
 
 @clean.variant(

@@ -34,7 +34,7 @@ _SYLLABLES = (
 NON_ASCII_SAMPLES = (
     "café", "naïve", "Ærøskøbing", "Straße", "ÉCOLE", "Ωμέγα", "ΣΟΦΙΑ", "İstanbul",
     "機械学習", "数据管道", "東京都", "한국어", "emoji 🚀", "👩\u200d💻 dev", "✓ ok",
-    "e\u0301te\u0301", "n\u0303o", "A\u030a", "ﬁle", "①②", "Ｆｕｌｌ",
+    "e\u0301te\u0301", "n\u0303o", "A\u030a", "ﬁle", "①②", "\uff26\uff55\uff4c\uff4c",
 )
 _ODD_SPACE = ("\t", "\n", "\u00a0", "\u3000", "  ", "\r\n", "\u2009")
 _CONTROLS = ("\x00", "\x07", "\x1b", "\x7f")

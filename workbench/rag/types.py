@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["RawDoc", "CleanDoc", "Chunk", "Embedding", "EmbeddingBatch", "Hit", "chunk_id"]
+__all__ = ["Chunk", "CleanDoc", "Embedding", "EmbeddingBatch", "Hit", "RawDoc", "chunk_id"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,81 @@
+"""Corpora and workloads: deterministic, varied, validated."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from workbench import InvalidInputError, UnknownNameError
+from workbench.rag.corpus import make_corpus, make_queries, stdlib_docstrings
+from workbench.rag.types import RawDoc
+from workbench.rag.workloads import Workload, get_workload, register_workload, workload_names
+
+
+def test_synthetic_corpus_is_deterministic_and_seed_dependent() -> None:
+    assert make_corpus(30, 7) == make_corpus(30, 7)
+    assert make_corpus(30, 7) != make_corpus(30, 8)
+    assert make_queries(5, 1) == make_queries(5, 1)
+
+
+def test_synthetic_corpus_has_real_non_ascii_text_and_varied_lengths() -> None:
+    docs = make_corpus(300, 0)
+    text = "".join(d.abstract for d in docs)
+    categories = {unicodedata.category(c) for c in text}
+    assert "Mn" in categories  # combining marks
+    assert "So" in categories  # emoji and symbols
+    assert any("\u4e00" <= c <= "\u9fff" for c in text)  # CJK
+    assert any(c in "éïøß" for c in text)  # accents
+    assert "Cc" in categories  # controls for clean to remove
+    lengths = sorted(len(d.abstract) for d in docs)
+    assert lengths[0] * 10 < lengths[-1]
+    assert len({d.doc_id for d in docs}) == len(docs)
+
+
+def test_zipf_words_dominate() -> None:
+    words = " ".join(d.abstract for d in make_corpus(200, 3)).lower().split()
+    counts = sorted((words.count(w) for w in set(words[:2000])), reverse=True)
+    assert counts[0] > 10 * counts[len(counts) // 2]
+
+
+def test_stdlib_docstrings_are_real_english_and_sampled_deterministically() -> None:
+    docs = stdlib_docstrings(50, 1)
+    assert len(docs) == 50 and docs == stdlib_docstrings(50, 1)
+    assert any(d.doc_id.startswith("json") for d in stdlib_docstrings())
+    assert sum(" the " in d.abstract for d in docs) > 25
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_docs": 0}, "n_docs must be an integer >= 1; got 0"),
+        ({"n_docs": 3, "non_ascii_share": 2.0}, "non_ascii_share must be in"),
+        ({"n_docs": 3, "mean_words": 0}, "mean_words must be an integer >= 1; got 0"),
+    ],
+)
+def test_corpus_rejects_bad_sizes(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        make_corpus(**kwargs)  # type: ignore[arg-type]
+
+
+def test_named_workloads() -> None:
+    assert workload_names()[:4] == ("tiny", "small", "medium", "docs")
+    tiny = get_workload("tiny").load()
+    assert len(tiny.docs) == 40 and len(tiny.queries) == 16
+    assert get_workload("tiny").load() is tiny  # loaded once per process
+    with pytest.raises(UnknownNameError, match="unknown workload 'huge'; choose one of: tiny"):
+        get_workload("huge")
+
+
+def test_users_register_their_own_workloads() -> None:
+    mine = Workload("mine-1", "two docs", lambda: (RawDoc("a", "A", "x y"),), lambda: ("x",))
+    register_workload(mine)
+    assert get_workload("mine-1").load().docs[0].abstract == "x y"
+    with pytest.raises(InvalidInputError, match="exists; pass replace=True"):
+        register_workload(mine)
+    with pytest.raises(InvalidInputError, match="workload name 'Bad Name' must be"):
+        register_workload(Workload("Bad Name", "", lambda: (), lambda: ()))
+    empty = Workload("empty-1", "", lambda: (), lambda: ("q",))
+    register_workload(empty)
+    with pytest.raises(InvalidInputError, match="workload 'empty-1' produced an empty corpus"):
+        empty.load()

@@ -1,0 +1,106 @@
+"""Packaging promises: a light `import workbench`, an explicit public API, a CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import workbench
+from workbench.cli import main
+
+HEAVY = ("torch", "transformers", "polars", "numba", "IPython", "ipywidgets", "papermill")
+
+
+def test_import_workbench_loads_no_heavy_library() -> None:
+    # A fresh interpreter: this test process has imported plenty already.
+    code = (
+        "import sys, json, workbench, workbench.stages, workbench.pipeline; "
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert json.loads(out.stdout) == []
+
+
+def test_core_modules_do_not_import_front_end_libraries() -> None:
+    code = (
+        "import sys, json; import workbench.rag.reference, workbench.rag.clean, "
+        "workbench.rag.chunk, workbench.rag.embed, workbench.cli; "
+        "print(json.dumps([m for m in ('IPython', 'ipywidgets', 'papermill', 'torch', "
+        "'transformers', 'polars', 'numba') if m in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert json.loads(out.stdout) == []
+
+
+def test_public_api_is_explicit() -> None:
+    import types
+
+    exported = {
+        name for name, value in vars(workbench).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+        and name != "annotations"
+    }
+    assert exported | {"__version__"} == set(workbench.__all__)
+
+
+def test_cli_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "run" in capsys.readouterr().out
+    assert main(["--version"]) == 0
+    assert workbench.__version__ in capsys.readouterr().out
+
+
+def test_cli_without_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--workload", "huge"], "workload 'huge'; choose one of: tiny, small, medium, docs"),
+        (
+            ["run", "--workload", "tiny", "--chunk", "turbo"],
+            "unknown variant 'turbo' for stage 'chunk'; choose one of: pure, vectorized, native",
+        ),
+        (["run", "--workload", "tiny", "--model", "bert"], "embedding model 'bert' is unknown"),
+        (["run", "--workload", "tiny", "--chunk-size", "0"], "expected a positive integer, got 0"),
+        (["run", "--workload", "tiny", "--chunk-size", "8", "--overlap", "8"],
+         "0 <= overlap < size (8); got 8"),
+        (["run", "--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_cli_usage_errors_exit_2_with_one_clear_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_cli_runs_the_pipeline_end_to_end(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    out_json = tmp_path / "run.json"
+    code = main(["run", "--workload", "tiny", "--all", "vectorized", "--json", str(out_json)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "workload tiny: 40 docs" in text
+    assert "clean/vectorized+chunk/vectorized (fused)" in text
+    data = json.loads(out_json.read_text())
+    assert data["schema_version"] == 1
+    assert data["selection"] == {"clean": "vectorized", "chunk": "vectorized",
+                                 "embed": "vectorized", "retrieve": "vectorized"}
+    assert len(data["hits"]) == data["n_queries"] == 16
+    assert all(len(q) == 5 for q in data["hits"])
+
+
+def test_console_script_is_installed() -> None:
+    out = subprocess.run(["workbench", "workloads"], capture_output=True, text=True, check=True)
+    assert "tiny" in out.stdout and "docs" in out.stdout
