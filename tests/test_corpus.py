@@ -67,15 +67,26 @@ def test_named_workloads() -> None:
         get_workload("huge")
 
 
+def test_sized_workloads_share_their_first_documents() -> None:
+    bigger = get_workload("tiny@60")
+    assert bigger.name == "tiny@60" and bigger.size == 60
+    docs = bigger.load().docs
+    assert len(docs) == 60 and docs[:40] == get_workload("tiny").load().docs
+    for bad in ("tiny@0", "tiny@x", "tiny@-3"):
+        with pytest.raises(InvalidInputError, match="must be a positive integer"):
+            get_workload(bad)
+
+
 def test_users_register_their_own_workloads() -> None:
-    mine = Workload("mine-1", "two docs", lambda: (RawDoc("a", "A", "x y"),), lambda: ("x",))
+    mine = Workload("mine-1", "one doc", 1, lambda n: (RawDoc("a", "A", "x y"),) * n,
+                    lambda: ("x",))
     register_workload(mine)
     assert get_workload("mine-1").load().docs[0].abstract == "x y"
     with pytest.raises(InvalidInputError, match="exists; pass replace=True"):
         register_workload(mine)
     with pytest.raises(InvalidInputError, match="workload name 'Bad Name' must be"):
-        register_workload(Workload("Bad Name", "", lambda: (), lambda: ()))
-    empty = Workload("empty-1", "", lambda: (), lambda: ("q",))
+        register_workload(Workload("Bad Name", "", 1, lambda n: (), lambda: ()))
+    empty = Workload("empty-1", "", 1, lambda n: (), lambda: ("q",))
     register_workload(empty)
     with pytest.raises(InvalidInputError, match="workload 'empty-1' produced an empty corpus"):
         empty.load()

@@ -119,6 +119,10 @@ class Variant:
 
 
 ParamCheck = Callable[[Mapping[str, Any]], None]
+#: (pipeline, workload data) -> parameters a stage derives from the workload (e.g. queries).
+DeriveParams = Callable[[Any, Any], Mapping[str, Any]]
+#: (stage input, params) -> how many items one call processes (for throughput).
+CountItems = Callable[[Any, Mapping[str, Any]], int]
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,8 @@ class Stage:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     check_params: ParamCheck | None = None
     doc: str = ""
+    derive_params: DeriveParams | None = None
+    count_items: CountItems | None = None
     _variants: dict[str, Variant] = field(default_factory=dict, repr=False)
 
     @property
@@ -226,6 +232,8 @@ def stage(
     output: str,
     equivalence: Equivalence = exact,
     check_params: ParamCheck | None = None,
+    derive_params: DeriveParams | None = None,
+    count_items: CountItems | None = None,
     variant: str = "pure",
     materializes_input: str | None = None,
     materializes_output: str | None = None,
@@ -233,6 +241,9 @@ def stage(
     """Decorator: declare a stage whose first variant (``pure`` by default) is ``fn``.
 
     The stage's parameters and their defaults are the keyword-only parameters of ``fn``.
+    ``derive_params(pipeline, workload_data)`` supplies parameters that come from the
+    workload (a measurement calls it); ``count_items(input, params)`` says how many items
+    one call processes (default: ``len(input)``).
     """
 
     def declare(fn: Callable[..., Any]) -> Stage:
@@ -262,6 +273,8 @@ def stage(
             defaults=MappingProxyType(defaults),
             check_params=check_params,
             doc=inspect.getdoc(fn) or "",
+            derive_params=derive_params,
+            count_items=count_items,
         )
         declared.add_variant(
             Variant(variant, fn, materializes_input, materializes_output, None, _first_line(fn))

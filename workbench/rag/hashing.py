@@ -15,6 +15,7 @@ bitwise-identical matrices.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -22,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from workbench._optional import require
 
 __all__ = [
     "DIM",
@@ -64,7 +67,7 @@ def hashing_pure(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     rows: list[list[float]] = []
     for text in texts:
         tokens = _tokens(text)
-        features = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+        features = tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
         counts = Counter(fnv1a64(f.encode("utf-8")) % DIM for f in features)
         norm = math.sqrt(sum(c * c for c in counts.values()))
         row = [0.0] * DIM
@@ -129,9 +132,9 @@ def hashing_vectorized(texts: Sequence[str]) -> npt.NDArray[np.float32]:
         bi = _fnv_continue(mid, buf, starts[pair + 1], lengths[pair + 1])
 
         dim = np.uint64(DIM)
-        flat = np.concatenate(
-            (row * DIM + (uni % dim).astype(np.int64), row[pair] * DIM + (bi % dim).astype(np.int64))
-        )
+        uni_cells = row * DIM + (uni % dim).astype(np.int64)
+        bi_cells = row[pair] * DIM + (bi % dim).astype(np.int64)
+        flat = np.concatenate((uni_cells, bi_cells))
         counts += np.bincount(flat, minlength=n * DIM)
     matrix = counts.reshape(n, DIM).astype(np.float64)
     norms = np.sqrt((matrix * matrix).sum(axis=1))
@@ -149,11 +152,10 @@ def _native_kernel() -> Callable[..., Any]:
     The kernel refers to module globals only (no closure cells), so numba's on-disk cache
     can key and reuse it across processes.
     """
-    import numba
-
+    numba = require("numba", feature="the native variants", extra="native")
     prange = numba.prange
 
-    @numba.njit(nogil=True, parallel=True, cache=True)  # type: ignore[misc]
+    @numba.njit(nogil=True, parallel=True, cache=True)  # type: ignore[untyped-decorator]
     def kernel(buf: Any, bounds: Any, out: Any) -> None:
         for t in prange(len(bounds) - 1):
             counts = np.zeros(DIM, dtype=np.int64)

@@ -86,13 +86,13 @@ class RagRun:
         lines = [
             f"workload {self.workload}: {self.n_docs} docs -> {self.n_chunks} chunks "
             f"-> {self.n_queries} queries (model {self.model}; {chosen})",
-            f"{'segment':32} {'seconds':>9} {'items out':>10}",
+            f"{'segment':44} {'seconds':>9} {'items out':>10}",
         ]
         for t in self.timings:
             label = "+".join(f"{s}/{v}" for s, v in zip(t.stages, t.variants, strict=True))
             label += " (fused)" if t.fused else ""
-            lines.append(f"{label:32} {t.seconds:9.4f} {t.items_out:10d}")
-        lines.append(f"{'total (one unwarmed run)':32} {self.total_seconds:9.4f}")
+            lines.append(f"{label:44} {t.seconds:9.4f} {t.items_out:10d}")
+        lines.append(f"{'total (one unwarmed run)':44} {self.total_seconds:9.4f}")
         if self.hits and self.hits[0]:
             top = self.hits[0][0]
             lines.append(f"query 0 {self.queries[0]!r}: top hit {top.chunk_id} "

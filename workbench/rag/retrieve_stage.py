@@ -56,11 +56,27 @@ def same_ids(
     return EquivalenceResult(False, f"query {q}: pure {ref[q]} vs {variant} {cand[q]}")
 
 
+def queries_of(pipeline: Any, data: Any) -> dict[str, Any]:
+    """The workload's queries, cleaned and embedded with the pipeline's model (pure)."""
+    from workbench.rag.clean import clean_text
+    from workbench.rag.embed import embed_texts
+
+    texts = [clean_text(q) for q in data.queries]
+    return {"queries": embed_texts(texts, model=pipeline.params["embed"]["model"])}
+
+
+def count_queries(_: Any, params: Mapping[str, Any]) -> int:
+    queries = params["queries"]
+    return 0 if queries is None else int(queries.shape[0])
+
+
 @stage(
     input="EmbeddingBatch",
     output="tuple[tuple[Hit, ...], ...]",
     equivalence=same_ids,
     check_params=check_retrieve_params,
+    derive_params=queries_of,
+    count_items=count_queries,
 )
 def retrieve(
     index: EmbeddingBatch, *, queries: npt.NDArray[np.float32] | None = None, k: int = DEFAULT_K

@@ -11,14 +11,16 @@ medium    5,000 synthetic documents (~20,000 chunks of 256)      benchmarks
 docs      1,500 standard-library docstrings (real English)       realistic text
 ========  =====================================================  ======================
 
-Users add their own with :func:`register_workload`.
+Users add their own with :func:`register_workload`. ``NAME@N`` names the same workload
+with ``N`` documents (same generator and seed; the first documents are shared), which is
+how size sweeps address their points.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from workbench.errors import InvalidInputError, UnknownNameError
@@ -49,16 +51,25 @@ class Workload:
 
     name: str
     description: str
-    make_docs: Callable[[], tuple[RawDoc, ...]]
+    size: int
+    make_docs: Callable[[int], tuple[RawDoc, ...]]
     make_queries: Callable[[], tuple[str, ...]]
 
     def load(self) -> WorkloadData:
         return _load(self)
 
+    def with_size(self, n_docs: int) -> Workload:
+        """The same workload with ``n_docs`` documents, named ``NAME@N``."""
+        if not isinstance(n_docs, int) or isinstance(n_docs, bool) or n_docs < 1:
+            raise InvalidInputError(f"a workload size must be an integer >= 1; got {n_docs!r}")
+        base = self.name.split("@", 1)[0]
+        return replace(self, name=f"{base}@{n_docs}", size=n_docs,
+                       description=f"{self.description} (resized to {n_docs:,} docs)")
+
 
 @cache
 def _load(workload: Workload) -> WorkloadData:
-    docs = workload.make_docs()
+    docs = workload.make_docs(workload.size)
     if not docs:
         raise InvalidInputError(f"workload {workload.name!r} produced an empty corpus")
     queries = workload.make_queries()
@@ -71,7 +82,8 @@ def _synthetic(name: str, n_docs: int, seed: int, n_queries: int = 16) -> Worklo
     return Workload(
         name,
         f"{n_docs:,} synthetic documents (seed {seed}), {n_queries} queries",
-        lambda: make_corpus(n_docs, seed),
+        n_docs,
+        lambda n: make_corpus(n, seed),
         lambda: make_queries(n_queries, seed),
     )
 
@@ -85,7 +97,8 @@ _REGISTRY: dict[str, Workload] = {
         Workload(
             "docs",
             "1,500 docstrings of the installed standard library (seed 4), 16 queries",
-            lambda: stdlib_docstrings(1500, 4),
+            1500,
+            lambda n: stdlib_docstrings(n, 4),
             lambda: (
                 "parse a date string", "open a file for reading", "compress data with gzip",
                 "iterate over a directory tree", "format a number as a string",
@@ -116,10 +129,19 @@ def register_workload(workload: Workload, *, replace: bool = False) -> None:
 
 
 def get_workload(name: str) -> Workload:
+    """The workload called ``name``, or ``NAME@N``: that workload resized to ``N`` docs."""
+    base, at, size = name.partition("@")
     try:
-        return _REGISTRY[name]
+        workload = _REGISTRY[base]
     except KeyError:
         raise UnknownNameError("workload", name, _REGISTRY) from None
+    if not at:
+        return workload
+    if not size.isdigit() or int(size) < 1:
+        raise InvalidInputError(
+            f"workload {name!r}: the size after '@' must be a positive integer; got {size!r}"
+        )
+    return workload.with_size(int(size))
 
 
 def workload_names() -> tuple[str, ...]:

@@ -1,0 +1,1 @@
+"""The measurement engine: warmed, repeated, isolated measurements and their statistics."""

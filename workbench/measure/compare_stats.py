@@ -1,0 +1,256 @@
+"""Comparing two sets of latency samples, and fitting how time scales with input size.
+
+Convention: a **speed-up** is ``statistic(baseline) / statistic(candidate)`` over times, so
+a value above 1 means the candidate is faster. Samples come in *groups*, one sequence per
+worker process, because samples from one process share its state (heap layout, CPU
+frequency, cache placement) and are not independent of each other.
+
+The verdict combines a rank test (Mann-Whitney U) with the hierarchical-bootstrap interval of
+the speed-up; neither assumes normality or equal variances, and unequal sample counts do not
+by themselves make a difference significant (there is no pooled t-test here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from workbench.errors import InvalidInputError
+from workbench.measure.stats import (
+    Estimate,
+    FloatArray,
+    Interval,
+    _as_samples,
+    _check_confidence,
+    _scipy_stats,
+)
+
+__all__ = [
+    "SlopeFit",
+    "Statistic",
+    "Verdict",
+    "bootstrap_ratio_ci",
+    "loglog_slope",
+    "mann_whitney",
+    "speedup",
+    "verdict",
+]
+
+Statistic = Literal["median", "mean"]
+Verdict = Literal["faster", "slower", "inconclusive"]
+
+_CHUNK_ELEMENTS = 2_000_000  # bound on one bootstrap chunk's (resamples x values) array
+
+
+def _groups(groups: Sequence[npt.ArrayLike], name: str) -> list[FloatArray]:
+    if isinstance(groups, str | bytes) or len(groups) == 0:
+        raise InvalidInputError(
+            f"{name} must be a non-empty sequence of sample sequences (one per worker); "
+            f"got {groups!r}"
+        )
+    return [_as_samples(g, f"{name}[{i}]", positive=True) for i, g in enumerate(groups)]
+
+
+def _bootstrap(
+    groups: list[FloatArray], statistic: Statistic, resamples: int, rng: np.random.Generator
+) -> FloatArray:
+    """``resamples`` hierarchical-bootstrap replicates of the statistic of the pooled samples.
+
+    Each replicate draws as many workers as there are, with replacement, then each drawn
+    worker's own number of samples from that worker, with replacement, and pools them.
+    """
+    k = len(groups)
+    sizes = np.array([g.size for g in groups])
+    width = int(sizes.max())
+    padded = np.zeros((k, width))
+    for i, g in enumerate(groups):
+        padded[i, : g.size] = g
+    ragged = bool((sizes != width).any())
+    reduce = (
+        (np.nanmedian if ragged else np.median)
+        if statistic == "median"
+        else (np.nanmean if ragged else np.mean)
+    )
+    out = np.empty(resamples)
+    chunk = max(1, _CHUNK_ELEMENTS // (k * width))
+    for start in range(0, resamples, chunk):
+        r = min(chunk, resamples - start)
+        workers = rng.integers(0, k, size=(r, k))
+        drawn = sizes[workers][..., None]  # (r, k, 1): each drawn worker's sample count
+        idx = rng.integers(0, drawn, size=(r, k, width))
+        values = padded[workers[..., None], idx]
+        if ragged:
+            values = np.where(np.arange(width) < drawn, values, np.nan)
+        out[start : start + r] = reduce(values.reshape(r, k * width), axis=1)
+    return out
+
+
+def bootstrap_ratio_ci(
+    a_groups: Sequence[npt.ArrayLike],
+    b_groups: Sequence[npt.ArrayLike],
+    *,
+    statistic: Statistic = "median",
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Estimate:
+    """``statistic(a) / statistic(b)`` of the pooled samples, with a bootstrap interval.
+
+    Both sides are resampled independently by a two-level (hierarchical) bootstrap: workers
+    with replacement, then samples within each drawn worker with replacement. The interval
+    is the percentile interval of the replicate ratios, widened to include the point if it
+    falls outside (possible with very few, very different workers; the note says so). All
+    samples must be positive. Deterministic for a given ``seed``; ``n`` is the total number
+    of samples on both sides.
+    """
+    a = _groups(a_groups, "a_groups")
+    b = _groups(b_groups, "b_groups")
+    if statistic not in ("median", "mean"):
+        raise InvalidInputError(f"statistic must be 'median' or 'mean'; got {statistic!r}")
+    conf = _check_confidence(confidence)
+    if not isinstance(resamples, int) or isinstance(resamples, bool) or resamples < 100:
+        raise InvalidInputError(f"resamples must be an integer >= 100; got {resamples!r}")
+    reduce = np.median if statistic == "median" else np.mean
+    point = float(reduce(np.concatenate(a)) / reduce(np.concatenate(b)))
+    rng = np.random.default_rng(seed)
+    ratios = _bootstrap(a, statistic, resamples, rng) / _bootstrap(b, statistic, resamples, rng)
+    tail = 100 * (1 - conf) / 2
+    low, high = (float(x) for x in np.percentile(ratios, [tail, 100 - tail]))
+    note = (
+        f"{statistic}(a)/{statistic}(b): hierarchical bootstrap, {resamples} resamples of "
+        f"{len(a)}+{len(b)} workers, percentile interval"
+    )
+    if not low <= point <= high:
+        note += "; widened to include the point estimate"
+        low, high = min(low, point), max(high, point)
+    n = sum(g.size for g in a) + sum(g.size for g in b)
+    return Estimate(point, Interval(low, high, conf), n, note)
+
+
+def speedup(
+    baseline_groups: Sequence[npt.ArrayLike],
+    candidate_groups: Sequence[npt.ArrayLike],
+    *,
+    statistic: Statistic = "median",
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Estimate:
+    """Speed-up of candidate over baseline: ``statistic(baseline) / statistic(candidate)``.
+
+    Above 1 means the candidate is faster (e.g. 2.0: it takes half the time). See
+    :func:`bootstrap_ratio_ci` for the interval.
+    """
+    return bootstrap_ratio_ci(
+        baseline_groups,
+        candidate_groups,
+        statistic=statistic,
+        confidence=confidence,
+        resamples=resamples,
+        seed=seed,
+    )
+
+
+def mann_whitney(a: npt.ArrayLike, b: npt.ArrayLike) -> tuple[float, float]:
+    """The Mann-Whitney U statistic of ``a`` and its two-sided p-value.
+
+    When every sample on both sides is the same value there is no evidence of a
+    difference: U is ``len(a) * len(b) / 2`` and p is 1.0.
+    """
+    x = _as_samples(a, "a")
+    y = _as_samples(b, "b")
+    if np.all(x == x[0]) and np.all(y == x[0]):
+        return x.size * y.size / 2, 1.0
+    result = _scipy_stats().mannwhitneyu(x, y, alternative="two-sided")
+    return float(result.statistic), float(result.pvalue)
+
+
+def verdict(
+    speedup_estimate: Estimate, p_value: float, *, alpha: float = 0.01, min_effect: float = 0.02
+) -> Verdict:
+    """Classify a :func:`speedup` estimate and a p-value as faster, slower or inconclusive.
+
+    "faster" needs all of: the interval's low end above 1, ``p_value < alpha`` and a point
+    speed-up of at least ``1 + min_effect``. "slower" mirrors it: the high end below 1,
+    ``p_value < alpha`` and a point of at most ``1 - min_effect``. Anything else, including
+    an estimate without a value or interval, is "inconclusive".
+    """
+    if not (isinstance(p_value, int | float) and 0.0 <= p_value <= 1.0):
+        raise InvalidInputError(f"p_value must be a number in [0, 1]; got {p_value!r}")
+    if not (isinstance(alpha, int | float) and 0.0 < alpha < 1.0):
+        raise InvalidInputError(f"alpha must be strictly between 0 and 1; got {alpha!r}")
+    if not (isinstance(min_effect, int | float) and 0.0 <= min_effect < 1.0):
+        raise InvalidInputError(f"min_effect must be in [0, 1); got {min_effect!r}")
+    point, iv = speedup_estimate.value, speedup_estimate.interval
+    if point is None or iv is None or p_value >= alpha:
+        return "inconclusive"
+    if iv.low > 1.0 and point >= 1.0 + min_effect:
+        return "faster"
+    if iv.high < 1.0 and point <= 1.0 - min_effect:
+        return "slower"
+    return "inconclusive"
+
+
+@dataclass(frozen=True, slots=True)
+class SlopeFit:
+    """``log(time) = intercept + slope * log(size)`` (natural logs), fitted by least squares.
+
+    ``interval`` is the t-distribution interval of the slope with ``n_points - 2`` degrees
+    of freedom; ``r2`` the coefficient of determination. A slope near 1 is linear scaling,
+    near 2 quadratic.
+    """
+
+    slope: float
+    intercept: float
+    interval: Interval
+    r2: float
+    n_points: int
+
+
+def loglog_slope(
+    sizes: Sequence[float],
+    times: Sequence[float | Sequence[float]],
+    confidence: float = 0.95,
+) -> SlopeFit:
+    """Fit the scaling exponent of time against input size on log-log axes.
+
+    ``times[i]`` is either one time or a sequence of repeated times measured at
+    ``sizes[i]``; every point is used. Sizes may also repeat. At least 3 distinct sizes are
+    required (two would fit any slope exactly and leave no degrees of freedom for an
+    interval): fewer raises InvalidInputError, as do non-positive sizes or times.
+    """
+    conf = _check_confidence(confidence)
+    if len(sizes) != len(times):
+        raise InvalidInputError(
+            f"sizes and times must have the same length (one entry of times per size); "
+            f"got {len(sizes)} sizes and {len(times)} times"
+        )
+    xs: list[float] = []
+    ys: list[float] = []
+    for size, t in zip(sizes, times, strict=True):
+        at_size = t if isinstance(t, Sequence | np.ndarray) else [t]
+        repeated = _as_samples(at_size, f"times at size {size!r}", positive=True)
+        xs.extend([size] * repeated.size)
+        ys.extend(repeated.tolist())
+    x = _as_samples(xs, "sizes", positive=True)
+    distinct = np.unique(x)
+    if distinct.size < 3:
+        raise InvalidInputError(
+            f"loglog_slope needs at least 3 distinct sizes; got {distinct.tolist()!r}"
+        )
+    stats = _scipy_stats()
+    fit = stats.linregress(np.log(x), np.log(np.asarray(ys)))
+    n = int(x.size)
+    half = float(stats.t.ppf((1 + conf) / 2, n - 2)) * float(fit.stderr)
+    slope = float(fit.slope)
+    return SlopeFit(
+        slope=slope,
+        intercept=float(fit.intercept),
+        interval=Interval(slope - half, slope + half, conf),
+        r2=float(fit.rvalue) ** 2,
+        n_points=n,
+    )

@@ -1,0 +1,183 @@
+"""measure / compare / sweep: the engine's three entry points.
+
+Workers of different variants are interleaved (A B C, B C A, ...) so drift hits all
+alike; long work reports ``progress(done, total, label)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from workbench.errors import InvalidInputError
+from workbench.measure.comparison import Comparison, VariantResult, build_comparison
+from workbench.measure.config import MeasureConfig
+from workbench.measure.launch import Launcher, inprocess_launcher, process_launcher
+from workbench.measure.measurement import Measurement
+from workbench.measure.protocol import Clock, WorkerRun
+from workbench.measure.sweep import Sweep, build_sweep
+from workbench.measure.targets import (
+    REFERENCE_PIPELINE,
+    Prepared,
+    TargetSpec,
+    callable_ref,
+    load_pipeline,
+)
+from workbench.stages import Stage
+
+__all__ = ["Progress", "compare", "measure", "sweep"]
+
+Progress = Callable[[int, int, str], None]
+Params = Mapping[str, Mapping[str, Any]]
+
+
+def _launcher(config: MeasureConfig, launcher: Launcher | None, clock: Clock | None,
+              prepared: dict[str, Prepared] | None = None) -> Launcher:
+    if launcher is not None:
+        return launcher
+    if config.mode == "inprocess":
+        return inprocess_launcher(clock, prepared)
+    return process_launcher
+
+
+def _spec(target: str | Stage | Callable[..., Any], workload: str | None, variant: str,
+          params: Params | None, pipeline: str, config: MeasureConfig,
+          prepared: dict[str, Prepared]) -> TargetSpec:
+    if isinstance(target, Stage | str):
+        name = target.name if isinstance(target, Stage) else target
+        stage = load_pipeline(pipeline).stage(name)
+        stage.get(variant)
+        if workload is None:
+            raise InvalidInputError(f"measuring stage {name!r} needs a workload name")
+        from workbench.rag.workloads import get_workload
+
+        get_workload(workload)
+        return TargetSpec("stage", name, variant, workload, dict(params or {}), pipeline)
+    if not callable(target):
+        raise InvalidInputError(
+            f"a measurement target must be a stage name, a Stage or a callable; got "
+            f"{type(target).__name__} {target!r}"
+        )
+    if config.mode == "process":
+        return TargetSpec("callable", callable_ref(target), None, workload)
+    label = getattr(target, "__qualname__", repr(target))
+    spec = TargetSpec("callable", f"<inprocess>:{label}", None, workload)
+    if workload is None:
+        item: Prepared = Prepared(target, 1, label)
+    else:
+        from workbench.rag.workloads import get_workload
+
+        docs = get_workload(workload).load().docs
+        item = Prepared(lambda: target(docs), len(docs), label)
+    import json
+
+    prepared[json.dumps(spec.to_json(), sort_keys=True, default=str)] = item
+    return spec
+
+
+def measure(
+    target: str | Stage | Callable[..., Any],
+    workload: str | None = None,
+    *,
+    variant: str = "pure",
+    params: Params | None = None,
+    config: MeasureConfig | None = None,
+    pipeline: str = REFERENCE_PIPELINE,
+    progress: Progress | None = None,
+    launcher: Launcher | None = None,
+    clock: Clock | None = None,
+) -> Measurement:
+    """Measure one target: a stage (name or object) with a variant, or a callable."""
+    config = config or MeasureConfig()
+    prepared: dict[str, Prepared] = {}
+    spec = _spec(target, workload, variant, params, pipeline, config, prepared)
+    launch = _launcher(config, launcher, clock, prepared)
+    runs = []
+    for i in range(config.workers):
+        if progress is not None:
+            progress(i, config.workers, spec.label)
+        runs.append(launch(spec, config, i))
+    if progress is not None:
+        progress(config.workers, config.workers, spec.label)
+    return Measurement.new(spec, config, tuple(runs))
+
+
+def _interleaved(specs: Sequence[TargetSpec], config: MeasureConfig, launch: Launcher,
+                 progress: Progress | None) -> dict[str, list[WorkerRun]]:
+    runs: dict[str, list[WorkerRun]] = {s.label: [] for s in specs}
+    total = config.workers * len(specs)
+    done = 0
+    for w in range(config.workers):
+        order = list(specs[w % len(specs):]) + list(specs[: w % len(specs)])
+        for spec in order:
+            if progress is not None:
+                progress(done, total, f"{spec.label} worker {w + 1}/{config.workers}")
+            runs[spec.label].append(launch(spec, config, w))
+            done += 1
+    if progress is not None:
+        progress(total, total, "done")
+    return runs
+
+
+def compare(
+    stage: str | Stage,
+    workload: str,
+    *,
+    variants: Sequence[str] | None = None,
+    params: Params | None = None,
+    config: MeasureConfig | None = None,
+    pipeline: str = REFERENCE_PIPELINE,
+    progress: Progress | None = None,
+    launcher: Launcher | None = None,
+    clock: Clock | None = None,
+    check_equivalence: bool = True,
+) -> Comparison:
+    """Every chosen variant of ``stage`` on ``workload``, interleaved; ratios against pure."""
+    config = config or MeasureConfig()
+    name = stage.name if isinstance(stage, Stage) else stage
+    st = load_pipeline(pipeline).stage(name)
+    chosen = tuple(variants) if variants else st.variant_names
+    if not chosen:
+        raise InvalidInputError("compare needs at least one variant")
+    for v in chosen:
+        st.get(v)
+    if "pure" not in chosen and "pure" in st.variants:
+        chosen = ("pure", *chosen)
+    prepared: dict[str, Prepared] = {}
+    specs = [_spec(name, workload, v, params, pipeline, config, prepared) for v in chosen]
+    launch = _launcher(config, launcher, clock, prepared)
+    runs = _interleaved(specs, config, launch, progress)
+    results = tuple(
+        VariantResult(spec.variant or "pure", Measurement.new(spec, config, tuple(runs[spec.label])))
+        for spec in specs
+    )
+    return build_comparison(name, workload, results, pipeline, params,
+                            check_equivalence=check_equivalence)
+
+
+def sweep(
+    stage: str | Stage,
+    workload: str,
+    *,
+    sizes: Sequence[int],
+    variants: Sequence[str] | None = None,
+    params: Params | None = None,
+    config: MeasureConfig | None = None,
+    pipeline: str = REFERENCE_PIPELINE,
+    progress: Progress | None = None,
+    launcher: Launcher | None = None,
+    clock: Clock | None = None,
+) -> Sweep:
+    """The same comparison at each workload size (``NAME@N`` docs) and a log-log slope."""
+    if len(set(sizes)) < 3:
+        raise InvalidInputError(f"a sweep needs at least 3 distinct sizes; got {list(sizes)}")
+    base = workload.split("@", 1)[0]
+    points = []
+    for i, n in enumerate(sorted(set(sizes))):
+        def step(done: int, total: int, label: str, i: int = i, n: int = n) -> None:
+            if progress is not None:
+                progress(i * total + done, len(set(sizes)) * total, f"size {n}: {label}")
+        points.append((n, compare(stage, f"{base}@{n}", variants=variants, params=params,
+                                  config=config, pipeline=pipeline, progress=step,
+                                  launcher=launcher, clock=clock, check_equivalence=False)))
+    return build_sweep(stage.name if isinstance(stage, Stage) else stage, base, tuple(points))

@@ -1,0 +1,92 @@
+"""Starting measurement workers: fresh processes, pinned, with a timeout.
+
+A launcher turns one job into a :class:`WorkerRun`. The default starts
+``python -m workbench.measure.worker`` through :func:`workbench.subproc.run_child`;
+the in-process launcher runs the same protocol here; tests inject their own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from workbench.measure.config import MeasureConfig
+from workbench.measure.fingerprint import THREAD_VARIABLES, fingerprint
+from workbench.measure.protocol import Clock, WorkerRun, run_protocol
+from workbench.measure.targets import Prepared, TargetSpec, prepare
+from workbench.measure.worker import SCHEMA_VERSION
+from workbench.subproc import ChildFailed, ChildTimedOut, run_child
+
+__all__ = ["Launcher", "inprocess_launcher", "process_launcher", "worker_cpus", "worker_env"]
+
+Launcher = Callable[[TargetSpec, MeasureConfig, int], WorkerRun]
+
+
+def worker_cpus(config: MeasureConfig) -> list[int] | None:
+    """The CPUs a worker is pinned to: the last ``threads`` allowed ones (CPU 0 stays free
+    for the parent and the system when there is more than one)."""
+    if not config.pin or not hasattr(os, "sched_getaffinity"):
+        return None
+    allowed = sorted(os.sched_getaffinity(0))
+    return allowed[-config.threads:] if len(allowed) > config.threads else allowed
+
+
+def worker_env(config: MeasureConfig) -> dict[str, str]:
+    env = dict(os.environ)
+    for var in THREAD_VARIABLES:
+        if var != "OPENBLAS_CORETYPE":  # a machine setting, left alone
+            env[var] = str(config.threads)
+    env["PYTHONHASHSEED"] = str(config.seed)
+    return env
+
+
+def process_launcher(spec: TargetSpec, config: MeasureConfig, index: int) -> WorkerRun:
+    """Run one fresh worker process; a dead or hung worker becomes a failed run."""
+    job = {"schema_version": SCHEMA_VERSION, "index": index, "target": spec.to_json(),
+           "config": config.to_json(), "cpus": worker_cpus(config)}
+    what = f"measurement worker {index} ({spec.label})"
+    try:
+        done = run_child([sys.executable, "-m", "workbench.measure.worker"], what=what,
+                         timeout=config.timeout, stdin=json.dumps(job), env=worker_env(config))
+    except ChildTimedOut as exc:
+        return WorkerRun.failed(index, str(exc), "Timeout")
+    except ChildFailed as exc:
+        return WorkerRun.failed(index, str(exc), "WorkerDied")
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return WorkerRun.failed(index, f"{what} printed no result; stderr: {done.stderr[-2000:]}",
+                                "ProtocolError")
+    record: dict[str, Any] = json.loads(lines[-1])
+    if record.get("schema_version") != SCHEMA_VERSION:
+        return WorkerRun.failed(index, f"{what} answered with schema "
+                                f"{record.get('schema_version')!r}, expected {SCHEMA_VERSION}",
+                                "ProtocolError")
+    return WorkerRun.from_json(record)
+
+
+def inprocess_launcher(
+    clock: Clock | None = None, prepared: dict[str, Prepared] | None = None
+) -> Launcher:
+    """A launcher that runs the protocol in this process (interactive use, tests).
+
+    ``prepared`` caches the prepared call per target label, so repeated "workers" of one
+    target do not rebuild its input.
+    """
+    cache: dict[str, Prepared] = prepared if prepared is not None else {}
+
+    def launch(spec: TargetSpec, config: MeasureConfig, index: int) -> WorkerRun:
+        key = json.dumps(spec.to_json(), sort_keys=True, default=str)
+        try:
+            if key not in cache:
+                cache[key] = prepare(spec)
+            kwargs = {"clock": clock} if clock is not None else {}
+            run = run_protocol(cache[key], config, index=index, fresh_process=False, **kwargs)
+        except Exception as exc:
+            run = WorkerRun.failed(index, exc)
+        return WorkerRun(**{**run.to_json(), "batch_ns": run.batch_ns,
+                            "fingerprint": fingerprint()})
+
+    return launch

@@ -1,0 +1,169 @@
+"""The measurement protocol one worker follows, and the record it produces.
+
+warm-up (count and time) -> loop calibration -> timed samples (GC policy applied) ->
+one extra call under tracemalloc for the Python heap peak -> peak RSS. The same function
+runs in a fresh worker process and, for interactive use, in the current process.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import resource
+import time
+import traceback
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.measure.config import MeasureConfig
+from workbench.measure.targets import Prepared
+
+__all__ = ["Clock", "WorkerRun", "run_protocol", "timer_overhead_ns"]
+
+Clock = Callable[[], int]
+_MIN_SAMPLE_FLOOR_NS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRun:
+    """What one worker measured: raw batch times plus everything needed to read them."""
+
+    index: int
+    ok: bool
+    batch_ns: tuple[int, ...] = ()
+    loops: int = 1
+    items_per_call: int = 0
+    warmup_calls: int = 0
+    warmup_ns: int = 0
+    first_call_ns: int = 0
+    rss_peak_kb: int | None = None
+    rss_exact: bool = True
+    heap_peak_bytes: int | None = None
+    error: str | None = None
+    error_type: str | None = None
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def per_call_ns(self) -> tuple[float, ...]:
+        return tuple(b / self.loops for b in self.batch_ns)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["batch_ns"] = list(self.batch_ns)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WorkerRun:
+        values = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        values["batch_ns"] = tuple(int(x) for x in values.get("batch_ns", ()))
+        return cls(**values)
+
+    @classmethod
+    def failed(cls, index: int, error: BaseException | str, error_type: str | None = None,
+               fingerprint: dict[str, Any] | None = None) -> WorkerRun:
+        if isinstance(error, BaseException):
+            message = "".join(traceback.format_exception_only(error)).strip()
+            error_type = type(error).__name__
+        else:
+            message = error
+        return cls(index, False, error=message, error_type=error_type or "Error",
+                   fingerprint=fingerprint or {})
+
+
+def timer_overhead_ns(clock: Clock, rounds: int = 200) -> int:
+    """The smallest gap two consecutive clock reads show: the timer's effective resolution."""
+    best = math.inf
+    for _ in range(rounds):
+        a = clock()
+        b = clock()
+        if b > a:
+            best = min(best, b - a)
+    return int(best) if best != math.inf else 1
+
+
+def _reset_peak_rss() -> bool:
+    """Reset this process's VmHWM (Linux >= 4.0); False where that is not allowed."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss_kb(after_reset: bool) -> int | None:
+    if after_reset:
+        try:
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def run_protocol(
+    prepared: Prepared,
+    config: MeasureConfig,
+    *,
+    index: int = 0,
+    clock: Clock = time.perf_counter_ns,
+    fresh_process: bool = True,
+) -> WorkerRun:
+    """Warm up, calibrate, sample; never raises for a failing target (records it)."""
+    call = prepared.call
+    rss_exact = fresh_process or _reset_peak_rss()
+    try:
+        started = clock()
+        call()
+        first = clock() - started
+        calls = 1
+        while calls < config.warmup_calls or clock() - started < config.warmup_seconds * 1e9:
+            call()
+            calls += 1
+        warmup_ns = clock() - started
+        per_call = max(1, (warmup_ns - first) // max(1, calls - 1)) if calls > 1 else first
+        floor = config.min_sample_ns or max(_MIN_SAMPLE_FLOOR_NS, 10 * timer_overhead_ns(clock))
+        loops = max(1, math.ceil(floor / per_call)) if per_call < floor else 1
+        batches = []
+        was_enabled = gc.isenabled()
+        try:
+            for _ in range(config.samples):
+                if config.gc != "enabled":
+                    gc.collect()
+                if config.gc == "disabled":
+                    gc.disable()
+                t0 = clock()
+                for _ in range(loops):
+                    call()
+                batches.append(clock() - t0)
+                if config.gc == "disabled" and was_enabled:
+                    gc.enable()
+        finally:
+            if was_enabled:
+                gc.enable()
+        heap = None
+        if config.heap:
+            tracemalloc.start()
+            try:
+                call()
+                heap = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+    except Exception as exc:  # the target failed: a failed run, not a crashed harness
+        return WorkerRun.failed(index, exc)
+    return WorkerRun(
+        index=index,
+        ok=True,
+        batch_ns=tuple(batches),
+        loops=loops,
+        items_per_call=prepared.items,
+        warmup_calls=calls,
+        warmup_ns=warmup_ns,
+        first_call_ns=first,
+        rss_peak_kb=_peak_rss_kb(not fresh_process and rss_exact),
+        rss_exact=rss_exact,
+        heap_peak_bytes=heap,
+    )
