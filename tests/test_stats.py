@@ -133,7 +133,9 @@ _times = st.floats(0.0, 1e9, allow_nan=False, allow_infinity=False)
 def samples(draw: st.DrawFn) -> np.ndarray[Any, np.dtype[np.float64]]:
     """Small hand-drawn lists (with ties), or large seeded lognormal/uniform arrays."""
     if draw(st.booleans()):
-        values = draw(st.lists(st.one_of(_times, st.sampled_from([0.0, 1.0, 1e3])), min_size=1, max_size=80))
+        values = draw(
+            st.lists(st.one_of(_times, st.sampled_from([0.0, 1.0, 1e3])), min_size=1, max_size=80)
+        )
         return np.array(values)
     rng = np.random.default_rng(draw(st.integers(0, 2**32)))
     n = draw(st.integers(1, 1200))

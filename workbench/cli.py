@@ -54,6 +54,41 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive integers, got {text!r}") from None
+    if len(set(sizes)) < 3 or min(sizes) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected at least 3 distinct positive sizes, got {text!r}")
+    return sizes
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}")
+    return value
+
+
+def _measure_flags(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--workers", type=_positive, default=None, help="worker processes")
+    cmd.add_argument("--samples", type=_positive, default=None, help="samples per worker")
+    cmd.add_argument("--warmup-calls", type=_positive, default=None, help="warm-up calls")
+    cmd.add_argument("--warmup-seconds", type=_seconds, default=None, help="warm-up time")
+    cmd.add_argument("--timeout", type=_seconds, default=None, help="seconds per worker")
+    cmd.add_argument("--gc", choices=("enabled", "disabled", "collect"), default=None)
+    cmd.add_argument("--inprocess", action="store_true",
+                     help="measure in this process (no isolation; interactive use)")
+    cmd.add_argument("--json", type=Path, metavar="PATH", help="write the result as JSON")
+    cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="workbench",
@@ -75,6 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-k", type=_positive, default=None, help="hits per query")
     run.add_argument("--no-fuse", action="store_true", help="do not fuse vectorized stages")
     run.add_argument("--json", type=Path, metavar="PATH", help="also write the run as JSON")
+
+    for name, text in (("compare", "measure every variant of a stage against pure"),
+                       ("sweep", "measure a stage across workload sizes; fit scaling slopes")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("stage", help="stage name (see `workbench stages`)")
+        cmd.add_argument("--workload", "-w", required=True, help="workload name")
+        cmd.add_argument("--variants", nargs="+", metavar="V", help="variants (default: all)")
+        cmd.add_argument("--model", default=None, help="embedding model for the embed stage")
+        _measure_flags(cmd)
+        if name == "sweep":
+            cmd.add_argument("--sizes", required=True, type=_sizes,
+                             help="comma-separated document counts, e.g. 20,40,80,160")
 
     sub.add_parser("workloads", help="list the named workloads")
     sub.add_parser("stages", help="list the reference pipeline's stages and variants")
@@ -111,6 +158,48 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _config(args: argparse.Namespace) -> Any:
+    from workbench.measure.config import MeasureConfig
+
+    flags = {"workers": args.workers, "samples": args.samples, "warmup_calls": args.warmup_calls,
+             "warmup_seconds": args.warmup_seconds, "timeout": args.timeout, "gc": args.gc}
+    chosen = {k: v for k, v in flags.items() if v is not None}
+    if args.inprocess:
+        chosen["mode"] = "inprocess"
+    return MeasureConfig(**chosen)
+
+
+def _write_json(path: Path | None, text: str) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+
+
+def _measured(args: argparse.Namespace) -> Any:
+    from workbench.measure.engine import compare, sweep
+    from workbench.progress import progress_bar
+
+    params = {"embed": {"model": args.model}} if args.model else None
+    with progress_bar(disable=args.no_progress) as progress:
+        if args.command == "sweep":
+            return sweep(args.stage, args.workload, sizes=args.sizes, variants=args.variants,
+                         params=params, config=_config(args), progress=progress)
+        return compare(args.stage, args.workload, variants=args.variants, params=params,
+                       config=_config(args), progress=progress)
+
+
+def _cmd_measure(args: argparse.Namespace) -> int:
+    result = _measured(args)
+    print(result.to_text())
+    _write_json(args.json, result.dumps())
+    comparisons = [c for _, c in result.points] if args.command == "sweep" else [result]
+    if not all(c.ok for c in comparisons):
+        print(f"workbench {args.command}: some variants failed (see above)", file=sys.stderr)
+        return EXIT_EXECUTION
+    return EXIT_OK
+
+
 def _cmd_workloads(_: argparse.Namespace) -> int:
     from workbench.rag.workloads import get_workload, workload_names
 
@@ -130,7 +219,8 @@ def _cmd_stages(_: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": _cmd_run, "workloads": _cmd_workloads, "stages": _cmd_stages}
+COMMANDS = {"run": _cmd_run, "compare": _cmd_measure, "sweep": _cmd_measure,
+            "workloads": _cmd_workloads, "stages": _cmd_stages}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

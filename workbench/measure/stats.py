@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Real
 from types import ModuleType
 from typing import Any
 
@@ -50,7 +51,7 @@ class Interval:
         return self.high - self.low
 
     def __contains__(self, x: object) -> bool:
-        return isinstance(x, int | float) and self.low <= x <= self.high
+        return isinstance(x, Real) and self.low <= float(x) <= self.high
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,240 @@
+"""The measurement engine: exact protocol arithmetic on a fake clock, failures, records."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from workbench import InvalidInputError
+from workbench.cli import main
+from workbench.measure.config import MeasureConfig
+from workbench.measure.engine import compare, measure, sweep
+from workbench.measure.measurement import Measurement
+from workbench.measure.protocol import WorkerRun, run_protocol
+from workbench.measure.targets import Prepared, TargetSpec
+
+TESTS = str(Path(__file__).resolve().parent)
+
+
+class FakeClock:
+    """Nanoseconds that move only when a target says it worked."""
+
+    def __init__(self) -> None:
+        self.now = 0
+
+    def __call__(self) -> int:
+        return self.now
+
+
+def scripted(clock: FakeClock, durations: list[int]) -> Prepared:
+    """A target whose n-th call takes durations[n] fake nanoseconds (cycling)."""
+    calls = iter(range(10**9))
+
+    def call() -> None:
+        clock.now += durations[next(calls) % len(durations)]
+
+    return Prepared(call, 7, "scripted")
+
+
+def test_protocol_times_exactly_what_the_clock_says() -> None:
+    # GIVEN a target taking 3 warm-up calls of 5000 ns, then 1000, 2000, ... 20000 ns
+    clock = FakeClock()
+    durations = [5000] * 3 + [1000 * (i + 1) for i in range(20)]
+    config = MeasureConfig(samples=20, warmup_calls=3, warmup_seconds=0, min_sample_ns=1,
+                           heap=False, mode="inprocess")
+    # WHEN the protocol runs
+    run = run_protocol(scripted(clock, durations), config, clock=clock, fresh_process=False)
+    # THEN warm-up and samples are separated and exact
+    assert run.ok and run.warmup_calls == 3 and run.first_call_ns == 5000
+    assert run.warmup_ns == 15000
+    assert run.loops == 1
+    assert run.batch_ns == tuple(1000 * (i + 1) for i in range(20))
+    assert run.items_per_call == 7
+
+
+def test_warmup_runs_until_both_count_and_time_are_reached() -> None:
+    clock = FakeClock()
+    config = MeasureConfig(samples=2, warmup_calls=3, warmup_seconds=0.001, min_sample_ns=1,
+                           heap=False, mode="inprocess")
+    run = run_protocol(scripted(clock, [100_000]), config, clock=clock, fresh_process=False)
+    assert run.warmup_calls == 10  # 1 ms of 100 us calls, more than the 3 calls asked for
+
+
+def test_fast_calls_are_batched_and_labelled_per_batch() -> None:
+    clock = FakeClock()
+    config = MeasureConfig(samples=5, warmup_calls=3, warmup_seconds=0, min_sample_ns=10_000,
+                           heap=False, mode="inprocess")
+    run = run_protocol(scripted(clock, [100]), config, clock=clock, fresh_process=False)
+    assert run.loops == 100
+    assert run.batch_ns == (10_000,) * 5
+    assert run.per_call_ns == (100.0,) * 5
+    m = Measurement.new(TargetSpec("callable", "x:y"), config, (run,))
+    assert m.per_batch and "per batch" in m.to_text()
+
+
+def test_percentiles_of_a_known_measurement() -> None:
+    clock = FakeClock()
+    config = MeasureConfig(workers=1, samples=100, warmup_calls=1, warmup_seconds=0,
+                           min_sample_ns=1, heap=False, mode="inprocess")
+    run = run_protocol(scripted(clock, [1] + [1000 * (i + 1) for i in range(100)]), config,
+                       clock=clock, fresh_process=False)
+    m = Measurement.new(TargetSpec("callable", "x:y"), config, (run,))
+    s = m.summary()
+    assert s.median.value == pytest.approx(50_500)
+    assert s.p99.value is None and "insufficient samples" in s.p99.note
+    assert s.median.interval is not None
+    assert s.median.interval.low <= 50_500 <= s.median.interval.high
+    assert m.throughput() == pytest.approx(7 / 50_500e-9)
+
+
+def test_a_raising_workload_is_a_failed_measurement_not_a_crash() -> None:
+    from measure_targets import always_raises
+
+    m = measure(always_raises, config=MeasureConfig(workers=2, mode="inprocess"))
+    assert not m.ok and len(m.failures) == 2
+    assert "ValueError: this workload always fails" in m.error_text()
+    assert "FAILED" in m.to_text()
+    with pytest.raises(InvalidInputError, match="has no samples"):
+        m.summary()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"workers": 0}, "workers must be an integer >= 1; got 0"),
+        ({"samples": -1}, "samples must be an integer >= 1; got -1"),
+        ({"warmup_calls": 0}, "warmup_calls must be an integer >= 1; got 0"),
+        ({"warmup_seconds": -1.0}, "warmup_seconds must be a number >= 0; got -1.0"),
+        ({"gc": "sometimes"}, "gc policy 'sometimes' is unknown; choose one of: enabled"),
+        ({"timeout": 0}, "timeout must be a number of seconds > 0; got 0"),
+        ({"mode": "thread"}, "mode 'thread' is unknown"),
+    ],
+)
+def test_bad_settings_are_refused(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        MeasureConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_bad_targets_are_refused() -> None:
+    with pytest.raises(InvalidInputError, match="must be a stage name, a Stage or a callable"):
+        measure(42)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="not importable by name"):
+        measure(lambda: None)
+    with pytest.raises(Exception, match="unknown workload 'nope'"):
+        measure("chunk", "nope")
+    with pytest.raises(Exception, match="unknown variant 'gpu' for stage 'chunk'"):
+        measure("chunk", "tiny", variant="gpu")
+
+
+def _process_config(**kw: object) -> MeasureConfig:
+    settings: dict[str, object] = {"workers": 1, "samples": 3, "warmup_calls": 1,
+                                   "warmup_seconds": 0, **kw}
+    return MeasureConfig(**settings)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_or_hangs_is_recorded_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    from measure_targets import dies, hangs
+
+    died = measure(dies, config=_process_config())
+    assert not died.ok
+    assert died.failures[0].error_type == "WorkerDied"
+    assert "killed by signal 9 (SIGKILL)" in died.error_text()
+    hung = measure(hangs, config=_process_config(timeout=3.0))
+    assert hung.failures[0].error_type == "Timeout"
+    assert "did not finish within 3 s and was killed" in hung.error_text()
+
+
+@pytest.mark.slow
+def test_process_workers_measure_a_stage_and_report_the_environment() -> None:
+    m = measure("chunk", "tiny", variant="native", config=_process_config(workers=2))
+    assert m.ok and len(m.groups) == 2 and all(len(g) == 3 for g in m.groups)
+    assert m.items_per_call == 40
+    assert m.peak_rss_kb is not None and m.peak_rss_kb > 10_000 and m.rss_exact
+    assert m.heap_peak_bytes is not None and m.heap_peak_bytes > 0
+    env = m.environment
+    assert env["python"] and env["cpu_model"] and env["thread_env"]["OMP_NUM_THREADS"] == "1"
+    assert env["affinity"] and len(env["affinity"]) == 1
+    assert env["packages"]["numba"] is not None
+    again = Measurement.from_json(json.loads(m.dumps()))
+    assert again.runs == m.runs and again.target == m.target
+
+
+def test_measurement_records_refuse_other_kinds_and_newer_schemas() -> None:
+    m = measure("chunk", "tiny", config=MeasureConfig(workers=1, samples=2, mode="inprocess"))
+    data = m.to_json()
+    assert Measurement.from_json(data).runs == m.runs
+    with pytest.raises(InvalidInputError, match="schema_version 99 is not supported"):
+        Measurement.from_json({**data, "schema_version": 99})
+    with pytest.raises(InvalidInputError, match="not a measurement record"):
+        Measurement.from_json({**data, "kind": "sweep"})
+
+
+def test_compare_interleaves_variants_and_checks_equivalence() -> None:
+    seen: list[tuple[str, int]] = []
+
+    def launcher(spec: TargetSpec, config: MeasureConfig, index: int) -> WorkerRun:
+        seen.append((spec.variant or "", index))
+        base = {"pure": 1000, "vectorized": 500, "native": 2000}[spec.variant or ""]
+        samples = tuple(int(base * (100 + i)) for i in range(config.samples))
+        return WorkerRun(index, True, samples, 1, 40)
+
+    comp = compare("chunk", "tiny", config=MeasureConfig(workers=3, samples=30),
+                   launcher=launcher)
+    assert seen == [("pure", 0), ("vectorized", 0), ("native", 0),
+                    ("vectorized", 1), ("native", 1), ("pure", 1),
+                    ("native", 2), ("pure", 2), ("vectorized", 2)]
+    assert comp.result("vectorized").versus_baseline.verdict == "faster"  # type: ignore[union-attr]
+    assert comp.result("native").versus_baseline.verdict == "slower"  # type: ignore[union-attr]
+    assert all(r.equivalence and r.equivalence.equivalent for r in comp.results)
+    text = comp.to_text()
+    assert "2.00x" in text and "0.50x" in text and "\u2713" in text
+
+
+def test_sweep_fits_the_scaling_exponent() -> None:
+    def launcher(spec: TargetSpec, config: MeasureConfig, index: int) -> WorkerRun:
+        n = int((spec.workload or "").split("@")[1])
+        power = {"pure": 1.0, "vectorized": 2.0, "native": 1.0}[spec.variant or ""]
+        samples = tuple(int(1000 * n**power * (1 + 0.001 * i)) for i in range(config.samples))
+        return WorkerRun(index, True, samples, 1, n)
+
+    sw = sweep("chunk", "tiny", sizes=[10, 20, 40, 80], launcher=launcher,
+               config=MeasureConfig(workers=2, samples=5))
+    assert sw.slopes["pure"] is not None and sw.slopes["pure"].slope == pytest.approx(1, abs=0.01)
+    assert sw.slopes["vectorized"].slope == pytest.approx(2, abs=0.01)  # type: ignore[union-attr]
+    assert "slope" in sw.to_text()
+    with pytest.raises(InvalidInputError, match="at least 3 distinct sizes"):
+        sweep("chunk", "tiny", sizes=[10, 10, 20], launcher=launcher)
+
+
+def test_plots_are_figures() -> None:
+    from workbench.measure.plots import latency_ecdf, speedup_bars
+
+    comp = compare("chunk", "tiny", variants=["native"],
+                   config=MeasureConfig(workers=2, samples=5, mode="inprocess"))
+    for fig in (latency_ecdf(comp), speedup_bars(comp)):
+        assert fig.axes and fig.axes[0].get_title()
+
+
+@pytest.mark.slow
+def test_cli_compare_writes_json_and_maps_errors_to_exit_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cmp.json"
+    code = main(["compare", "chunk", "-w", "tiny", "--workers", "2", "--samples", "5",
+                 "--no-progress", "--json", str(out)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "vs pure" in text and "native" in text
+    assert json.loads(out.read_text())["kind"] == "comparison"
+    assert main(["compare", "nope", "-w", "tiny", "--no-progress"]) == 2
+    assert main(["compare", "chunk", "-w", "tiny", "--workers", "0"]) == 2
+    assert main(["compare", "chunk", "-w", "tiny", "--workers", "1", "--samples", "2",
+                 "--timeout", "0.05", "--no-progress"]) == 3
+    assert "did not finish within" in capsys.readouterr().out

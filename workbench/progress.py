@@ -1,0 +1,35 @@
+"""A tqdm progress bar as a ``progress(done, total, label)`` callback for the CLI."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["progress_bar"]
+
+Progress = Callable[[int, int, str], None]
+
+
+@contextmanager
+def progress_bar(*, disable: bool = False) -> Iterator[Progress]:
+    """Yield a callback that drives one tqdm bar on stderr (a no-op when disabled)."""
+    if disable:
+        yield lambda done, total, label: None
+        return
+    from tqdm import tqdm
+
+    bar: Any = tqdm(total=1, file=sys.stderr, unit="run", dynamic_ncols=True, leave=False)
+
+    def update(done: int, total: int, label: str) -> None:
+        if bar.total != total:
+            bar.reset(total=total)
+        bar.n = done
+        bar.set_description_str(label, refresh=False)
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        bar.close()
