@@ -231,7 +231,7 @@ def test_cli_compare_writes_json_and_maps_errors_to_exit_codes(
                  "--no-progress", "--json", str(out)])
     assert code == 0
     text = capsys.readouterr().out
-    assert "vs pure" in text and "native" in text
+    assert "speed-up" in text and "native" in text
     assert json.loads(out.read_text())["kind"] == "comparison"
     assert main(["compare", "nope", "-w", "tiny", "--no-progress"]) == 2
     assert main(["compare", "chunk", "-w", "tiny", "--workers", "0"]) == 2

@@ -64,7 +64,7 @@ def test_cli_without_command_prints_help_and_exits_2(capsys: pytest.CaptureFixtu
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["run", "--workload", "huge"], "workload 'huge'; choose one of: tiny, small, medium, docs"),
+        (["run", "--workload", "huge"], "'huge'; choose one of: tiny, small, medium, docs"),
         (
             ["run", "--workload", "tiny", "--chunk", "turbo"],
             "unknown variant 'turbo' for stage 'chunk'; choose one of: pure, vectorized, native",

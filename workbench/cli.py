@@ -82,6 +82,8 @@ def _measure_flags(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--warmup-calls", type=_positive, default=None, help="warm-up calls")
     cmd.add_argument("--warmup-seconds", type=_seconds, default=None, help="warm-up time")
     cmd.add_argument("--timeout", type=_seconds, default=None, help="seconds per worker")
+    cmd.add_argument("--threads", type=_positive, default=None,
+                     help="threads (and CPUs) per worker (default 1)")
     cmd.add_argument("--gc", choices=("enabled", "disabled", "collect"), default=None)
     cmd.add_argument("--inprocess", action="store_true",
                      help="measure in this process (no isolation; interactive use)")
@@ -162,7 +164,8 @@ def _config(args: argparse.Namespace) -> Any:
     from workbench.measure.config import MeasureConfig
 
     flags = {"workers": args.workers, "samples": args.samples, "warmup_calls": args.warmup_calls,
-             "warmup_seconds": args.warmup_seconds, "timeout": args.timeout, "gc": args.gc}
+             "warmup_seconds": args.warmup_seconds, "timeout": args.timeout, "gc": args.gc,
+             "threads": args.threads}
     chosen = {k: v for k, v in flags.items() if v is not None}
     if args.inprocess:
         chosen["mode"] = "inprocess"

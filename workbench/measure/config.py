@@ -61,7 +61,9 @@ class MeasureConfig:
                 f"warmup_seconds must be a number >= 0; got {self.warmup_seconds!r}"
             )
         if not isinstance(self.timeout, int | float) or not self.timeout > 0:
-            raise InvalidInputError(f"timeout must be a number of seconds > 0; got {self.timeout!r}")
+            raise InvalidInputError(
+                f"timeout must be a number of seconds > 0; got {self.timeout!r}"
+            )
         if self.gc not in GC_POLICIES:
             raise InvalidInputError(f"gc policy {self.gc!r} is unknown; choose one of: "
                                     + ", ".join(GC_POLICIES))
@@ -77,5 +79,7 @@ class MeasureConfig:
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - known)
         if unknown:
-            raise InvalidInputError(f"unknown measurement settings {unknown}; known: {sorted(known)}")
+            raise InvalidInputError(
+                f"unknown measurement settings {unknown}; known: {sorted(known)}"
+            )
         return cls(**data)

@@ -25,7 +25,7 @@ from workbench.measure.targets import (
 )
 from workbench.stages import Stage
 
-__all__ = ["Progress", "compare", "measure", "sweep"]
+__all__ = ["Progress", "compare", "compare_callables", "measure", "sweep"]
 
 Progress = Callable[[int, int, str], None]
 Params = Mapping[str, Mapping[str, Any]]
@@ -148,11 +148,42 @@ def compare(
     launch = _launcher(config, launcher, clock, prepared)
     runs = _interleaved(specs, config, launch, progress)
     results = tuple(
-        VariantResult(spec.variant or "pure", Measurement.new(spec, config, tuple(runs[spec.label])))
+        VariantResult(spec.variant or "pure",
+                      Measurement.new(spec, config, tuple(runs[spec.label])))
         for spec in specs
     )
     return build_comparison(name, workload, results, pipeline, params,
                             check_equivalence=check_equivalence)
+
+
+def compare_callables(
+    baseline: Callable[..., Any],
+    candidate: Callable[..., Any],
+    workload: str | None = None,
+    *,
+    config: MeasureConfig | None = None,
+    progress: Progress | None = None,
+    launcher: Launcher | None = None,
+    clock: Clock | None = None,
+) -> Comparison:
+    """Two callables, interleaved, as variants ``baseline`` and ``candidate``.
+
+    No equivalence predicate applies (they are not a stage's variants).
+    """
+    config = config or MeasureConfig()
+    prepared: dict[str, Prepared] = {}
+    specs = [_spec(fn, workload, "pure", None, REFERENCE_PIPELINE, config, prepared)
+             for fn in (baseline, candidate)]
+    if specs[0].label == specs[1].label:
+        raise InvalidInputError("compare_callables needs two different callables")
+    runs = _interleaved(specs, config, _launcher(config, launcher, clock, prepared), progress)
+    results = tuple(
+        VariantResult(name, Measurement.new(spec, config, tuple(runs[spec.label])))
+        for name, spec in zip(("baseline", "candidate"), specs, strict=True)
+    )
+    return build_comparison(f"{specs[0].label} vs {specs[1].label}", workload or "-", results,
+                            REFERENCE_PIPELINE, None, check_equivalence=False,
+                            baseline="baseline")
 
 
 def sweep(

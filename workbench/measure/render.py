@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = ["comparison_html", "comparison_rows", "comparison_text"]
 
-COLUMNS = ("variant", "p50", "p95", "p99", "items/s", "peak RSS", "vs pure", "verdict", "equiv")
+COLUMNS = ("variant", "p50", "p95", "p99", "items/s", "peak RSS", "speed-up", "verdict", "equiv")
 
 
 def _pct(est: stats.Estimate) -> str:

@@ -9,6 +9,7 @@ protocol and prints one JSON line: the :class:`WorkerRun` with ``schema_version`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -20,10 +21,8 @@ SCHEMA_VERSION = 1
 
 def pin(cpus: list[int] | None, threads: int, seed: int) -> None:
     if cpus and hasattr(os, "sched_setaffinity"):
-        try:
+        with contextlib.suppress(OSError):  # not allowed: the fingerprint records the real mask
             os.sched_setaffinity(0, cpus)
-        except OSError:
-            pass  # not allowed here: the fingerprint records the real mask
     random.seed(seed)
     if "numpy" in sys.modules:
         sys.modules["numpy"].random.seed(seed)

@@ -211,57 +211,69 @@ def _native_kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
 
     @numba.njit(nogil=True, parallel=True, cache=True)  # type: ignore[untyped-decorator]
     def scan(x: Any, unit: Any, approx: Any, bad: Any) -> None:
-        """approx[j, i] = float32 cosine of row i and query j; bad[i]: 0 ok, 1 re-check,
-        2 non-finite. Rows are transposed tile by tile so the float32 sums vectorize
-        across rows; each lane still sums in index order."""
+        """approx[j, i] = float32 cosine of row i and unit query j (-inf if bad[i] != 0);
+        bad[i]: 0 ok, 1 re-check exactly, 2 non-finite. Tiles of rows are transposed so
+        the float32 sums vectorize across rows (each lane still sums in index order);
+        two queries share every pass over a tile."""
         n, dim = x.shape
         nq = unit.shape[0]
-        d8 = dim - dim % 8
+        d4 = dim - dim % 4
         span = _TILE * _TILES_PER_TASK
         for task in prange((n + span - 1) // span):
             xt = np.zeros((dim, _TILE), dtype=np.float32)
-            acc = np.zeros(_TILE, dtype=np.float32)
-            sq = np.zeros(_TILE, dtype=np.float64)
+            acc = np.zeros((2, _TILE), dtype=np.float32)
+            scale = np.zeros(_TILE)
             for lo in range(task * span, min(n, (task + 1) * span), _TILE):
                 m = min(_TILE, n - lo)
                 for d in range(dim):
                     for r in range(m):
                         xt[d, r] = x[lo + r, d]
-                acc[:] = 0.0
+                sq = acc[0]
+                sq[:] = 0.0
                 for d in range(dim):
                     row = xt[d]
                     for r in range(_TILE):
-                        acc[r] += row[r] * row[r]
+                        sq[r] += row[r] * row[r]
                 for r in range(m):
-                    sq[r] = np.float64(acc[r])
                     bad[lo + r] = 0
-                    if not (_SQ_LO <= sq[r] <= _SQ_HI):
+                    scale[r] = 0.0
+                    if _SQ_LO <= sq[r] <= _SQ_HI:
+                        scale[r] = 1.0 / np.sqrt(np.float64(sq[r]))
+                    else:
                         exact = 0.0
                         for d in range(dim):
                             v = np.float64(x[lo + r, d])
                             exact += v * v
                         bad[lo + r] = 0 if exact == 0.0 else (1 if np.isfinite(exact) else 2)
-                for j in range(nq):
-                    acc[:] = 0.0
-                    for d in range(0, d8, 8):
-                        c = unit[j, d : d + 8]
-                        c0, c1, c2, c3 = c[0], c[1], c[2], c[3]
-                        c4, c5, c6, c7 = c[4], c[5], c[6], c[7]
+                for j in range(0, nq, 2):
+                    j2 = min(j + 1, nq - 1)
+                    a, b = acc[0], acc[1]
+                    a[:] = 0.0
+                    b[:] = 0.0
+                    for d in range(0, d4, 4):
                         r0, r1, r2, r3 = xt[d], xt[d + 1], xt[d + 2], xt[d + 3]
-                        r4, r5, r6, r7 = xt[d + 4], xt[d + 5], xt[d + 6], xt[d + 7]
-                        for r in range(_TILE):  # 8 index-order steps per load/store of acc
-                            s = acc[r] + r0[r] * c0 + r1[r] * c1 + r2[r] * c2 + r3[r] * c3
-                            acc[r] = s + r4[r] * c4 + r5[r] * c5 + r6[r] * c6 + r7[r] * c7
-                    for d in range(d8, dim):
-                        c0, r0 = unit[j, d], xt[d]
+                        c0, c1, c2, c3 = unit[j, d], unit[j, d + 1], unit[j, d + 2], unit[j, d + 3]
+                        e0, e1, e2, e3 = (
+                            unit[j2, d],
+                            unit[j2, d + 1],
+                            unit[j2, d + 2],
+                            unit[j2, d + 3],
+                        )
+                        for r in range(_TILE):  # 4 index-order steps per load/store of a, b
+                            v0, v1, v2, v3 = r0[r], r1[r], r2[r], r3[r]
+                            a[r] = a[r] + v0 * c0 + v1 * c1 + v2 * c2 + v3 * c3
+                            b[r] = b[r] + v0 * e0 + v1 * e1 + v2 * e2 + v3 * e3
+                    for d in range(d4, dim):
+                        r0, c0, e0 = xt[d], unit[j, d], unit[j2, d]
                         for r in range(_TILE):
-                            acc[r] += r0[r] * c0
+                            a[r] += r0[r] * c0
+                            b[r] += r0[r] * e0
                     for r in range(m):
-                        i = lo + r
-                        if bad[i] == 0:
-                            approx[j, i] = np.float64(acc[r]) / np.sqrt(sq[r]) if sq[r] > 0 else 0.0
-                        else:
-                            approx[j, i] = -np.inf
+                        approx[j, lo + r] = np.float64(a[r]) * scale[r]
+                        approx[j2, lo + r] = np.float64(b[r]) * scale[r]
+                for r in range(m):
+                    if bad[lo + r] != 0:
+                        approx[:, lo + r] = -np.inf
 
     @numba.njit(nogil=True, parallel=True, cache=True)  # type: ignore[untyped-decorator]
     def select(
