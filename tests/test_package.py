@@ -29,7 +29,8 @@ def test_import_workbench_loads_no_heavy_library() -> None:
 def test_core_modules_do_not_import_front_end_libraries() -> None:
     code = (
         "import sys, json; import workbench.rag.reference, workbench.rag.clean, "
-        "workbench.rag.chunk, workbench.rag.embed, workbench.cli; "
+        "workbench.rag.chunk, workbench.rag.embed, workbench.cli, workbench.measure.engine, "
+        "workbench.measure.render, workbench.measure.plots, workbench.measure.worker; "
         "print(json.dumps([m for m in ('IPython', 'ipywidgets', 'papermill', 'torch', "
         "'transformers', 'polars', 'numba') if m in sys.modules]))"
     )

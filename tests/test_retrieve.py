@@ -36,8 +36,10 @@ def _cases(draw: st.DrawFn) -> tuple[EmbeddingBatch, npt.NDArray[np.float32], in
     dim = draw(st.integers(1, 9))
     row = st.lists(_value, min_size=dim, max_size=dim)
     rows = draw(st.lists(row, max_size=24))
-    if rows and draw(st.booleans()):  # exact duplicates and zero vectors
-        rows += draw(st.lists(st.sampled_from([*rows, [0.0] * dim]), max_size=6))
+    duplicate = draw(st.booleans())
+    if rows and duplicate:  # exact duplicates and zero vectors
+        pool: list[list[float]] = [*rows, [0.0] * dim]
+        rows += draw(st.lists(st.sampled_from(pool), max_size=6))
     n = len(rows)
     distinct_ids = draw(st.booleans())
     id_text = st.text("ab:é0", max_size=4)
@@ -145,7 +147,7 @@ def test_bad_queries_and_index_are_rejected(name: str) -> None:
     with pytest.raises(InvalidInputError, match="query 1"):
         kernel(index, np.array([[1, 0, 0], [np.nan, 0, 0]], np.float32), 1)
     with pytest.raises(InvalidInputError, match="'c0001'"):
-        kernel(_index([[1, 0, 0], [0, np.inf, 0]]), np.ones((1, 3), np.float32), 1)
+        kernel(_index(np.array([[1, 0, 0], [0, np.inf, 0]])), np.ones((1, 3), np.float32), 1)
     with pytest.raises(InvalidInputError, match="True"):
         kernel(index, np.eye(3, dtype=np.float32), True)
 

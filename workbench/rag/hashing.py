@@ -110,36 +110,30 @@ def _fnv_continue(
 def hashing_vectorized(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     """Embed ``texts`` as an ``(n, DIM)`` float32 matrix, hashing all tokens at once with NumPy."""
     n = len(texts)
-    per_text = [_tokens(t) for t in texts]
-    n_tok = np.fromiter((len(t) for t in per_text), dtype=np.int64, count=n)
-    counts = np.zeros(n * DIM, dtype=np.int64)
-    total = int(n_tok.sum())
-    if total:
-        joined = " ".join(tok for toks in per_text for tok in toks).encode("utf-8")
-        buf = np.frombuffer(joined, dtype=np.uint8)
-        # 0x20 never occurs inside a multi-byte sequence and tokens contain no U+0020,
-        # so the spaces of ``joined`` are exactly the separators between tokens.
-        spaces = np.flatnonzero(buf == _SPACE)
-        starts = np.concatenate(([0], spaces + 1)).astype(np.int64)
-        ends = np.concatenate((spaces, [len(buf)])).astype(np.int64)
-        lengths = ends - starts
-        row = np.repeat(np.arange(n, dtype=np.int64), n_tok)
+    encoded = [t.encode("utf-8") for t in texts]
+    # Texts joined by one space: tokens never span two texts. 0x20 never occurs inside a
+    # multi-byte UTF-8 sequence, so tokens are exactly the maximal runs of non-0x20 bytes.
+    buf = np.frombuffer(b" ".join(encoded), dtype=np.uint8)
+    text_start = np.zeros(n, dtype=np.int64)
+    np.cumsum([len(e) + 1 for e in encoded[:-1]], out=text_start[1:])
+    edges = np.diff((buf != _SPACE).astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edges == 1)
+    lengths = np.flatnonzero(edges == -1) - starts
+    row = np.searchsorted(text_start, starts, side="right") - 1
 
-        uni = _fnv_continue(np.full(total, FNV_OFFSET, dtype=np.uint64), buf, starts, lengths)
-        pair = np.flatnonzero(row[:-1] == row[1:])  # left token of each bigram
-        prime = np.uint64(FNV_PRIME)
-        mid = (uni[pair] ^ np.uint64(_SPACE)) * prime
-        bi = _fnv_continue(mid, buf, starts[pair + 1], lengths[pair + 1])
+    uni = _fnv_continue(np.full(len(starts), FNV_OFFSET, dtype=np.uint64), buf, starts, lengths)
+    pair = np.flatnonzero(row[:-1] == row[1:])  # left token of each bigram
+    mid = (uni[pair] ^ np.uint64(_SPACE)) * np.uint64(FNV_PRIME)
+    bi = _fnv_continue(mid, buf, starts[pair + 1], lengths[pair + 1])
 
-        dim = np.uint64(DIM)
-        uni_cells = row * DIM + (uni % dim).astype(np.int64)
-        bi_cells = row[pair] * DIM + (bi % dim).astype(np.int64)
-        flat = np.concatenate((uni_cells, bi_cells))
-        counts += np.bincount(flat, minlength=n * DIM)
-    matrix = counts.reshape(n, DIM).astype(np.float64)
-    norms = np.sqrt((matrix * matrix).sum(axis=1))
-    np.divide(matrix, norms[:, None], out=matrix, where=norms[:, None] > 0)
-    return np.ascontiguousarray(matrix, dtype=np.float32)
+    dim = np.uint64(DIM)
+    cells = np.concatenate(
+        (row * DIM + (uni % dim).astype(np.int64), row[pair] * DIM + (bi % dim).astype(np.int64))
+    )
+    counts = np.bincount(cells, minlength=n * DIM).reshape(n, DIM).astype(np.float64)
+    norms = np.sqrt(np.einsum("ij,ij->i", counts, counts))  # integer sums: exact in any order
+    np.divide(counts, norms[:, None], out=counts, where=norms[:, None] > 0)
+    return counts.astype(np.float32)
 
 
 # --------------------------------------------------------------------------- Numba
@@ -157,6 +151,8 @@ def _native_kernel() -> Callable[..., Any]:
 
     @numba.njit(nogil=True, parallel=True, cache=True)  # type: ignore[untyped-decorator]
     def kernel(buf: Any, bounds: Any, out: Any) -> None:
+        """out[t] = the normalized feature counts of the text ``buf[bounds[t]:bounds[t + 1]]``;
+        rows of texts without tokens are left as they are (zero)."""
         for t in prange(len(bounds) - 1):
             counts = np.zeros(DIM, dtype=np.int64)
             h = _OFFSET_U64  # FNV state of the current token
