@@ -1,0 +1,338 @@
+"""Budget verdicts on synthetic measurements (WorkerRuns with chosen batch times; no timing)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pytest
+
+from workbench.budget.result import CheckResult, ScalingObservation, Verdict
+from workbench.budget.spec import Rule, parse_budgets
+from workbench.budget.verdict import MAX_CONFIDENCE, check, percentile_ratio_ci
+from workbench.errors import InvalidInputError
+from workbench.measure.compare_stats import bootstrap_ratio_ci
+from workbench.measure.config import MeasureConfig
+from workbench.measure.measurement import Measurement
+from workbench.measure.protocol import WorkerRun
+from workbench.measure.targets import TargetSpec
+
+ENV = {"cpu_model": "Test CPU @ 3GHz", "python": "3.11.7", "packages": {"numpy": "2.0.0"}}
+
+
+def noisy(center_ms: float, *, workers: int = 5, n: int = 80, spread: float = 0.02,
+          seed: int = 0) -> list[list[float]]:
+    """Per-worker per-call milliseconds around ``center_ms`` (seeded, so deterministic)."""
+    rng = np.random.default_rng(seed)
+    return [list(center_ms * rng.lognormal(0.0, spread, n)) for _ in range(workers)]
+
+
+def measurement(groups_ms: Sequence[Sequence[float]], *, stage: str = "embed",
+                variant: str = "pure", workload: str = "small", items: int = 10,
+                rss_kb: Sequence[int] | None = None, heap: Sequence[int] | None = None,
+                env: Mapping[str, object] | None = None, rss_exact: bool = True) -> Measurement:
+    runs = tuple(
+        WorkerRun(index=i, ok=True, batch_ns=tuple(round(x * 1e6) for x in g),
+                  items_per_call=items, rss_peak_kb=None if rss_kb is None else rss_kb[i],
+                  rss_exact=rss_exact, heap_peak_bytes=None if heap is None else heap[i])
+        for i, g in enumerate(groups_ms)
+    )
+    return Measurement(TargetSpec("stage", stage, variant, workload), MeasureConfig(), runs,
+                       "2024-05-01T00:00:00+00:00", dict(env or ENV))
+
+
+def failed(stage: str = "embed") -> Measurement:
+    run = WorkerRun.failed(0, ValueError("boom"))
+    return Measurement(TargetSpec("stage", stage, "pure", "small"), MeasureConfig(), (run,),
+                       "2024-05-01T00:00:00+00:00", dict(ENV))
+
+
+def one(text: str, current: Sequence[Measurement], baseline: Sequence[Measurement] | None = None,
+        **kwargs: object) -> Verdict:
+    result = check(parse_budgets(text), current, baseline, **kwargs)  # type: ignore[arg-type]
+    assert len(result.verdicts) == 1, result.to_text()
+    return result.verdicts[0]
+
+
+P95 = '[stage.embed]\nlatency_p95 = "1.1x"\n'
+P50 = '[stage.embed]\nlatency_p50 = "1.1x"\n'
+
+
+# -- relative latency ----------------------------------------------------------------------
+
+
+def test_same_distribution_passes() -> None:
+    v = one(P95, [measurement(noisy(1.0, seed=1))], [measurement(noisy(1.0, seed=2))])
+    assert v.status == "pass", v.message
+    assert v.ratio is not None and v.ratio_high is not None and v.ratio_high <= 1.1
+    assert "within the limit 1.1x" in v.message
+
+
+def test_a_clear_slowdown_breaches_with_both_conditions() -> None:
+    v = one(P95, [measurement(noisy(1.3, seed=1))], [measurement(noisy(1.0, seed=2))])
+    assert v.status == "breach", v.message
+    assert v.ratio is not None and v.ratio > 1.1
+    assert v.ratio_low is not None and v.ratio_low > 1.0
+    assert "noise alone cannot explain it" in v.message
+    assert v.observed is not None and v.baseline is not None
+    assert v.observed / v.baseline == pytest.approx(v.ratio)
+
+
+def test_point_over_threshold_but_interval_reaching_1_is_inconclusive_not_breach() -> None:
+    # three very different workers: the pooled median is 1.15x, but resampling the
+    # workers shows the run could as well be faster than the baseline
+    rng = np.random.default_rng(3)
+    current = [list(c * rng.lognormal(0, 0.01, 60)) for c in (0.9, 1.15, 1.4)]
+    v = one(P50, [measurement(current)], [measurement(noisy(1.0, workers=3, n=60, seed=4))])
+    assert v.ratio is not None and v.ratio > 1.1
+    assert v.ratio_low is not None and v.ratio_low <= 1.0
+    assert v.status == "inconclusive"
+    assert "noise alone could explain it, so this is not a breach" in v.message
+
+
+def test_an_interval_straddling_the_threshold_is_inconclusive() -> None:
+    v = one(P50, [measurement(noisy(1.1, seed=5))], [measurement(noisy(1.0, seed=6))])
+    assert v.status == "inconclusive", v.message
+    assert v.ratio_low is not None and v.ratio_high is not None
+    assert v.ratio_low < 1.1 < v.ratio_high or v.ratio_low <= 1.1 <= v.ratio_high
+
+
+def test_insufficient_samples_for_the_percentile_is_inconclusive() -> None:
+    text = '[stage.embed]\nlatency_p99 = ["1.1x", "5ms"]\n'
+    result = check(parse_budgets(text), [measurement(noisy(1.0, workers=2, n=20))],
+                   [measurement(noisy(1.0, workers=2, n=20))])
+    assert [v.status for v in result.verdicts] == ["inconclusive", "inconclusive"]
+    for v in result.verdicts:
+        assert "insufficient samples: p99 needs >=" in v.message and "(have 40)" in v.message
+
+
+def test_a_different_fingerprint_is_not_comparable_but_absolute_rules_still_run() -> None:
+    other = {**ENV, "cpu_model": "Other CPU"}
+    text = '[stage.embed]\nlatency_p95 = ["1.1x", "10ms"]\n'
+    result = check(parse_budgets(text), [measurement(noisy(1.0))],
+                   [measurement(noisy(1.0), env=other)])
+    by_kind = {v.rule.kind: v for v in result.verdicts}
+    assert by_kind["relative"].status == "not-comparable"
+    assert "different cpu_model" in by_kind["relative"].message
+    assert by_kind["absolute"].status == "pass"
+
+
+def test_relative_rules_without_a_baseline_say_so() -> None:
+    v = one(P95, [measurement(noisy(1.0))])
+    assert v.status == "no-baseline" and "has no measurement of embed/pure" in v.message
+    assert v.observed is not None  # the current value is still reported
+    other_workload = measurement(noisy(1.0), workload="large")
+    assert one(P95, [measurement(noisy(1.0))], [other_workload]).status == "no-baseline"
+    assert one(P95, [measurement(noisy(1.0))], [failed()]).status == "no-baseline"
+
+
+def test_a_failed_current_measurement_is_inconclusive() -> None:
+    v = one(P95, [failed()], [measurement(noisy(1.0))])
+    assert v.status == "inconclusive" and "failed" in v.message and "boom" in v.message
+
+
+# -- absolute latency ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("limit", "status"), [("2ms", "pass"), ("0.5ms", "breach"),
+                                               ("1.0ms", "inconclusive")])
+def test_absolute_latency(limit: str, status: str) -> None:
+    v = one(f'[stage.embed]\nlatency_p50 = "{limit}"\n', [measurement(noisy(1.0))])
+    assert v.status == status, v.message
+    assert v.observed_low is not None and v.observed_high is not None
+    assert v.observed_low < 1e6 < v.observed_high
+
+
+# -- throughput: higher is better ----------------------------------------------------------
+
+
+def test_relative_throughput_direction() -> None:
+    text = '[stage.embed]\nthroughput = "0.9x"\n'
+    base = [measurement(noisy(1.0, seed=2))]
+    slower = one(text, [measurement(noisy(1.3, seed=1))], base)
+    assert slower.status == "breach", slower.message
+    assert slower.ratio is not None and slower.ratio < 0.9
+    assert slower.ratio_high is not None and slower.ratio_high < 1.0
+    assert "under the limit 0.9x" in slower.message
+    faster = one(text, [measurement(noisy(0.7, seed=1))], base)
+    assert faster.status == "pass" and faster.ratio is not None and faster.ratio > 1.3
+    # items per call count: twice the items in the same time is twice the throughput
+    double = one(text, [measurement(noisy(1.0, seed=1), items=20)], base)
+    assert double.ratio == pytest.approx(2.0, rel=0.05)
+
+
+@pytest.mark.parametrize(("limit", "status"), [("5000 items/s", "pass"),
+                                               ("20000 items/s", "breach")])
+def test_absolute_throughput(limit: str, status: str) -> None:
+    # 10 items per 1 ms call: 10 000 items/s
+    v = one(f'[stage.embed]\nthroughput = "{limit}"\n', [measurement(noisy(1.0))])
+    assert v.status == status, v.message
+    assert v.observed == pytest.approx(10_000, rel=0.02)
+
+
+# -- memory --------------------------------------------------------------------------------
+
+
+def test_peak_rss_absolute_uses_the_range_over_workers() -> None:
+    groups = noisy(1.0, workers=3)
+    kb = [100_000, 101_000, 102_000]  # 102.4-104.4 MB
+    assert one('[stage.embed]\npeak_rss = "200MB"\n', [measurement(groups, rss_kb=kb)]
+               ).status == "pass"
+    over = one('[stage.embed]\npeak_rss = "50MiB"\n', [measurement(groups, rss_kb=kb)])
+    assert over.status == "breach" and over.observed == 102_000 * 1024
+    assert "every" not in over.message and "range over 3 workers" in over.message
+    straddle = one('[stage.embed]\npeak_rss = "103MB"\n', [measurement(groups, rss_kb=kb)])
+    assert straddle.status == "inconclusive"
+    approx = one('[stage.embed]\npeak_rss = "50MiB"\n',
+                 [measurement(groups, rss_kb=kb, rss_exact=False)])
+    assert "approximate" in approx.message
+
+
+def test_peak_rss_relative() -> None:
+    groups = noisy(1.0, workers=3)
+    base = [measurement(groups, rss_kb=[100_000, 100_500, 101_000])]
+    text = '[stage.embed]\npeak_rss = "1.5x"\n'
+    grown = one(text, [measurement(groups, rss_kb=[180_000, 181_000, 182_000])], base)
+    assert grown.status == "breach" and grown.ratio == pytest.approx(182 / 101, rel=1e-3)
+    same = one(text, [measurement(groups, rss_kb=[100_000, 100_500, 101_000])], base)
+    assert same.status == "pass"
+    # one worker far over, the others not: not every current worker is above the baseline
+    mixed = one(text, [measurement(groups, rss_kb=[90_000, 95_000, 200_000])], base)
+    assert mixed.status == "inconclusive"
+
+
+def test_heap_peak_and_missing_memory_figures() -> None:
+    groups = noisy(1.0, workers=2)
+    v = one('[stage.embed]\nheap_peak = "1KiB"\n', [measurement(groups, heap=[2000, 2100])])
+    assert v.status == "breach"
+    missing = one('[stage.embed]\nheap_peak = "1KiB"\n', [measurement(groups)])
+    assert missing.status == "inconclusive" and "not recorded" in missing.message
+
+
+# -- scaling -------------------------------------------------------------------------------
+
+
+def obs(slope: float, low: float, high: float) -> ScalingObservation:
+    return ScalingObservation("embed", "pure", "small", slope, low, high, 0.95, dict(ENV))
+
+
+def test_scaling_rules() -> None:
+    spec = parse_budgets('[stage.embed]\nscaling = ["1.2x", 1.5]\n')
+    result = check(spec, [], scaling=[obs(2.0, 1.9, 2.1)], baseline_scaling=[obs(1.0, 0.95, 1.05)])
+    statuses = {v.rule.kind: v.status for v in result.verdicts}
+    assert statuses == {"relative": "breach", "absolute": "breach"}
+    result = check(spec, [], scaling=[obs(1.0, 0.9, 1.1)], baseline_scaling=[obs(1.0, 0.95, 1.05)])
+    assert {v.status for v in result.verdicts} == {"pass"}
+    # measured but without a sweep: the scaling rule cannot be evaluated
+    missing = check(spec, [measurement(noisy(1.0))])
+    assert {v.status for v in missing.verdicts} == {"inconclusive"}
+    assert "needs a size sweep" in missing.verdicts[0].message
+
+
+# -- which rules apply; the family-wise correction ---------------------------------------------
+
+
+def test_wildcard_rules_become_concrete_and_unmeasured_stages_are_reported() -> None:
+    spec = parse_budgets('[defaults]\nlatency_p50 = "10ms"\n[stage.chunk]\nlatency_p50 = "1ms"\n')
+    result = check(spec, [measurement(noisy(1.0)), measurement(noisy(1.0), stage="clean")])
+    labels = sorted((v.rule.label, v.status) for v in result.verdicts)
+    assert labels == [("chunk/pure", "inconclusive"), ("clean/pure", "pass"),
+                      ("embed/pure", "pass")]
+    chunk = next(v for v in result.verdicts if v.rule.stage == "chunk")
+    assert "not measured" in chunk.message
+
+
+def test_bonferroni_confidence_over_error_level_rules() -> None:
+    text = ('[stage.embed]\nlatency_p50 = ["1.1x", "1s"]\nthroughput = "0.5x"\n'
+            'latency_p95 = { limit = "2x", level = "warn" }\npeak_rss = "10GB"\n')
+    current, base = [measurement(noisy(1.0, seed=1))], [measurement(noisy(1.0, seed=2))]
+    result = check(parse_budgets(text), current, base)
+    assert result.confidence == pytest.approx(1 - 0.05 / 3)  # three statistical error rules
+    conf = {v.rule.metric: v.confidence for v in result.verdicts}
+    assert conf["latency_p95"] == pytest.approx(0.95)  # warn-level: nominal
+    assert conf["peak_rss"] is None  # no statistics
+    plain = check(parse_budgets(text), current, base, correction="none")
+    assert plain.confidence == pytest.approx(0.95)
+    many = "\n".join(f'[stage."s{i}"]\nlatency_p50 = "1s"' for i in range(200))
+    capped = check(parse_budgets(many), [measurement(noisy(1.0), stage=f"s{i}")
+                                         for i in range(200)])
+    assert capped.confidence == MAX_CONFIDENCE
+
+
+def test_check_validates_its_settings() -> None:
+    spec = parse_budgets(P95)
+    with pytest.raises(InvalidInputError, match="family_alpha must be strictly between"):
+        check(spec, [], family_alpha=1.5)
+    with pytest.raises(InvalidInputError, match="correction must be 'bonferroni' or 'none'"):
+        check(spec, [], correction="holm")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="resamples must be an integer >= 100"):
+        check(spec, [], resamples=10)
+
+
+def test_check_is_deterministic() -> None:
+    args = (parse_budgets(P95), [measurement(noisy(1.1, seed=1))],
+            [measurement(noisy(1.0, seed=2))])
+    assert check(*args).verdicts == check(*args).verdicts
+
+
+# -- exit codes, records, renderings ---------------------------------------------------------
+
+
+def verdict(status: str, level: str = "error") -> Verdict:
+    rule = Rule("embed", "pure", "latency_p50", "relative", 1.1, level)
+    return Verdict(rule, status, "small", "msg")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("statuses", "normal", "strict"), [
+    ([("pass", "error")], 0, 0),
+    ([("breach", "warn"), ("pass", "error")], 0, 0),
+    ([("breach", "error")], 1, 1),
+    ([("breach", "error"), ("inconclusive", "error")], 1, 1),
+    ([("inconclusive", "error")], 0, 2),
+    ([("not-comparable", "error")], 0, 2),
+    ([("no-baseline", "error")], 0, 2),
+    ([("inconclusive", "warn"), ("no-baseline", "warn")], 0, 0),
+    ([], 0, 0),
+])
+def test_exit_codes(statuses: list[tuple[str, str]], normal: int, strict: int) -> None:
+    result = CheckResult(tuple(verdict(s, lvl) for s, lvl in statuses), "hash")
+    assert result.exit_code(strict=False) == normal
+    assert result.exit_code(strict=True) == strict
+
+
+def test_check_result_round_trips_through_json_and_renders() -> None:
+    text = '[stage.embed]\nlatency_p95 = ["1.1x", "0.5ms"]\nthroughput = "0.9x"\n'
+    result = check(parse_budgets(text), [measurement(noisy(1.3, seed=1))],
+                   [measurement(noisy(1.0, seed=2))])
+    data = json.loads(result.dumps())
+    assert data["schema_version"] == 1 and data["kind"] == "budget-check"
+    assert CheckResult.from_json(data) == result
+    assert result.exit_code() == 1
+    plain = result.to_text()
+    assert "breach" in plain and "embed/pure@small" in plain and "\x1b[" not in plain
+    assert "\x1b[31m" in result.to_text(color=True)
+    assert "<table>" in result.to_html() and "wb-breach" in result.to_html()
+    with pytest.raises(InvalidInputError, match="schema_version 9 is not supported"):
+        CheckResult.from_json({**data, "schema_version": 9})
+    with pytest.raises(InvalidInputError, match="not a budget check record"):
+        CheckResult.from_json({**data, "kind": "baseline"})
+    with pytest.raises(InvalidInputError, match="verdict status 'meh' is unknown"):
+        CheckResult.from_json({**data, "verdicts": [{**data["verdicts"][0], "status": "meh"}]})
+
+
+# -- the percentile ratio interval ----------------------------------------------------------
+
+
+def test_percentile_ratio_ci() -> None:
+    a, b = noisy(2.0, seed=1), noisy(1.0, seed=2)
+    median = percentile_ratio_ci(a, b, 50, seed=7)
+    assert median == bootstrap_ratio_ci(a, b, statistic="median", seed=7)
+    p95 = percentile_ratio_ci(a, b, 95, seed=7)
+    assert p95.value is not None and p95.interval is not None
+    assert p95.interval.low <= p95.value <= p95.interval.high
+    assert p95.interval.low < 2.0 * 1.02 and p95.interval.high > 2.0 * 0.98
+    ragged = percentile_ratio_ci([[1.0, 2.0, 3.0], [2.0] * 7], [[1.0] * 5, [1.1] * 3], 95)
+    assert ragged.value is not None and ragged.interval is not None
+    with pytest.raises(InvalidInputError):
+        percentile_ratio_ci(a, b, 100)

@@ -1,0 +1,97 @@
+"""The vocabulary of budgets: metrics (kind and direction), levels and :class:`Rule`.
+
+The grammar that produces rules is documented in :mod:`workbench.budget.spec`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from workbench.budget.units import Kind, format_value
+from workbench.errors import InvalidInputError
+
+__all__ = ["ALL", "DEFAULT_VARIANT", "LEVELS", "METRICS", "Direction", "LimitKind",
+           "MetricInfo", "Rule"]
+
+DEFAULT_VARIANT = "pure"
+LEVELS = ("error", "warn")
+Direction = Literal["lower", "higher"]
+LimitKind = Literal["relative", "absolute"]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricInfo:
+    kind: Kind  # what an absolute limit measures
+    direction: Direction  # which way is better
+    percentile: float | None = None  # for latency metrics
+    description: str = ""
+
+
+METRICS: dict[str, MetricInfo] = {
+    "latency_p50": MetricInfo("time", "lower", 50, "median time per call"),
+    "latency_p95": MetricInfo("time", "lower", 95, "95th percentile time per call"),
+    "latency_p99": MetricInfo("time", "lower", 99, "99th percentile time per call"),
+    "throughput": MetricInfo("throughput", "higher", None, "items per second at the median"),
+    "peak_rss": MetricInfo("size", "lower", None, "peak resident set size (max over workers)"),
+    "heap_peak": MetricInfo("size", "lower", None, "Python heap peak (max over workers)"),
+    "scaling": MetricInfo("exponent", "lower", None, "log-log exponent of time vs size"),
+}
+ALL = "*"  # every stage, or every variant
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One limit on one metric of one stage/variant (``"*"``: every stage or variant)."""
+
+    stage: str
+    variant: str
+    metric: str
+    kind: LimitKind
+    value: float  # ratio (relative) or canonical units: ns, bytes, items/s, exponent
+    level: str = "error"
+    line: int | None = None  # where in the budgets file, when known (not part of the digest)
+
+    @property
+    def info(self) -> MetricInfo:
+        return METRICS[self.metric]
+
+    @property
+    def direction(self) -> Direction:
+        return METRICS[self.metric].direction
+
+    @property
+    def label(self) -> str:
+        return f"{self.stage}/{self.variant}"
+
+    def limit_text(self) -> str:
+        sign = "<=" if self.direction == "lower" else ">="
+        if self.kind == "relative":
+            return f"{sign} {self.value:g}x baseline"
+        return f"{sign} {format_value(self.value, self.info.kind)}"
+
+    def canonical(self) -> dict[str, Any]:
+        return {"stage": self.stage, "variant": self.variant, "metric": self.metric,
+                "kind": self.kind, "value": self.value, "level": self.level}
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.canonical(), "line": self.line}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Rule:
+        try:
+            kind = str(data["kind"])
+            metric = str(data["metric"])
+            if kind not in ("relative", "absolute") or metric not in METRICS:
+                raise ValueError(f"kind {kind!r} / metric {metric!r}")
+            line = data.get("line")
+            return cls(str(data["stage"]), str(data["variant"]), metric,
+                       "relative" if kind == "relative" else "absolute",
+                       float(data["value"]), str(data["level"]),
+                       None if line is None else int(line))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInputError(
+                f"malformed budget rule {dict(data)!r} ({exc}); expected stage, variant, "
+                f"metric (one of {', '.join(METRICS)}), kind (relative|absolute), value, level"
+            ) from None

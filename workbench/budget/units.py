@@ -1,0 +1,99 @@
+"""Quantities with units as budgets write them: ``"120ms"``, ``"800MB"``, ``"2000 items/s"``.
+
+Every quantity is converted to one canonical unit per kind: nanoseconds for times, bytes
+for sizes, items per second for throughput. Sizes take decimal (``KB``/``kB``, ``MB``,
+``GB``: powers of 1000) and binary (``KiB``, ``MiB``, ``GiB``: powers of 1024) units.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from workbench.errors import InvalidInputError
+
+__all__ = [
+    "RATE_UNITS",
+    "SIZE_UNITS",
+    "TIME_UNITS",
+    "Kind",
+    "accepted_units",
+    "format_value",
+    "parse_quantity",
+    "to_canonical",
+    "unit_kind",
+]
+
+Kind = Literal["time", "size", "throughput", "exponent"]
+
+TIME_UNITS: dict[str, float] = {"ns": 1.0, "us": 1e3, "\u00b5s": 1e3, "ms": 1e6, "s": 1e9}
+SIZE_UNITS: dict[str, float] = {
+    "B": 1.0, "KB": 1e3, "kB": 1e3, "MB": 1e6, "GB": 1e9,
+    "KiB": 1024.0, "MiB": 1024.0**2, "GiB": 1024.0**3,
+}
+RATE_UNITS: dict[str, float] = {"items/s": 1.0}
+_TABLES: dict[str, dict[str, float]] = {
+    "time": TIME_UNITS, "size": SIZE_UNITS, "throughput": RATE_UNITS,
+}
+_ACCEPTED = {
+    "time": "ns, us, ms, s",
+    "size": "B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024)",
+    "throughput": "items/s",
+    "exponent": "a plain number",
+}
+_QUANTITY = re.compile(
+    r"^\s*(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(?P<unit>\S.*?)?\s*$"
+)
+
+
+def accepted_units(kind: Kind) -> str:
+    return _ACCEPTED[kind]
+
+
+def parse_quantity(text: str) -> tuple[float, str | None]:
+    """``"12.5 ms"`` -> ``(12.5, "ms")``; ``"1.1"`` -> ``(1.1, None)``; else InvalidInputError."""
+    match = _QUANTITY.match(text)
+    if match is None:
+        raise InvalidInputError(
+            f"{text!r} is not a number followed by an optional unit (e.g. '1.1x', '120ms', "
+            "'800MB', '2000 items/s')"
+        )
+    return float(match["num"]), match["unit"]
+
+
+def unit_kind(unit: str) -> Kind | None:
+    """Which kind of quantity ``unit`` measures, or None for an unknown unit."""
+    for kind, table in _TABLES.items():
+        if unit in table:
+            return kind  # type: ignore[return-value]
+    return None
+
+
+def to_canonical(number: float, unit: str) -> float:
+    """``number`` of ``unit`` in the kind's canonical unit (ns, bytes, items/s)."""
+    for table in _TABLES.values():
+        if unit in table:
+            return number * table[unit]
+    raise InvalidInputError(
+        f"unknown unit {unit!r}; accepted: times {_ACCEPTED['time']}; sizes {_ACCEPTED['size']}; "
+        f"throughput {_ACCEPTED['throughput']}"
+    )
+
+
+def format_value(value: float | None, kind: Kind) -> str:
+    """A canonical value in the most readable unit of its kind (``-`` for None)."""
+    if value is None:
+        return "-"
+    if kind == "time":
+        for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
+            if abs(value) >= scale:
+                return f"{value / scale:.3g} {unit}"
+        return f"{value:.3g} ns"
+    if kind == "size":
+        for unit, scale in (("GiB", 1024.0**3), ("MiB", 1024.0**2), ("KiB", 1024.0)):
+            if abs(value) >= scale:
+                return f"{value / scale:.3g} {unit}"
+        return f"{value:.0f} B"
+    if kind == "throughput":
+        return f"{value:,.4g} items/s" if value < 1000 else f"{value:,.0f} items/s"
+    return f"{value:.3g}"
