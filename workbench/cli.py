@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
             cmd.add_argument("--sizes", required=True, type=_sizes,
                              help="comma-separated document counts, e.g. 20,40,80,160")
 
+    from workbench.cli_budget import add_parsers
+
+    add_parsers(sub, _measure_flags)
     sub.add_parser("workloads", help="list the named workloads")
     sub.add_parser("stages", help="list the reference pipeline's stages and variants")
     return parser
@@ -222,8 +225,11 @@ def _cmd_stages(_: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": _cmd_run, "compare": _cmd_measure, "sweep": _cmd_measure,
-            "workloads": _cmd_workloads, "stages": _cmd_stages}
+def _commands() -> dict[str, Any]:
+    from workbench.cli_budget import handlers
+
+    return {"run": _cmd_run, "compare": _cmd_measure, "sweep": _cmd_measure,
+            "workloads": _cmd_workloads, "stages": _cmd_stages, **handlers(_config)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -240,7 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return COMMANDS[args.command](args)
+        code: int = _commands()[args.command](args)
+        return code
     except (InvalidInputError, UnknownNameError) as exc:
         print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

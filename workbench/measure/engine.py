@@ -25,7 +25,7 @@ from workbench.measure.targets import (
 )
 from workbench.stages import Stage
 
-__all__ = ["Progress", "compare", "compare_callables", "measure", "sweep"]
+__all__ = ["Progress", "compare", "compare_callables", "interleave", "measure", "sweep"]
 
 Progress = Callable[[int, int, str], None]
 Params = Mapping[str, Mapping[str, Any]]
@@ -102,21 +102,32 @@ def measure(
     return Measurement.new(spec, config, tuple(runs))
 
 
-def _interleaved(specs: Sequence[TargetSpec], config: MeasureConfig, launch: Launcher,
-                 progress: Progress | None) -> dict[str, list[WorkerRun]]:
-    runs: dict[str, list[WorkerRun]] = {s.label: [] for s in specs}
-    total = config.workers * len(specs)
+Job = tuple[str, TargetSpec, Launcher]
+
+
+def interleave(jobs: Sequence[Job], config: MeasureConfig,
+               progress: Progress | None) -> dict[str, list[WorkerRun]]:
+    """Run ``config.workers`` workers per job, rotating the job order every round.
+
+    Each job is ``(key, spec, launcher)``; the result maps each key to its runs.
+    """
+    runs: dict[str, list[WorkerRun]] = {key: [] for key, _, _ in jobs}
+    total = config.workers * len(jobs)
     done = 0
     for w in range(config.workers):
-        order = list(specs[w % len(specs):]) + list(specs[: w % len(specs)])
-        for spec in order:
+        for key, spec, launch in list(jobs[w % len(jobs):]) + list(jobs[: w % len(jobs)]):
             if progress is not None:
-                progress(done, total, f"{spec.label} worker {w + 1}/{config.workers}")
-            runs[spec.label].append(launch(spec, config, w))
+                progress(done, total, f"{key} worker {w + 1}/{config.workers}")
+            runs[key].append(launch(spec, config, w))
             done += 1
     if progress is not None:
         progress(total, total, "done")
     return runs
+
+
+def _interleaved(specs: Sequence[TargetSpec], config: MeasureConfig, launch: Launcher,
+                 progress: Progress | None) -> dict[str, list[WorkerRun]]:
+    return interleave([(s.label, s, launch) for s in specs], config, progress)
 
 
 def compare(

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from workbench.measure.config import MeasureConfig
@@ -20,7 +21,10 @@ from workbench.measure.targets import Prepared, TargetSpec, prepare
 from workbench.measure.worker import SCHEMA_VERSION
 from workbench.subproc import ChildFailed, ChildTimedOut, run_child
 
-__all__ = ["Launcher", "inprocess_launcher", "process_launcher", "worker_cpus", "worker_env"]
+__all__ = [
+    "Launcher", "code_launcher", "inprocess_launcher", "process_launcher", "worker_cpus",
+    "worker_env",
+]
 
 Launcher = Callable[[TargetSpec, MeasureConfig, int], WorkerRun]
 
@@ -45,12 +49,34 @@ def worker_env(config: MeasureConfig) -> dict[str, str]:
 
 def process_launcher(spec: TargetSpec, config: MeasureConfig, index: int) -> WorkerRun:
     """Run one fresh worker process; a dead or hung worker becomes a failed run."""
+    return _launch_process(spec, config, index, None)
+
+
+def code_launcher(root: Path) -> Launcher:
+    """A process launcher whose workers import their code from ``root`` first.
+
+    ``root`` is a checkout (e.g. a git worktree of another commit): its directory leads
+    ``PYTHONPATH`` and is the worker's working directory, so its ``workbench`` and its
+    pipeline modules are measured instead of this process's.
+    """
+    def launch(spec: TargetSpec, config: MeasureConfig, index: int) -> WorkerRun:
+        return _launch_process(spec, config, index, root)
+
+    return launch
+
+
+def _launch_process(spec: TargetSpec, config: MeasureConfig, index: int,
+                    root: Path | None) -> WorkerRun:
     job = {"schema_version": SCHEMA_VERSION, "index": index, "target": spec.to_json(),
            "config": config.to_json(), "cpus": worker_cpus(config)}
     what = f"measurement worker {index} ({spec.label})"
     try:
+        env = worker_env(config)
+        if root is not None:
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(root), env.get("PYTHONPATH", "")) if p)
         done = run_child([sys.executable, "-m", "workbench.measure.worker"], what=what,
-                         timeout=config.timeout, stdin=json.dumps(job), env=worker_env(config))
+                         timeout=config.timeout, stdin=json.dumps(job), env=env, cwd=root)
     except ChildTimedOut as exc:
         return WorkerRun.failed(index, str(exc), "Timeout")
     except ChildFailed as exc:
