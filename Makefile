@@ -4,7 +4,7 @@ PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 WORKLOAD ?= small
 
-.PHONY: setup run test lint typecheck pytest bench
+.PHONY: setup run test lint typecheck pytest bench check
 
 # torch is pinned and installed first so that pip takes the CPU build on this disk
 # instead of resolving a multi-GB CUDA build for the project's `torch>=2.4`.
@@ -21,10 +21,17 @@ lint:
 typecheck:
 	$(PYTHON) -m mypy --strict workbench
 
+# pytest exits 5 when it collected no tests: a suite that runs nothing proves nothing.
 pytest:
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)" >&2; exit 1; fi; \
+	exit $$rc
 
 test: setup lint typecheck pytest
+
+# Hold this commit to budgets.toml against its parent, both measured now, interleaved.
+check: setup
+	$(PYTHON) -m workbench.cli check --against HEAD~1 --no-progress
 
 bench: setup
 	$(PYTHON) benchmarks/stages.py

@@ -1,0 +1,167 @@
+"""`workbench baseline` / `check` / `history` from the real CLI, on real processes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from workbench.cli import main
+
+pytestmark = pytest.mark.slow
+
+PIPE = '''
+from workbench import Pipeline, stage
+
+N = {n}
+
+@stage(input="docs", output="int")
+def work(docs):
+    total = 0
+    for i in range(N):
+        total += i * i % 7
+    return total
+
+def make():
+    return Pipeline.of(work, name="throwaway")
+'''
+BUDGETS = '[stage.work]\nlatency_p50 = "1.1x"\npeak_rss = "1.5x"\n'
+FAST = ["--workers", "3", "--samples", "8", "--warmup-seconds", "0.1", "--no-progress",
+        "--no-history"]
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def _commit(repo: Path, module: str, n: int, message: str) -> None:
+    (repo / f"{module}.py").write_text(PIPE.format(n=n))
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q")
+    (root / "budgets.toml").write_text(BUDGETS)
+    monkeypatch.chdir(root)
+    monkeypatch.syspath_prepend(str(root))
+    return root
+
+
+def _check(module: str, tmp_path: Path, *extra: str) -> int:
+    return main(["check", "--pipeline", f"{module}:make", "--json",
+                 str(tmp_path / "check.json"), *FAST, *extra])
+
+
+def test_check_against_a_slower_parent_fails_and_an_identical_one_passes(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a commit and a child commit that does twice the work (busy work, not sleep)
+    _commit(repo, "pipe_ab", 40_000, "fast")
+    _commit(repo, "pipe_ab", 80_000, "slow")
+    # WHEN the child is checked against its parent, both measured in this run
+    code = _check("pipe_ab", tmp_path, "--against", "HEAD~1")
+    out = capsys.readouterr().out
+    # THEN the error-level latency rule is breached: exit 1
+    assert code == 1, out
+    assert "breach" in out and "work/pure" in out
+    result = json.loads((tmp_path / "check.json").read_text())
+    (p50,) = [v for v in result["verdicts"] if v["rule"]["metric"] == "latency_p50"]
+    assert p50["status"] == "breach" and p50["ratio"] > 1.5
+    # AND an identical commit on top passes
+    (repo / "note.txt").write_text("the same code, another commit")
+    _commit(repo, "pipe_ab", 80_000, "same again")
+    code = _check("pipe_ab", tmp_path, "--against", "HEAD~1")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "breach" not in out.split("budget check:")[1].splitlines()[0]
+
+
+def test_first_commit_gets_a_no_baseline_notice_not_a_failure(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _commit(repo, "pipe_first", 20_000, "only")
+    code = _check("pipe_first", tmp_path, "--against", "HEAD~1")
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "NOTICE: no baseline: 'HEAD~1' does not name a commit" in out
+    assert _check("pipe_first", tmp_path, "--against", "HEAD~1", "--strict") == 2
+
+
+def test_baseline_file_round_trip_and_bad_files_exit_2(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _commit(repo, "pipe_base", 20_000, "only")
+    out = tmp_path / "base.json"
+    args = ["--pipeline", "pipe_base:make", *FAST[:-1]]
+    assert main(["baseline", *args, "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["kind"] == "baseline"
+    assert _check("pipe_base", tmp_path, "--baseline", str(out)) == 0
+    capsys.readouterr()
+    # a truncated baseline: exit 2, one clear line, the file left as it was
+    broken = tmp_path / "broken.json"
+    broken.write_text(out.read_text()[:100])
+    assert _check("pipe_base", tmp_path, "--baseline", str(broken)) == 2
+    assert "JSON" in capsys.readouterr().err
+    assert broken.read_text() == out.read_text()[:100]
+    # a baseline from a newer schema
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({**json.loads(out.read_text()), "schema_version": 99}))
+    assert _check("pipe_base", tmp_path, "--baseline", str(newer)) == 2
+    assert "99" in capsys.readouterr().err
+    # a baseline for another workload
+    assert _check("pipe_base", tmp_path, "--baseline", str(out), "--workload", "small") == 2
+    assert "workload" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("budgets", "message"),
+    [
+        ("[stage.work\nlatency_p50 = '1.1x'", "budgets.toml:1"),
+        ("[stage.nope]\nlatency_p50 = '1.1x'", "nope"),
+        ("[stage.work]\nlatency_p50 = '1.1'", "1.1"),
+        ("[stage.work]\nlatency_p50 = '12 parsecs'", "parsecs"),
+        ("[stage.work]\nlatency_p42 = '1.1x'", "latency_p42"),
+        ("[stage.work]\nlatency_p50 = { limit = '1.1x', level = 'fatal' }", "fatal"),
+        ("[stage.work]\nlatency_p50 = '-3ms'", "-3ms"),
+    ],
+)
+def test_bad_budgets_exit_2_with_one_clear_line(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], budgets: str, message: str
+) -> None:
+    _commit(repo, "pipe_bad", 1000, "only")
+    (repo / "budgets.toml").write_text(budgets)
+    assert _check("pipe_bad", tmp_path) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_budgets_file_and_history_without_db(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "--budgets", "nowhere.toml", *FAST]) == 2
+    assert "budgets file 'nowhere.toml' does not exist" in capsys.readouterr().err
+    assert main(["history", "work", "--db", str(tmp_path / "none.sqlite")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_check_records_history_and_history_prints_the_trend(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _commit(repo, "pipe_hist", 20_000, "only")
+    db = tmp_path / "h.sqlite"
+    base = tmp_path / "b.json"
+    assert main(["baseline", "--pipeline", "pipe_hist:make", *FAST[:-1], "--out", str(base)]) == 0
+    for _ in range(2):
+        assert main(["check", "--pipeline", "pipe_hist:make", *FAST[:-1], "--history", str(db),
+                     "--baseline", str(base), "--json", str(tmp_path / "c.json")]) == 0
+    capsys.readouterr()
+    assert main(["history", "work", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "work" in out and "2" in out
