@@ -165,3 +165,19 @@ def test_check_records_history_and_history_prints_the_trend(
     assert main(["history", "work", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "work" in out and "2" in out
+
+
+def test_trend_figure_marks_steps() -> None:
+    from workbench.budget.history import Point, Series
+    from workbench.budget.plots import trend_figure
+    from workbench.budget.steps import detect_steps
+
+    values = [100.0, 101, 99, 100, 102, 120, 121, 119, 120, 122]
+    series = Series("work", "latency_p50", tuple(
+        Point(str(i), None, "t", "pure", "tiny", v, v * 0.98, v * 1.02)
+        for i, v in enumerate(values)))
+    steps = detect_steps(series.values)
+    assert [s.index for s in steps] == [5]
+    fig = trend_figure(series, steps)
+    assert fig.axes[0].get_title() == "work: latency_p50 across checks"
+    assert len(fig.axes[0].lines) == 2  # the series and one step marker

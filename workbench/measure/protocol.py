@@ -93,15 +93,20 @@ def _reset_peak_rss() -> bool:
         return False
 
 
-def _peak_rss_kb(after_reset: bool) -> int | None:
-    if after_reset:
-        try:
-            for line in Path("/proc/self/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-        except OSError:
-            pass
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+def _peak_rss_kb() -> tuple[int, bool]:
+    """Peak RSS in KiB and whether it is this address space's own high-water mark.
+
+    ``VmHWM`` belongs to the current address space. ``ru_maxrss`` is the fallback only:
+    on Linux it also carries the parent's peak into a child started by (v)fork + exec,
+    so a worker launched from a big process would report the parent's size.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]), True
+    except OSError:
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss), False
 
 
 def run_protocol(
@@ -114,7 +119,7 @@ def run_protocol(
 ) -> WorkerRun:
     """Warm up, calibrate, sample; never raises for a failing target (records it)."""
     call = prepared.call
-    rss_exact = fresh_process or _reset_peak_rss()
+    reset = fresh_process or _reset_peak_rss()
     try:
         started = clock()
         call()
@@ -154,6 +159,7 @@ def run_protocol(
                 tracemalloc.stop()
     except Exception as exc:  # the target failed: a failed run, not a crashed harness
         return WorkerRun.failed(index, exc)
+    rss_kb, own_peak = _peak_rss_kb()
     return WorkerRun(
         index=index,
         ok=True,
@@ -163,7 +169,7 @@ def run_protocol(
         warmup_calls=calls,
         warmup_ns=warmup_ns,
         first_call_ns=first,
-        rss_peak_kb=_peak_rss_kb(not fresh_process and rss_exact),
-        rss_exact=rss_exact,
+        rss_peak_kb=rss_kb,
+        rss_exact=reset and own_peak,
         heap_peak_bytes=heap,
     )
