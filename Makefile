@@ -4,13 +4,17 @@ PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 WORKLOAD ?= small
 
-.PHONY: setup run test lint typecheck pytest bench check
+.PHONY: setup browser run test lint typecheck pytest bench check
 
 # torch is pinned and installed first so that pip takes the CPU build on this disk
 # instead of resolving a multi-GB CUDA build for the project's `torch>=2.4`.
 setup:
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) install --quiet -e '.[dev]'
+
+# Debian's chromium for the browser tests (Playwright drives it; nothing is downloaded).
+browser:
+	test -x /usr/lib/chromium/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 run: setup
 	$(PYTHON) -m workbench.cli run --workload $(WORKLOAD)
@@ -27,7 +31,7 @@ pytest:
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)" >&2; exit 1; fi; \
 	exit $$rc
 
-test: setup lint typecheck pytest
+test: setup browser lint typecheck pytest
 
 # Hold this commit to budgets.toml against its parent, both measured now, interleaved.
 check: setup

@@ -126,8 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
                              help="comma-separated document counts, e.g. 20,40,80,160")
 
     from workbench.cli_budget import add_parsers
+    from workbench.profile import cli_commands as profile_cli
 
     add_parsers(sub, _measure_flags)
+    profile_cli.add_parsers(sub)
     sub.add_parser("workloads", help="list the named workloads")
     sub.add_parser("stages", help="list the reference pipeline's stages and variants")
     return parser
@@ -227,9 +229,11 @@ def _cmd_stages(_: argparse.Namespace) -> int:
 
 def _commands() -> dict[str, Any]:
     from workbench.cli_budget import handlers
+    from workbench.profile import cli_commands as profile_cli
 
     return {"run": _cmd_run, "compare": _cmd_measure, "sweep": _cmd_measure,
-            "workloads": _cmd_workloads, "stages": _cmd_stages, **handlers(_config)}
+            "workloads": _cmd_workloads, "stages": _cmd_stages, **handlers(_config),
+            **profile_cli.COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

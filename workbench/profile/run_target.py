@@ -29,11 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["JOB_SCHEMA", "LOOP_FRAME", "main"]
+from workbench.profile._protocol import JOB_SCHEMA, LOOP_FRAME
 
-JOB_SCHEMA = 1
-#: The name of the function whose frames are the measured calls (parsers look for it).
-LOOP_FRAME = "_run_loop"
+__all__ = ["main"]
 
 
 def _run_loop(call: Callable[[], Any], calls: int | None, seconds: float) -> tuple[int, float]:
@@ -116,7 +114,7 @@ def _run(job: dict[str, Any]) -> dict[str, Any]:
     report: dict[str, Any] = {"prepare_s": prepare_s, "warmup_s": warmup_s,
                               "items": prepared.items, "label": prepared.label}
     if job.get("mode", "loop") == "lines":
-        from line_profiler import LineProfiler  # type: ignore[import-untyped]
+        from line_profiler import LineProfiler
 
         profiler = LineProfiler()
         refs = job.get("functions") or []
@@ -167,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(text + "\n")
     return code
 
+
+assert _run_loop.__name__ == LOOP_FRAME  # the parsers find the measured calls by this name
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""Profilers around a stage variant on a workload: py-spy, memray and line_profiler.
+
+Each adapter runs the target in fresh processes (``python -m workbench.profile.run_target``)
+under the external tool, parses the tool's artifacts into an immutable result with JSON
+round trip, text, and a self-contained HTML rendering (no external URLs), and records the
+profiler's wall-time overhead against a plain run of the same calls.
+
+- :func:`flamegraph` -> :class:`Flamegraph` (py-spy: collapsed stacks + interactive SVG)
+- :func:`memory_track` -> :class:`MemoryTrack` (memray: peaks, RSS/heap over time, sites)
+- :func:`line_profile` -> :class:`LineProfile` (line_profiler: per-line hits and time)
+
+Names are imported on first use: importing this package imports none of the profilers
+(nor matplotlib or IPython), and the runner process imports none of the adapters.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.profile._common import Overhead
+    from workbench.profile.flame import Flamegraph, FrameStat, parse_collapsed
+    from workbench.profile.lines import LineProfile, line_profile, parse_line_stats
+    from workbench.profile.memory import AllocationSite, AllocationStack, MemoryTrack
+    from workbench.profile.memray_run import memory_track
+    from workbench.profile.pyspy import flamegraph
+
+__all__ = [
+    "AllocationSite",
+    "AllocationStack",
+    "Flamegraph",
+    "FrameStat",
+    "LineProfile",
+    "MemoryTrack",
+    "Overhead",
+    "flamegraph",
+    "line_profile",
+    "memory_track",
+    "parse_collapsed",
+    "parse_line_stats",
+]
+
+_WHERE = {
+    "Overhead": "_common", "Flamegraph": "flame", "FrameStat": "flame",
+    "parse_collapsed": "flame", "LineProfile": "lines", "line_profile": "lines",
+    "parse_line_stats": "lines", "AllocationSite": "memory", "AllocationStack": "memory",
+    "MemoryTrack": "memory", "memory_track": "memray_run", "flamegraph": "pyspy",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"workbench.profile.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'workbench.profile' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,249 @@
+"""What the profiler adapters share: the target, the work directory, the runner, overhead.
+
+Every adapter runs ``python -m workbench.profile.run_target`` twice: once plain, to time
+``calls`` calls without a profiler, and once (or twice) under the profiler with the same
+number of calls; the two loop times give the profiler's overhead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import html
+import json
+import os
+import shutil
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import workbench
+from workbench.errors import ExecutionError, InvalidInputError, MissingDependencyError
+from workbench.measure.targets import TargetSpec
+from workbench.profile._protocol import JOB_SCHEMA
+from workbench.subproc import ChildTimedOut, Completed, run_child
+
+__all__ = [
+    "RESULT_SCHEMA",
+    "Overhead",
+    "check_schema",
+    "find_tool",
+    "html_table",
+    "now",
+    "read_report",
+    "run_plain",
+    "run_tool",
+    "runner_argv",
+    "runner_env",
+    "save_text",
+    "short_path",
+    "target_spec",
+    "workdir",
+    "write_job",
+]
+
+RESULT_SCHEMA = 1
+RUNNER = "workbench.profile.run_target"
+_PACKAGE_ROOT = Path(workbench.__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class Overhead:
+    """Wall time of the same ``calls`` calls without and with the profiler."""
+
+    calls: int
+    plain_s: float
+    profiled_s: float
+
+    @property
+    def pct(self) -> float | None:
+        """How much longer the calls took under the profiler, in percent."""
+        return (self.profiled_s / self.plain_s - 1.0) * 100.0 if self.plain_s > 0 else None
+
+    def to_text(self) -> str:
+        pct = self.pct
+        share = "-" if pct is None else f"{pct:+.0f} %"
+        return (f"{self.calls} calls took {self.plain_s:.3g} s without the profiler and "
+                f"{self.profiled_s:.3g} s with it (overhead {share})")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"calls": self.calls, "plain_s": self.plain_s, "profiled_s": self.profiled_s}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Overhead:
+        return cls(int(data["calls"]), float(data["plain_s"]), float(data["profiled_s"]))
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def check_schema(data: Mapping[str, Any], kind: str) -> None:
+    if data.get("kind") != kind:
+        raise InvalidInputError(f"not a {kind} record (kind {data.get('kind')!r})")
+    version = data.get("schema_version")
+    if not isinstance(version, int) or not 1 <= version <= RESULT_SCHEMA:
+        raise InvalidInputError(f"{kind} schema_version {version!r} is not supported; this "
+                                f"workbench reads versions 1..{RESULT_SCHEMA}")
+
+
+def target_spec(stage: str | TargetSpec, workload: str | None, variant: str,
+                params: Mapping[str, Mapping[str, Any]] | None) -> TargetSpec:
+    """The target to profile; a stage, variant, workload or parameter that does not exist
+    raises here, before any process starts."""
+    if isinstance(stage, TargetSpec):
+        return stage
+    if workload is None:
+        raise InvalidInputError(f"profiling stage {stage!r} needs a workload")
+    from workbench.measure.targets import load_pipeline
+    from workbench.rag.workloads import get_workload
+
+    spec = TargetSpec("stage", stage, variant, workload,
+                      {k: dict(v) for k, v in (params or {}).items()})
+    pipeline = load_pipeline(spec.pipeline)
+    pipeline.stage(stage).get(variant)
+    pipeline.configure(**spec.params)
+    get_workload(workload)
+    return spec
+
+
+@contextlib.contextmanager
+def workdir(keep: bool) -> Iterator[Path]:
+    """A temporary directory for a profiler's artifacts, removed afterwards unless ``keep``."""
+    path = Path(tempfile.mkdtemp(prefix="workbench-profile-"))
+    try:
+        yield path
+    finally:
+        if not keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def write_job(directory: Path, name: str, spec: TargetSpec, *, seconds: float,
+              calls: int | None, threads: int = 1, mode: str = "loop",
+              functions: Sequence[str] = ()) -> Path:
+    job = {"schema_version": JOB_SCHEMA, "target": spec.to_json(), "mode": mode,
+           "seconds": seconds, "calls": calls, "threads": threads, "seed": 0,
+           "report": str(directory / f"{name}.report.json"), "functions": list(functions),
+           "lines_out": str(directory / f"{name}.lines.json")}
+    path = directory / f"{name}.job.json"
+    path.write_text(json.dumps(job), encoding="utf-8")
+    return path
+
+
+def runner_argv(job: Path) -> list[str]:
+    return ["-m", RUNNER, "--job", str(job)]
+
+
+def runner_env(threads: int) -> dict[str, str]:
+    """The measurement workers' environment (thread counts, hash seed), with the package
+    importable from any working directory."""
+    from workbench.measure.config import MeasureConfig
+    from workbench.measure.launch import worker_env
+
+    env = worker_env(MeasureConfig(threads=threads))
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def run_tool(argv: Sequence[str], *, what: str, label: str, timeout: float,
+             env: Mapping[str, str], check: bool = True) -> Completed:
+    """``run_child`` with a timeout turned into advice; other failures propagate."""
+    try:
+        return run_child(argv, what=what, timeout=timeout, env=env, check=check)
+    except ChildTimedOut:
+        raise ExecutionError(
+            f"{what} on {label} did not finish within the timeout of {timeout:g} s and was "
+            "killed: the target may hang, or it needs more time; pass a larger timeout= "
+            "(CLI: --timeout), a shorter duration or a smaller workload"
+        ) from None
+
+
+def read_report(job: Path, *, what: str, label: str, completed: Completed | None) -> dict[str, Any]:
+    """The runner's report, or an ExecutionError with the target's exception line."""
+    path = Path(json.loads(job.read_text(encoding="utf-8"))["report"])
+    if not path.exists():
+        tail = completed.stderr.strip()[-2000:] if completed is not None else ""
+        raise ExecutionError(f"{what} on {label} ended without the runner's report"
+                             + (f"; its stderr ends with:\n{tail}" if tail else ""))
+    report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if not report.get("ok"):
+        raise ExecutionError(f"{label} raised {report.get('error_type')}: {report.get('error')}"
+                             f" (while running under {what})")
+    return report
+
+
+def run_plain(directory: Path, spec: TargetSpec, *, seconds: float, calls: int | None,
+              threads: int, timeout: float) -> dict[str, Any]:
+    """Run the target without a profiler; the report has ``calls`` and ``loop_s``."""
+    job = write_job(directory, "plain", spec, seconds=seconds, calls=calls, threads=threads)
+    what = "the target runner (no profiler)"
+    done = run_tool([sys.executable, *runner_argv(job)], what=what, label=spec.label,
+                    timeout=timeout, env=runner_env(threads), check=False)
+    return read_report(job, what=what, label=spec.label, completed=done)
+
+
+def _extra_dirs() -> list[str]:
+    """Where this interpreter's console scripts live (searched before PATH)."""
+    dirs = [sysconfig.get_path("scripts"), str(Path(sys.executable).parent)]
+    return [d for d in dirs if d]
+
+
+def find_tool(name: str, *, feature: str) -> str:
+    """The executable ``name``, or MissingDependencyError naming the ``profile`` extra."""
+    search = os.pathsep.join([*_extra_dirs(), os.environ.get("PATH", "")])
+    found = shutil.which(name, path=search)
+    if found is None:
+        raise MissingDependencyError(name, feature, "profile")
+    return found
+
+
+@functools.cache
+def _roots() -> tuple[str, ...]:
+    roots = (str(_PACKAGE_ROOT), os.getcwd(), sysconfig.get_path("stdlib"))
+    return tuple(r.rstrip("/") + "/" for r in roots if r)
+
+
+@functools.lru_cache(maxsize=65536)
+def short_path(filename: str) -> str:
+    """A file name as people read it: package-relative, project-relative or stdlib-relative."""
+    for marker in ("site-packages/", "dist-packages/"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    for root in _roots():
+        if filename.startswith(root):
+            return filename[len(root):]
+    return filename
+
+
+def html_table(headers: Sequence[str], rows: Sequence[Sequence[object]],
+               numeric: Sequence[bool] | None = None) -> str:
+    align = numeric or [False] * len(headers)
+    head = "".join(f"<th style='text-align:{'right' if a else 'left'}'>{html.escape(h)}</th>"
+                   for h, a in zip(headers, align, strict=True))
+    body = "".join(
+        "<tr>" + "".join(
+            f"<td style='text-align:{'right' if a else 'left'};padding:1px 6px'>"
+            f"{html.escape(str(c))}</td>" for c, a in zip(row, align, strict=True)) + "</tr>"
+        for row in rows)
+    return (f"<table style='border-collapse:collapse;font-size:12px'><thead><tr>{head}</tr>"
+            f"</thead><tbody>{body}</tbody></table>")
+
+
+def save_text(path: str | os.PathLike[str], renderings: Mapping[str, Callable[[], str]]) -> Path:
+    """Write the rendering chosen by ``path``'s suffix (``.json``, ``.html``, ...)."""
+    target = Path(path)
+    suffix = target.suffix.lower().lstrip(".")
+    if suffix == "htm":
+        suffix = "html"
+    if suffix not in renderings:
+        raise InvalidInputError(f"cannot save to {target.name!r}: choose a file ending in "
+                                + ", ".join(f".{s}" for s in renderings))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(renderings[suffix](), encoding="utf-8")
+    return target

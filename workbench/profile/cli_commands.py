@@ -1,0 +1,122 @@
+"""The profiling subcommands of the ``workbench`` CLI: ``flame``, ``memory``, ``lines``.
+
+``workbench.cli`` calls :func:`add_parsers` on its subparsers and dispatches to
+:data:`COMMANDS`; a handler prints a short text summary, writes ``-o FILE`` (its format
+chosen by the suffix) and returns the exit code. Errors propagate as ``WorkbenchError``
+for the CLI's usual mapping to exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["COMMANDS", "add_parsers", "cmd_flame", "cmd_lines", "cmd_memory"]
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _common(cmd: argparse.ArgumentParser, default_suffix: str) -> None:
+    cmd.add_argument("stage", help="stage name (see `workbench stages`)")
+    cmd.add_argument("--variant", default="pure", help="variant to profile (default: pure)")
+    cmd.add_argument("--workload", "-w", required=True, help="workload name")
+    cmd.add_argument("--model", default=None, help="embedding model for the embed stage")
+    cmd.add_argument("-o", "--output", type=Path, metavar="FILE",
+                     help=f"write the result; the suffix picks the format ({default_suffix})")
+    cmd.add_argument("--timeout", type=_positive_float, default=300.0,
+                     help="seconds allowed per child process (default 300)")
+    cmd.add_argument("--threads", type=_positive_int, default=1,
+                     help="threads for numeric libraries in the target (default 1)")
+    cmd.add_argument("--keep-artifacts", action="store_true",
+                     help="keep the profiler's work directory and print its path")
+
+
+def add_parsers(sub: Any) -> None:
+    """Add ``flame``, ``memory`` and ``lines`` to the CLI's subparsers."""
+    flame = sub.add_parser("flame", help="sample a stage variant with py-spy (flame graph)")
+    _common(flame, ".svg py-spy's flame graph, .html, .json or .txt")
+    flame.add_argument("--rate", type=_positive_int, default=100, help="samples per second")
+    flame.add_argument("--duration", type=_positive_float, default=2.0,
+                       help="seconds of calls to sample (default 2)")
+    flame.add_argument("--native", action="store_true", help="include C/C++ frames")
+    flame.add_argument("--by-line", action="store_true",
+                       help="one frame per line instead of per function")
+
+    memory = sub.add_parser("memory", help="track a stage variant's memory with memray")
+    _common(memory, ".html, .json or .txt")
+    memory.add_argument("--calls", type=_positive_int, default=2,
+                        help="measured calls after the warm-up call (default 2)")
+    memory.add_argument("--native", action="store_true", help="record C/C++ frames too")
+
+    lines = sub.add_parser("lines", help="line-profile a stage variant with line_profiler")
+    _common(lines, ".txt kernprof's table, .html or .json")
+    lines.add_argument("--duration", type=_positive_float, default=1.0,
+                       help="seconds of calls to profile (default 1)")
+    lines.add_argument("--function", dest="functions", action="append", metavar="MOD:QUALNAME",
+                       help="a function to profile (repeatable; default: the variant's own)")
+
+
+def _params(args: argparse.Namespace) -> dict[str, dict[str, Any]] | None:
+    return {"embed": {"model": args.model}} if args.model else None
+
+
+def _finish(result: Any, args: argparse.Namespace) -> int:
+    print(result.to_text())
+    if args.output is not None:
+        print(f"wrote {result.save(args.output)}")
+    if getattr(result, "artifacts", None):
+        print(f"artifacts kept in {result.artifacts}")
+    return 0
+
+
+def cmd_flame(args: argparse.Namespace) -> int:
+    from workbench.profile.pyspy import flamegraph
+
+    result = flamegraph(args.stage, args.workload, args.variant, rate=args.rate,
+                        native=args.native, duration=args.duration, params=_params(args),
+                        by_line=args.by_line, threads=args.threads, timeout=args.timeout,
+                        keep_artifacts=args.keep_artifacts)
+    return _finish(result, args)
+
+
+def cmd_memory(args: argparse.Namespace) -> int:
+    from workbench.profile.memray_run import memory_track
+
+    result = memory_track(args.stage, args.workload, args.variant, params=_params(args),
+                          calls=args.calls, native=args.native, threads=args.threads,
+                          timeout=args.timeout, keep_artifacts=args.keep_artifacts)
+    return _finish(result, args)
+
+
+def cmd_lines(args: argparse.Namespace) -> int:
+    from workbench.profile.lines import line_profile
+
+    result = line_profile(args.stage, args.workload, args.variant, functions=args.functions,
+                          params=_params(args), duration=args.duration, threads=args.threads,
+                          timeout=args.timeout, keep_artifacts=args.keep_artifacts)
+    return _finish(result, args)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "flame": cmd_flame, "memory": cmd_memory, "lines": cmd_lines,
+}
