@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from workbench import __version__
+from workbench.cli_args import non_negative_int, non_negative_seconds, positive_int, sizes
 from workbench.errors import (
     ExecutionError,
     InvalidInputError,
@@ -34,55 +35,15 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(f"{self.prog}: error: {message}")
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
-
-
-def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated positive integers, got {text!r}") from None
-    if len(set(sizes)) < 3 or min(sizes) <= 0:
-        raise argparse.ArgumentTypeError(
-            f"expected at least 3 distinct positive sizes, got {text!r}")
-    return sizes
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}")
-    return value
-
-
 def _measure_flags(cmd: argparse.ArgumentParser) -> None:
-    cmd.add_argument("--workers", type=_positive, default=None, help="worker processes")
-    cmd.add_argument("--samples", type=_positive, default=None, help="samples per worker")
-    cmd.add_argument("--warmup-calls", type=_positive, default=None, help="warm-up calls")
-    cmd.add_argument("--warmup-seconds", type=_seconds, default=None, help="warm-up time")
-    cmd.add_argument("--timeout", type=_seconds, default=None, help="seconds per worker")
-    cmd.add_argument("--threads", type=_positive, default=None,
+    cmd.add_argument("--workers", type=positive_int, default=None, help="worker processes")
+    cmd.add_argument("--samples", type=positive_int, default=None, help="samples per worker")
+    cmd.add_argument("--warmup-calls", type=positive_int, default=None, help="warm-up calls")
+    cmd.add_argument("--warmup-seconds", type=non_negative_seconds, default=None,
+                     help="warm-up time")
+    cmd.add_argument("--timeout", type=non_negative_seconds, default=None,
+                     help="seconds per worker")
+    cmd.add_argument("--threads", type=positive_int, default=None,
                      help="threads (and CPUs) per worker (default 1)")
     cmd.add_argument("--gc", choices=("enabled", "disabled", "collect"), default=None)
     cmd.add_argument("--inprocess", action="store_true",
@@ -107,9 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="select VARIANT for every stage that has it")
     for name in STAGES:
         run.add_argument(f"--{name}", metavar="VARIANT", help=f"variant of the {name} stage")
-    run.add_argument("--chunk-size", type=_positive, default=None, help="characters per chunk")
-    run.add_argument("--overlap", type=_non_negative, default=None, help="chunk overlap")
-    run.add_argument("-k", type=_positive, default=None, help="hits per query")
+    run.add_argument("--chunk-size", type=positive_int, default=None, help="characters per chunk")
+    run.add_argument("--overlap", type=non_negative_int, default=None, help="chunk overlap")
+    run.add_argument("-k", type=positive_int, default=None, help="hits per query")
     run.add_argument("--no-fuse", action="store_true", help="do not fuse vectorized stages")
     run.add_argument("--json", type=Path, metavar="PATH", help="also write the run as JSON")
 
@@ -122,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--model", default=None, help="embedding model for the embed stage")
         _measure_flags(cmd)
         if name == "sweep":
-            cmd.add_argument("--sizes", required=True, type=_sizes,
+            cmd.add_argument("--sizes", required=True, type=sizes,
                              help="comma-separated document counts, e.g. 20,40,80,160")
 
     from workbench.cli_budget import add_parsers

@@ -12,7 +12,7 @@ by themselves make a difference significant (there is no pooled t-test here).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,7 +40,8 @@ __all__ = [
     "verdict",
 ]
 
-Statistic = Literal["median", "mean"]
+#: "median", "mean", or a number q in (0, 100): the q-th percentile.
+Statistic = Literal["median", "mean"] | float
 Verdict = Literal["faster", "slower", "inconclusive"]
 
 _CHUNK_ELEMENTS = 2_000_000  # bound on one bootstrap chunk's (resamples x values) array
@@ -53,6 +54,28 @@ def _groups(groups: Sequence[npt.ArrayLike], name: str) -> list[FloatArray]:
             f"got {groups!r}"
         )
     return [_as_samples(g, f"{name}[{i}]", positive=True) for i, g in enumerate(groups)]
+
+
+def _reducer(statistic: Statistic, ragged: bool) -> Callable[[FloatArray], FloatArray]:
+    """Row-wise ``statistic`` of a 2-d array (NaN-aware when rows are padded)."""
+    if statistic == "median":
+        return lambda v: np.asarray((np.nanmedian if ragged else np.median)(v, axis=1))
+    if statistic == "mean":
+        return lambda v: np.asarray((np.nanmean if ragged else np.mean)(v, axis=1))
+    q = float(statistic)
+    return lambda v: np.asarray((np.nanpercentile if ragged else np.percentile)(v, q, axis=1))
+
+
+def _check_statistic(statistic: object) -> None:
+    if statistic in ("median", "mean"):
+        return
+    if isinstance(statistic, int | float) and not isinstance(statistic, bool) \
+            and 0 < statistic < 100:
+        return
+    raise InvalidInputError(
+        f"statistic must be 'median', 'mean' or a percentile strictly between 0 and 100; "
+        f"got {statistic!r}"
+    )
 
 
 def _bootstrap(
@@ -70,11 +93,7 @@ def _bootstrap(
     for i, g in enumerate(groups):
         padded[i, : g.size] = g
     ragged = bool((sizes != width).any())
-    reduce = (
-        (np.nanmedian if ragged else np.median)
-        if statistic == "median"
-        else (np.nanmean if ragged else np.mean)
-    )
+    reduce = _reducer(statistic, ragged)
     out = np.empty(resamples)
     chunk = max(1, _CHUNK_ELEMENTS // (k * width))
     for start in range(0, resamples, chunk):
@@ -85,7 +104,7 @@ def _bootstrap(
         values = padded[workers[..., None], idx]
         if ragged:
             values = np.where(np.arange(width) < drawn, values, np.nan)
-        out[start : start + r] = reduce(values.reshape(r, k * width), axis=1)
+        out[start : start + r] = reduce(values.reshape(r, k * width))
     return out
 
 
@@ -109,19 +128,19 @@ def bootstrap_ratio_ci(
     """
     a = _groups(a_groups, "a_groups")
     b = _groups(b_groups, "b_groups")
-    if statistic not in ("median", "mean"):
-        raise InvalidInputError(f"statistic must be 'median' or 'mean'; got {statistic!r}")
+    _check_statistic(statistic)
     conf = _check_confidence(confidence)
     if not isinstance(resamples, int) or isinstance(resamples, bool) or resamples < 100:
         raise InvalidInputError(f"resamples must be an integer >= 100; got {resamples!r}")
-    reduce = np.median if statistic == "median" else np.mean
-    point = float(reduce(np.concatenate(a)) / reduce(np.concatenate(b)))
+    reduce = _reducer(statistic, False)
+    point = float(reduce(np.concatenate(a)[None, :])[0] / reduce(np.concatenate(b)[None, :])[0])
     rng = np.random.default_rng(seed)
     ratios = _bootstrap(a, statistic, resamples, rng) / _bootstrap(b, statistic, resamples, rng)
     tail = 100 * (1 - conf) / 2
     low, high = (float(x) for x in np.percentile(ratios, [tail, 100 - tail]))
+    name = statistic if isinstance(statistic, str) else f"p{statistic:g}"
     note = (
-        f"{statistic}(a)/{statistic}(b): hierarchical bootstrap, {resamples} resamples of "
+        f"{name}(a)/{name}(b): hierarchical bootstrap, {resamples} resamples of "
         f"{len(a)}+{len(b)} workers, percentile interval"
     )
     if not low <= point <= high:

@@ -13,27 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from workbench.cli_args import positive_float, positive_int
+
 __all__ = ["COMMANDS", "add_parsers", "cmd_flame", "cmd_lines", "cmd_memory"]
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def _common(cmd: argparse.ArgumentParser, default_suffix: str) -> None:
@@ -43,9 +25,9 @@ def _common(cmd: argparse.ArgumentParser, default_suffix: str) -> None:
     cmd.add_argument("--model", default=None, help="embedding model for the embed stage")
     cmd.add_argument("-o", "--output", type=Path, metavar="FILE",
                      help=f"write the result; the suffix picks the format ({default_suffix})")
-    cmd.add_argument("--timeout", type=_positive_float, default=300.0,
+    cmd.add_argument("--timeout", type=positive_float, default=300.0,
                      help="seconds allowed per child process (default 300)")
-    cmd.add_argument("--threads", type=_positive_int, default=1,
+    cmd.add_argument("--threads", type=positive_int, default=1,
                      help="threads for numeric libraries in the target (default 1)")
     cmd.add_argument("--keep-artifacts", action="store_true",
                      help="keep the profiler's work directory and print its path")
@@ -55,8 +37,8 @@ def add_parsers(sub: Any) -> None:
     """Add ``flame``, ``memory`` and ``lines`` to the CLI's subparsers."""
     flame = sub.add_parser("flame", help="sample a stage variant with py-spy (flame graph)")
     _common(flame, ".svg py-spy's flame graph, .html, .json or .txt")
-    flame.add_argument("--rate", type=_positive_int, default=100, help="samples per second")
-    flame.add_argument("--duration", type=_positive_float, default=2.0,
+    flame.add_argument("--rate", type=positive_int, default=100, help="samples per second")
+    flame.add_argument("--duration", type=positive_float, default=2.0,
                        help="seconds of calls to sample (default 2)")
     flame.add_argument("--native", action="store_true", help="include C/C++ frames")
     flame.add_argument("--by-line", action="store_true",
@@ -64,13 +46,13 @@ def add_parsers(sub: Any) -> None:
 
     memory = sub.add_parser("memory", help="track a stage variant's memory with memray")
     _common(memory, ".html, .json or .txt")
-    memory.add_argument("--calls", type=_positive_int, default=2,
+    memory.add_argument("--calls", type=positive_int, default=2,
                         help="measured calls after the warm-up call (default 2)")
     memory.add_argument("--native", action="store_true", help="record C/C++ frames too")
 
     lines = sub.add_parser("lines", help="line-profile a stage variant with line_profiler")
     _common(lines, ".txt kernprof's table, .html or .json")
-    lines.add_argument("--duration", type=_positive_float, default=1.0,
+    lines.add_argument("--duration", type=positive_float, default=1.0,
                        help="seconds of calls to profile (default 1)")
     lines.add_argument("--function", dest="functions", action="append", metavar="MOD:QUALNAME",
                        help="a function to profile (repeatable; default: the variant's own)")
