@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import timeit
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -79,8 +80,9 @@ def with_timeit(name: str) -> list[float]:
     return [t / number for t in timer.repeat(repeat=20, number=number)]
 
 
-def with_workbench(name: str) -> list[float]:
-    m = measure(getattr(microloads, name), config=MeasureConfig())
+def with_workbench(name: str, workers: int | None = None) -> list[float]:
+    config = MeasureConfig() if workers is None else MeasureConfig(workers=workers)
+    m = measure(getattr(microloads, name), config=config)
     if not m.ok:
         raise SystemExit(m.error_text())
     return [ns / 1e9 for ns in m.samples]
@@ -89,8 +91,13 @@ def with_workbench(name: str) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--matched", action="store_true",
+                        help="also run workbench with pyperf's process count (20 workers)")
     args = parser.parse_args()
-    tools = {"workbench": with_workbench, "pyperf": with_pyperf, "timeit": with_timeit}
+    tools: dict[str, Callable[[str], list[float]]] = {
+        "workbench": with_workbench, "pyperf": with_pyperf, "timeit": with_timeit}
+    if args.matched:
+        tools["workbench-20w"] = lambda name: with_workbench(name, workers=20)
     for name in WORKLOADS:
         runs: dict[str, list[list[float]]] = {tool: [] for tool in tools}
         for _ in range(args.repeats):
@@ -100,7 +107,7 @@ def main() -> None:
         reported = {tool: [statistics.median(v) for v in values] for tool, values in runs.items()}
         for tool in tools:
             within = statistics.median(robust_cv(v) for v in runs[tool])
-            print(f"  {tool:10} median {statistics.median(reported[tool]) * 1e3:9.4f} ms  "
+            print(f"  {tool:13} median {statistics.median(reported[tool]) * 1e3:9.4f} ms  "
                   f"run-to-run CV {plain_cv(reported[tool]):6.2%}  "
                   f"(within-run robust CV {within:6.2%}, n={len(runs[tool][0])} values/run)")
         ratio = statistics.median(reported["workbench"]) / statistics.median(reported["pyperf"])
@@ -109,6 +116,10 @@ def main() -> None:
         ours, theirs = plain_cv(reported["workbench"]), plain_cv(reported["pyperf"])
         print(f"  run-to-run dispersion: workbench {ours:.2%} vs pyperf {theirs:.2%}: "
               f"{'ours <= pyperf' if ours <= theirs else 'ours LARGER'}")
+        if args.matched:
+            matched = plain_cv(reported["workbench-20w"])
+            print(f"  with pyperf's 20 processes: workbench {matched:.2%} vs pyperf {theirs:.2%}: "
+                  f"{'ours <= pyperf' if matched <= theirs else 'ours LARGER'}")
 
 
 if __name__ == "__main__":
