@@ -43,14 +43,14 @@ def _launcher(config: MeasureConfig, launcher: Launcher | None, clock: Clock | N
 def _spec(target: str | Stage | Callable[..., Any], workload: str | None, variant: str,
           params: Params | None, pipeline: str, config: MeasureConfig,
           prepared: dict[str, Prepared]) -> TargetSpec:
+    from workbench.rag.workloads import get_workload
+
     if isinstance(target, Stage | str):
         name = target.name if isinstance(target, Stage) else target
         stage = load_pipeline(pipeline).stage(name)
         stage.get(variant)
         if workload is None:
             raise InvalidInputError(f"measuring stage {name!r} needs a workload name")
-        from workbench.rag.workloads import get_workload
-
         get_workload(workload)
         return TargetSpec("stage", name, variant, workload, dict(params or {}), pipeline)
     if not callable(target):
@@ -65,13 +65,9 @@ def _spec(target: str | Stage | Callable[..., Any], workload: str | None, varian
     if workload is None:
         item: Prepared = Prepared(target, 1, label)
     else:
-        from workbench.rag.workloads import get_workload
-
         docs = get_workload(workload).load().docs
         item = Prepared(lambda: target(docs), len(docs), label)
-    import json
-
-    prepared[json.dumps(spec.to_json(), sort_keys=True, default=str)] = item
+    prepared[spec.key] = item
     return spec
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -104,15 +105,14 @@ def inprocess_launcher(
     cache: dict[str, Prepared] = prepared if prepared is not None else {}
 
     def launch(spec: TargetSpec, config: MeasureConfig, index: int) -> WorkerRun:
-        key = json.dumps(spec.to_json(), sort_keys=True, default=str)
         try:
-            if key not in cache:
-                cache[key] = prepare(spec)
+            if spec.key not in cache:
+                cache[spec.key] = prepare(spec)
             kwargs = {"clock": clock} if clock is not None else {}
-            run = run_protocol(cache[key], config, index=index, fresh_process=False, **kwargs)
+            run = run_protocol(cache[spec.key], config, index=index, fresh_process=False,
+                               **kwargs)
         except Exception as exc:
             run = WorkerRun.failed(index, exc)
-        return WorkerRun(**{**run.to_json(), "batch_ns": run.batch_ns,
-                            "fingerprint": fingerprint()})
+        return replace(run, fingerprint=fingerprint())
 
     return launch

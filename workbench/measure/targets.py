@@ -10,6 +10,7 @@ workload it is called with the workload's documents, without one it is called ba
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,11 @@ class TargetSpec:
     workload: str | None = None
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     pipeline: str = REFERENCE_PIPELINE
+
+    @property
+    def key(self) -> str:
+        """A canonical string identifying this target (a cache key)."""
+        return json.dumps(self.to_json(), sort_keys=True, default=str)
 
     @property
     def label(self) -> str:
