@@ -6,10 +6,11 @@ import unicodedata
 
 import pytest
 
+import workbench.rag.workloads  # noqa: F401  (registers the reference workloads)
 from workbench import InvalidInputError, UnknownNameError
 from workbench.rag.corpus import make_corpus, make_queries, stdlib_docstrings
 from workbench.rag.types import RawDoc
-from workbench.rag.workloads import Workload, get_workload, register_workload, workload_names
+from workbench.workloads import get_workload, workload_names
 
 
 def test_synthetic_corpus_is_deterministic_and_seed_dependent() -> None:
@@ -58,35 +59,25 @@ def test_corpus_rejects_bad_sizes(kwargs: dict[str, float], message: str) -> Non
         make_corpus(**kwargs)  # type: ignore[arg-type]
 
 
-def test_named_workloads() -> None:
-    assert workload_names()[:4] == ("tiny", "small", "medium", "docs")
-    tiny = get_workload("tiny").load()
-    assert len(tiny.docs) == 40 and len(tiny.queries) == 16
-    assert get_workload("tiny").load() is tiny  # loaded once per process
-    with pytest.raises(UnknownNameError, match="unknown workload 'huge'; choose one of: tiny"):
+def test_reference_workloads_register_through_the_core_api() -> None:
+    names = workload_names()
+    assert {"tiny", "small", "medium", "docs", "queries", "docs-queries"} <= set(names)
+    tiny = get_workload("tiny")
+    assert tiny.module == "workbench.rag.workloads" and tiny.seed == 1
+    docs = tiny.load()
+    assert len(docs) == 40 and all(isinstance(d, RawDoc) for d in docs)
+    assert get_workload("tiny").load() is docs  # loaded once per process
+    assert len(get_workload("queries").load()) == 16
+    assert get_workload("docs-queries").load()[0] == "parse a date string"
+    with pytest.raises(UnknownNameError, match="unknown workload 'huge'; choose one of: docs"):
         get_workload("huge")
 
 
 def test_sized_workloads_share_their_first_documents() -> None:
     bigger = get_workload("tiny@60")
     assert bigger.name == "tiny@60" and bigger.size == 60
-    docs = bigger.load().docs
-    assert len(docs) == 60 and docs[:40] == get_workload("tiny").load().docs
+    docs = bigger.load()
+    assert len(docs) == 60 and docs[:40] == get_workload("tiny").load()
     for bad in ("tiny@0", "tiny@x", "tiny@-3"):
         with pytest.raises(InvalidInputError, match="must be a positive integer"):
             get_workload(bad)
-
-
-def test_users_register_their_own_workloads() -> None:
-    mine = Workload("mine-1", "one doc", 1, lambda n: (RawDoc("a", "A", "x y"),) * n,
-                    lambda: ("x",))
-    register_workload(mine)
-    assert get_workload("mine-1").load().docs[0].abstract == "x y"
-    with pytest.raises(InvalidInputError, match="exists; pass replace=True"):
-        register_workload(mine)
-    with pytest.raises(InvalidInputError, match="workload name 'Bad Name' must be"):
-        register_workload(Workload("Bad Name", "", 1, lambda n: (), lambda: ()))
-    empty = Workload("empty-1", "", 1, lambda n: (), lambda: ("q",))
-    register_workload(empty)
-    with pytest.raises(InvalidInputError, match="workload 'empty-1' produced an empty corpus"):
-        empty.load()

@@ -65,15 +65,21 @@ def test_cli_without_command_prints_help_and_exits_2(capsys: pytest.CaptureFixtu
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["run", "--workload", "huge"], "'huge'; choose one of: tiny, small, medium, docs"),
+        (["run", "--workload", "huge"], "unknown workload 'huge'; choose one of: docs,"),
         (
-            ["run", "--workload", "tiny", "--chunk", "turbo"],
+            ["run", "--workload", "tiny", "--select", "chunk=turbo"],
             "unknown variant 'turbo' for stage 'chunk'; choose one of: pure, vectorized, native",
         ),
+        (["run", "--select", "chunk"], "expected STAGE=VARIANT (e.g. chunk=native); got 'chunk'"),
         (["run", "--workload", "tiny", "--model", "bert"], "embedding model 'bert' is unknown"),
-        (["run", "--workload", "tiny", "--chunk-size", "0"], "expected a positive integer, got 0"),
-        (["run", "--workload", "tiny", "--chunk-size", "8", "--overlap", "8"],
+        (["run", "--param", "chunk.size=8", "--param", "chunk.overlap=8"],
          "0 <= overlap < size (8); got 8"),
+        (["run", "--param", "size=8"], "expected STAGE.KEY=VALUE (e.g. chunk.size=128); got"),
+        (["run", "--param", "chunky.size=8"], "unknown stage 'chunky'; choose one of: clean,"),
+        (["run", "--param", "chunk.sise=8"],
+         "unknown parameter 'sise' for stage 'chunk'; choose one of: overlap, size"),
+        (["compare", "chunk", "--pipeline", "nowhere_at_all:make"],
+         "cannot import module 'nowhere_at_all'"),
         (["run", "--bogus"], "unrecognized arguments: --bogus"),
     ],
 )
@@ -89,17 +95,21 @@ def test_cli_usage_errors_exit_2_with_one_clear_line(
 def test_cli_runs_the_pipeline_end_to_end(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     out_json = tmp_path / "run.json"
-    code = main(["run", "--workload", "tiny", "--all", "vectorized", "--json", str(out_json)])
+    code = main(["run", "--workload", "tiny", "--all", "vectorized", "--param", "chunk.size=64",
+                 "--json", str(out_json)])
     assert code == 0
     text = capsys.readouterr().out
-    assert "workload tiny: 40 docs" in text
+    assert "on workload tiny (40 items in" in text
     assert "clean/vectorized+chunk/vectorized (fused)" in text
     data = json.loads(out_json.read_text())
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 1 and data["kind"] == "pipeline-run"
     assert data["selection"] == {"clean": "vectorized", "chunk": "vectorized",
                                  "embed": "vectorized", "retrieve": "vectorized"}
-    assert len(data["hits"]) == data["n_queries"] == 16
-    assert all(len(q) == 5 for q in data["hits"])
+    assert [t["stages"] for t in data["timings"]] == [["clean", "chunk"], ["embed"],
+                                                      ["retrieve"]]
+    assert data["timings"][-1]["items_out"] == 16  # one result list per query
+    assert data["output"].startswith("tuple (16 items, ((Hit(")
+    assert data["timings"][0]["items_out"] > 3 * 208  # 64-character chunks, not 256
 
 
 def test_console_script_is_installed() -> None:

@@ -5,6 +5,7 @@ No profiler runs here: fixtures in tests/fixtures/profile stand for the tools' f
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from workbench.measure.targets import TargetSpec
 from workbench.profile import Flamegraph, LineProfile, MemoryTrack, Overhead, parse_collapsed
 from workbench.profile.flame import frame_stats, split_frame
 from workbench.profile.icicle import icicle_svg
-from workbench.profile.lines import function_ref, parse_line_stats
+from workbench.profile.lines import function_refs, parse_line_stats
 from workbench.profile.memory import AllocationSite, AllocationStack, Snapshot
 from workbench.profile.memray_run import memray_argv
 from workbench.profile.pyspy import pyspy_argv, pyspy_error
@@ -166,16 +167,25 @@ def test_icicle_widths_follow_weights() -> None:
     assert "no allocations" in icicle_svg([])
 
 
-def test_function_refs() -> None:
+def test_function_refs_name_importable_functions_and_ship_the_others() -> None:
     from workbench.rag import chunk as chunk_module
 
-    assert function_ref("workbench.rag.chunk:window_count") == "workbench.rag.chunk:window_count"
-    assert function_ref(chunk_module.window_count) == "workbench.rag.chunk:window_count"
-    assert function_ref(chunk_module.chunk) == "workbench.rag.chunk:chunk"  # the Stage
-    with pytest.raises(InvalidInputError, match="importable"):
-        function_ref(lambda: None)
+    def local(x: int) -> int:
+        return x
+
+    refs, shipped = function_refs([
+        "workbench.rag.chunk:window_count", chunk_module.window_count,
+        chunk_module.chunk,  # the Stage: its pure function, named by the module attribute
+        chunk_module.chunk.get("pure"),  # the Variant: the same function
+        local,
+    ])
+    assert refs == ["workbench.rag.chunk:window_count"] * 2 + ["workbench.rag.chunk:chunk"] * 2
+    assert shipped == (local,)
     with pytest.raises(InvalidInputError, match="module:qualname"):
-        function_ref("no_colon")
+        function_refs(["no_colon"])
+    with pytest.raises(InvalidInputError, match="no Python code"):
+        function_refs([functools.partial(local, 1)])
+
 
 
 def test_importing_the_package_loads_no_profiler() -> None:

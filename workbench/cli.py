@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from workbench import __version__
-from workbench.cli_args import non_negative_int, non_negative_seconds, positive_int, sizes
+from workbench.cli_args import non_negative_seconds, positive_int, selection, sizes
+from workbench.cli_target import activate, add_target_flags, params_of
 from workbench.errors import (
     ExecutionError,
     InvalidInputError,
@@ -22,11 +23,11 @@ from workbench.errors import (
     UnknownNameError,
     WorkbenchError,
 )
+from workbench.project import Project, find_project
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_USAGE, EXIT_EXECUTION = 0, 2, 3
-STAGES = ("clean", "chunk", "embed", "retrieve")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,13 +37,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _measure_flags(cmd: argparse.ArgumentParser) -> None:
-    cmd.add_argument("--workers", type=positive_int, default=None, help="worker processes")
-    cmd.add_argument("--samples", type=positive_int, default=None, help="samples per worker")
-    cmd.add_argument("--warmup-calls", type=positive_int, default=None, help="warm-up calls")
+    cmd.add_argument("--workers", type=positive_int, default=None,
+                     help="worker processes per variant (default 5)")
+    cmd.add_argument("--samples", type=positive_int, default=None,
+                     help="samples per worker (default 15)")
+    cmd.add_argument("--warmup-calls", type=positive_int, default=None,
+                     help="warm-up calls (default 3)")
     cmd.add_argument("--warmup-seconds", type=non_negative_seconds, default=None,
-                     help="warm-up time")
+                     help="warm-up time (default 0.3)")
     cmd.add_argument("--timeout", type=non_negative_seconds, default=None,
-                     help="seconds per worker")
+                     help="seconds per worker (default 300)")
     cmd.add_argument("--threads", type=positive_int, default=None,
                      help="threads (and CPUs) per worker (default 1)")
     cmd.add_argument("--gc", choices=("enabled", "disabled", "collect"), default=None)
@@ -52,7 +56,8 @@ def _measure_flags(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(project: Project | None = None) -> argparse.ArgumentParser:
+    project = project or Project(root=Path.cwd())
     parser = _Parser(
         prog="workbench",
         description="Performance budgets for functional Python data pipelines.",
@@ -60,63 +65,47 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    run = sub.add_parser("run", help="run the reference RAG pipeline once and summarize it")
-    run.add_argument("--workload", "-w", default=None,
-                     help="workload name (default: small; see `workbench workloads`)")
-    run.add_argument("--model", default="hashing", help="embedding model: hashing or minilm")
+    run = sub.add_parser("run", help="run the pipeline once on a workload and summarize it")
+    add_target_flags(run, project, stage=False)
+    run.add_argument("--select", dest="selection", action="append", type=selection,
+                     default=[], metavar="STAGE=VARIANT", help="a stage's variant (repeatable)")
     run.add_argument("--all", dest="all_variants", metavar="VARIANT",
                      help="select VARIANT for every stage that has it")
-    for name in STAGES:
-        run.add_argument(f"--{name}", metavar="VARIANT", help=f"variant of the {name} stage")
-    run.add_argument("--chunk-size", type=positive_int, default=None, help="characters per chunk")
-    run.add_argument("--overlap", type=non_negative_int, default=None, help="chunk overlap")
-    run.add_argument("-k", type=positive_int, default=None, help="hits per query")
     run.add_argument("--no-fuse", action="store_true", help="do not fuse vectorized stages")
     run.add_argument("--json", type=Path, metavar="PATH", help="also write the run as JSON")
 
     for name, text in (("compare", "measure every variant of a stage against pure"),
                        ("sweep", "measure a stage across workload sizes; fit scaling slopes")):
         cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("stage", help="stage name (see `workbench stages`)")
-        cmd.add_argument("--workload", "-w", required=True, help="workload name")
+        add_target_flags(cmd, project)
         cmd.add_argument("--variants", nargs="+", metavar="V", help="variants (default: all)")
-        cmd.add_argument("--model", default=None, help="embedding model for the embed stage")
         _measure_flags(cmd)
         if name == "sweep":
             cmd.add_argument("--sizes", required=True, type=sizes,
-                             help="comma-separated document counts, e.g. 20,40,80,160")
+                             help="comma-separated workload sizes, e.g. 20,40,80,160")
 
     from workbench.cli_budget import add_parsers
     from workbench.profile import cli_commands as profile_cli
 
-    add_parsers(sub, _measure_flags)
-    profile_cli.add_parsers(sub)
-    sub.add_parser("workloads", help="list the named workloads")
-    sub.add_parser("stages", help="list the reference pipeline's stages and variants")
+    add_parsers(sub, _measure_flags, project)
+    profile_cli.add_parsers(sub, project)
+    workloads = sub.add_parser("workloads", help="list the registered workloads")
+    add_target_flags(workloads, project, stage=False)
+    stages = sub.add_parser("stages", help="list the pipeline's stages and variants")
+    add_target_flags(stages, project, stage=False)
     return parser
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from workbench.rag.reference import reference_pipeline, run_rag
-    from workbench.rag.workloads import DEFAULT_WORKLOAD
+    from workbench.refs import load_pipeline
+    from workbench.runs import run_pipeline
 
-    pipeline = reference_pipeline().with_fusion(not args.no_fuse)
+    pipeline = load_pipeline(args.pipeline).with_fusion(not args.no_fuse)
     if args.all_variants:
         pipeline = pipeline.select_all(args.all_variants)
-    pipeline = pipeline.select(
-        **{s: getattr(args, s) for s in STAGES if getattr(args, s) is not None}
-    )
-    chunk: dict[str, Any] = {}
-    if args.chunk_size is not None:
-        chunk["size"] = args.chunk_size
-    if args.overlap is not None:
-        chunk["overlap"] = args.overlap
-    settings: dict[str, dict[str, Any]] = {"embed": {"model": args.model}, "chunk": chunk}
-    if args.k is not None:
-        settings["retrieve"] = {"k": args.k}
-    pipeline = pipeline.configure(**settings)
-    result = run_rag(pipeline, args.workload or DEFAULT_WORKLOAD,
-                     progress=lambda seg: print(f"running {seg} ...", file=sys.stderr))
+    pipeline = pipeline.select(**dict(args.selection)).configure(**params_of(args))
+    result = run_pipeline(pipeline, args.workload, label=args.pipeline,
+                          progress=lambda seg: print(f"running {seg} ...", file=sys.stderr))
     print(result.to_text())
     print(result.fusion.to_text())
     if args.json is not None:
@@ -149,13 +138,14 @@ def _measured(args: argparse.Namespace) -> Any:
     from workbench.measure.engine import compare, sweep
     from workbench.progress import progress_bar
 
-    params = {"embed": {"model": args.model}} if args.model else None
+    params = params_of(args)
     with progress_bar(disable=args.no_progress) as progress:
         if args.command == "sweep":
             return sweep(args.stage, args.workload, sizes=args.sizes, variants=args.variants,
-                         params=params, config=_config(args), progress=progress)
+                         params=params, config=_config(args), pipeline=args.pipeline,
+                         progress=progress)
         return compare(args.stage, args.workload, variants=args.variants, params=params,
-                       config=_config(args), progress=progress)
+                       config=_config(args), pipeline=args.pipeline, progress=progress)
 
 
 def _cmd_measure(args: argparse.Namespace) -> int:
@@ -169,18 +159,27 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_workloads(_: argparse.Namespace) -> int:
-    from workbench.rag.workloads import get_workload, workload_names
+def _cmd_workloads(args: argparse.Namespace) -> int:
+    from workbench.refs import load_pipeline
+    from workbench.workloads import registered_workloads
 
-    for name in workload_names():
-        print(f"{name:10} {get_workload(name).description}")
+    load_pipeline(args.pipeline)  # its module registers the pipeline's workloads
+    rows = registered_workloads()
+    width = max(len(w.name) for w in rows) if rows else 0
+    for w in rows:
+        marker = "*" if w.name == args.workload else " "
+        print(f"{marker} {w.name:{width}}  size {w.size:<7,} seed {w.seed:<4} "
+              f"{w.description}  ({w.module})")
+    print(f"* the default workload; pipeline {args.pipeline}")
     return EXIT_OK
 
 
-def _cmd_stages(_: argparse.Namespace) -> int:
-    from workbench.rag.reference import reference_pipeline
+def _cmd_stages(args: argparse.Namespace) -> int:
+    from workbench.refs import load_pipeline
 
-    for s in reference_pipeline().stages:
+    pipeline = load_pipeline(args.pipeline)
+    print(f"pipeline {pipeline.name} ({args.pipeline})")
+    for s in pipeline.stages:
         params = ", ".join(f"{k}={v!r}" for k, v in s.defaults.items()) or "-"
         print(f"{s.name}: {s.input} -> {s.output}  (params: {params})")
         for name in s.variant_names:
@@ -198,7 +197,14 @@ def _commands() -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    cwd = Path.cwd()
+    try:
+        project = find_project(cwd)
+        activate(project, cwd)
+    except WorkbenchError as exc:
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    parser = build_parser(project)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["non_negative_int", "non_negative_seconds", "positive_float", "positive_int", "sizes"]
+__all__ = [
+    "non_negative_int", "non_negative_seconds", "positive_float", "positive_int", "selection",
+    "sizes",
+]
 
 
 def _number(text: str, kind: type[int] | type[float], what: str) -> float:
@@ -53,3 +56,12 @@ def sizes(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"expected at least 3 distinct positive sizes, got {text!r}")
     return values
+
+
+def selection(text: str) -> tuple[str, str]:
+    """``STAGE=VARIANT`` -> (stage, variant)."""
+    stage, eq, variant = text.partition("=")
+    if not eq or not stage.strip() or not variant.strip():
+        raise argparse.ArgumentTypeError(f"expected STAGE=VARIANT (e.g. chunk=native); "
+                                         f"got {text!r}")
+    return stage.strip(), variant.strip()

@@ -15,22 +15,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from workbench.cli_target import add_target_flags, params_of
+from workbench.project import Project
+
 __all__ = ["add_parsers", "handlers"]
 
-DEFAULT_BUDGETS = Path("budgets.toml")
 DEFAULT_HISTORY = Path("reports") / "history.sqlite"
 
 
-def add_parsers(sub: Any, measure_flags: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_parsers(sub: Any, measure_flags: Callable[[argparse.ArgumentParser], None],
+                project: Project) -> None:
     for name, text in (("baseline", "measure the budgeted targets and store a baseline"),
                        ("check", "measure, apply budgets.toml, exit non-zero on a breach")):
         cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("--budgets", type=Path, default=DEFAULT_BUDGETS,
-                         help="budgets file (default: budgets.toml)")
-        cmd.add_argument("--workload", "-w", default="tiny", help="workload (default: tiny)")
-        cmd.add_argument("--pipeline", default="workbench.rag.reference:reference_pipeline",
-                         help="pipeline factory as module:function")
-        cmd.add_argument("--model", default=None, help="embedding model for the embed stage")
+        cmd.add_argument("--budgets", type=Path, default=project.budgets_path,
+                         help="budgets file (default: %(default)s)")
+        add_target_flags(cmd, project, stage=False)
         measure_flags(cmd)
         if name == "baseline":
             cmd.add_argument("--out", type=Path, default=None,
@@ -53,10 +53,6 @@ def add_parsers(sub: Any, measure_flags: Callable[[argparse.ArgumentParser], Non
     hist.add_argument("--db", type=Path, default=DEFAULT_HISTORY)
 
 
-def _params(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    return {"embed": {"model": args.model}} if args.model else {}
-
-
 def _baseline(args: argparse.Namespace, config: Any) -> int:
     from workbench.budget.baseline import save_baseline
     from workbench.budget.commands import budget_targets, load_spec, measure_targets
@@ -66,7 +62,7 @@ def _baseline(args: argparse.Namespace, config: Any) -> int:
     out = args.out or Path("reports") / f"baseline-{args.workload}.json"
     with progress_bar(disable=args.no_progress) as progress:
         measured = measure_targets(budget_targets(spec, args.pipeline), args.workload,
-                                   args.pipeline, config, _params(args), progress)
+                                   args.pipeline, config, params_of(args), progress)
     failed = [m for m in measured if not m.ok]
     if failed:
         print(f"workbench baseline: {failed[0].target.label} failed: "
@@ -95,7 +91,7 @@ def _check(args: argparse.Namespace, config: Any) -> int:
         stored = base.measurements
     with progress_bar(disable=args.no_progress) as progress:
         run = run_check(spec, workload=args.workload, pipeline=args.pipeline, config=config,
-                        params=_params(args), baseline=stored, against=args.against,
+                        params=params_of(args), baseline=stored, against=args.against,
                         progress=progress)
     if run.notice:
         print(f"NOTICE: {run.notice}")

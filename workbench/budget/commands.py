@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from workbench.budget.result import CheckResult
 from workbench.budget.spec import BudgetSpec, load_budgets
@@ -23,17 +22,18 @@ from workbench.measure.config import MeasureConfig
 from workbench.measure.engine import Job, Progress, interleave
 from workbench.measure.launch import code_launcher, process_launcher
 from workbench.measure.measurement import Measurement
-from workbench.measure.targets import TargetSpec, load_pipeline
+from workbench.measure.targets import Params, TargetSpec, WorkloadArg, stage_target
+from workbench.refs import PipelineArg, resolve_pipeline
 
 __all__ = ["CheckRun", "budget_targets", "measure_targets", "run_check", "worktree"]
 
 Notice = Callable[[str], None]
 
 
-def budget_targets(spec: BudgetSpec, pipeline: str) -> tuple[tuple[str, str], ...]:
+def budget_targets(spec: BudgetSpec, pipeline: PipelineArg) -> tuple[tuple[str, str], ...]:
     """The (stage, variant) pairs to measure: every pair a stage table names; if none
     does, every stage's ``pure`` variant (the defaults then apply to those)."""
-    stages = load_pipeline(pipeline)
+    stages, _ = resolve_pipeline(pipeline)
     pairs: list[tuple[str, str]] = []
     for rule in spec.rules:
         if rule.stage == "*":
@@ -44,21 +44,21 @@ def budget_targets(spec: BudgetSpec, pipeline: str) -> tuple[tuple[str, str], ..
     return tuple(pairs) or tuple((name, "pure") for name in stages.stage_names)
 
 
-def load_spec(path: Path, pipeline: str) -> BudgetSpec:
+def load_spec(path: Path, pipeline: PipelineArg) -> BudgetSpec:
     if not path.is_file():
         raise InvalidInputError(f"budgets file {str(path)!r} does not exist")
-    stages = load_pipeline(pipeline)
+    stages, _ = resolve_pipeline(pipeline)
     return load_budgets(path, stages={s.name: s.variant_names for s in stages.stages})
 
 
-def _specs(pairs: Sequence[tuple[str, str]], workload: str, pipeline: str,
-           params: dict[str, dict[str, Any]]) -> list[TargetSpec]:
-    return [TargetSpec("stage", stage, variant, workload, params, pipeline)
+def _specs(pairs: Sequence[tuple[str, str]], workload: WorkloadArg, pipeline: PipelineArg,
+           params: Params | None) -> list[TargetSpec]:
+    return [stage_target(stage, variant, workload, pipeline=pipeline, params=params)
             for stage, variant in pairs]
 
 
-def measure_targets(pairs: Sequence[tuple[str, str]], workload: str, pipeline: str,
-                    config: MeasureConfig, params: dict[str, dict[str, Any]],
+def measure_targets(pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
+                    pipeline: PipelineArg, config: MeasureConfig, params: Params | None,
                     progress: Progress | None = None) -> tuple[Measurement, ...]:
     specs = _specs(pairs, workload, pipeline, params)
     runs = interleave([(s.label, s, process_launcher) for s in specs], config, progress)
@@ -99,15 +99,24 @@ class CheckRun:
     notice: str | None
 
 
-def _against(ref: str, pairs: Sequence[tuple[str, str]], workload: str, pipeline: str,
-             config: MeasureConfig, params: dict[str, dict[str, Any]],
+def _against(ref: str, pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
+             pipeline: PipelineArg, config: MeasureConfig, params: Params | None,
              progress: Progress | None, repo: Path,
              ) -> tuple[tuple[Measurement, ...], tuple[Measurement, ...], str | None]:
     specs = _specs(pairs, workload, pipeline, params)
+    shipped = [s for s in specs if s.by_value]
+    if shipped:
+        raise InvalidInputError(
+            f"cannot check against {ref!r}: {shipped[0].label} uses code that is not "
+            f"importable by name ({_what_is_shipped(shipped[0], pipeline)}), so {ref}'s "
+            "version of it cannot be imported from its worktree; measuring it by value on "
+            "both sides would compare today's code with itself. Move the pipeline and its "
+            "workload into an importable module and name it as 'module:function', or check "
+            "against a stored baseline (--baseline) instead")
     try:
         with worktree(ref, repo) as tree:
             if not (tree / "workbench" / "measure" / "worker.py").is_file() and \
-                    pipeline.startswith("workbench."):
+                    str(pipeline or "workbench.").startswith("workbench."):
                 notice = (f"no baseline: {ref} predates the measurement engine, so it "
                           "cannot be measured; relative budgets are not evaluated")
                 return measure_targets(pairs, workload, pipeline, config, params,
@@ -134,8 +143,15 @@ def _against(ref: str, pairs: Sequence[tuple[str, str]], workload: str, pipeline
     return current, baseline, None
 
 
-def run_check(spec: BudgetSpec, *, workload: str, pipeline: str, config: MeasureConfig,
-              params: dict[str, dict[str, Any]], baseline: Sequence[Measurement] = (),
+def _what_is_shipped(spec: TargetSpec, pipeline: PipelineArg) -> str:
+    if not isinstance(pipeline, str | None):
+        return f"the pipeline {spec.pipeline} was given as an object"
+    return f"the workload {spec.workload!r} is defined in a notebook or __main__"
+
+
+def run_check(spec: BudgetSpec, *, workload: WorkloadArg, pipeline: PipelineArg,
+              config: MeasureConfig, params: Params | None,
+              baseline: Sequence[Measurement] = (),
               against: str | None = None, repo: Path | None = None,
               progress: Progress | None = None) -> CheckRun:
     """Measure the budgeted targets (and REF's, with ``against``) and apply the budgets."""

@@ -16,6 +16,7 @@ from typing import Any
 from workbench.errors import InvalidInputError
 from workbench.measure import compare_stats, stats
 from workbench.measure.measurement import SCHEMA_VERSION, Measurement
+from workbench.measure.targets import TargetSpec, prepare, resolve_target
 from workbench.stages import EquivalenceResult
 
 __all__ = ["Comparison", "PairStats", "VariantResult", "build_comparison"]
@@ -64,47 +65,56 @@ def pair_stats(baseline: Measurement, candidate: Measurement) -> PairStats:
     return PairStats(est, p, compare_stats.verdict(est, p))
 
 
-def _equivalence(stage: str, workload: str, variant: str, pipeline: str,
-                 params: Mapping[str, Mapping[str, Any]] | None,
-                 reference: Any) -> tuple[EquivalenceResult, Any]:
-    """Run ``variant`` once here and apply the stage's predicate against ``reference``."""
-    from workbench.measure.targets import TargetSpec, load_pipeline, prepare
-
-    spec = TargetSpec("stage", stage, variant, workload, dict(params or {}), pipeline)
+def _run_once(spec: TargetSpec) -> tuple[Any, BaseException | None]:
+    """Run the target once here (its output), or the exception it raised."""
     try:
-        output = prepare(spec).call()
+        return prepare(spec).call(), None
     except Exception as exc:
-        return EquivalenceResult(False, f"{variant} raised {type(exc).__name__}: {exc}"), None
-    if reference is None:
-        return EquivalenceResult(True, "reference"), output
-    st = load_pipeline(pipeline).configure(**(params or {})).stage(stage)
-    merged = {**st.defaults, **(params or {}).get(stage, {})}
-    return st.equivalence(reference, output, variant=variant, params=merged), output
+        return None, exc
+
+
+def _equivalence(spec: TargetSpec, reference: Any) -> EquivalenceResult:
+    """Run ``spec``'s variant once here and apply the stage's predicate against
+    ``reference`` (pure's output on the same input)."""
+    output, error = _run_once(spec)
+    if error is not None:
+        return EquivalenceResult(False, f"{spec.variant} raised {type(error).__name__}: {error}")
+    pipeline, _, _ = resolve_target(spec)
+    assert pipeline is not None
+    st = pipeline.configure(**spec.params).stage(spec.name)
+    merged = {**st.defaults, **spec.params.get(spec.name, {})}
+    return st.equivalence(reference, output, variant=spec.variant or "pure", params=merged)
 
 
 def build_comparison(
     stage: str,
     workload: str,
     results: tuple[VariantResult, ...],
-    pipeline: str,
-    params: Mapping[str, Mapping[str, Any]] | None,
     *,
     check_equivalence: bool = True,
     baseline: str = "pure",
 ) -> Comparison:
+    """Pair every result with the baseline variant's and, for stage targets, apply the
+    stage's equivalence predicate to each variant's output on the same workload."""
     by_name = {r.variant: r for r in results}
     base = by_name.get(baseline)
-    reference = None
+    reference: Any = None
+    base_error: BaseException | None = None
     if check_equivalence and base is not None:
-        _, reference = _equivalence(stage, workload, baseline, pipeline, params, None)
+        reference, base_error = _run_once(base.measurement.target)
     out = []
     for r in results:
         pair = pair_stats(base.measurement, r.measurement) \
             if base is not None and r.variant != baseline else None
         eq = None
         if check_equivalence and base is not None:
-            eq = EquivalenceResult(True, "the reference") if r.variant == baseline else \
-                _equivalence(stage, workload, r.variant, pipeline, params, reference)[0]
+            if r.variant == baseline:
+                eq = EquivalenceResult(True, "the reference")
+            elif base_error is not None:
+                eq = EquivalenceResult(False, f"no reference: {baseline} raised "
+                                              f"{type(base_error).__name__}: {base_error}")
+            else:
+                eq = _equivalence(r.measurement.target, reference)
         out.append(VariantResult(r.variant, r.measurement, pair, eq))
     return Comparison(stage, workload, baseline, tuple(out))
 

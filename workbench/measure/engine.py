@@ -6,7 +6,7 @@ alike; long work reports ``progress(done, total, label)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from workbench.errors import InvalidInputError
@@ -17,77 +17,60 @@ from workbench.measure.measurement import Measurement
 from workbench.measure.protocol import Clock, WorkerRun
 from workbench.measure.sweep import Sweep, build_sweep
 from workbench.measure.targets import (
-    REFERENCE_PIPELINE,
-    Prepared,
+    Params,
     TargetSpec,
-    callable_ref,
-    load_pipeline,
+    WorkloadArg,
+    callable_target,
+    stage_target,
 )
+from workbench.refs import PipelineArg, resolve_pipeline
 from workbench.stages import Stage
+from workbench.workloads import Workload
 
 __all__ = ["Progress", "compare", "compare_callables", "interleave", "measure", "sweep"]
 
 Progress = Callable[[int, int, str], None]
-Params = Mapping[str, Mapping[str, Any]]
 
 
-def _launcher(config: MeasureConfig, launcher: Launcher | None, clock: Clock | None,
-              prepared: dict[str, Prepared] | None = None) -> Launcher:
+def _launcher(config: MeasureConfig, launcher: Launcher | None, clock: Clock | None) -> Launcher:
     if launcher is not None:
         return launcher
     if config.mode == "inprocess":
-        return inprocess_launcher(clock, prepared)
+        return inprocess_launcher(clock)
     return process_launcher
 
 
-def _spec(target: str | Stage | Callable[..., Any], workload: str | None, variant: str,
-          params: Params | None, pipeline: str, config: MeasureConfig,
-          prepared: dict[str, Prepared]) -> TargetSpec:
-    from workbench.rag.workloads import get_workload
-
+def _spec(target: str | Stage | Callable[..., Any], workload: WorkloadArg | None, variant: str,
+          params: Params | None, pipeline: PipelineArg, config: MeasureConfig) -> TargetSpec:
+    ship = config.mode == "process"
     if isinstance(target, Stage | str):
         name = target.name if isinstance(target, Stage) else target
-        stage = load_pipeline(pipeline).stage(name)
-        stage.get(variant)
         if workload is None:
-            raise InvalidInputError(f"measuring stage {name!r} needs a workload name")
-        get_workload(workload)
-        return TargetSpec("stage", name, variant, workload, dict(params or {}), pipeline)
-    if not callable(target):
-        raise InvalidInputError(
-            f"a measurement target must be a stage name, a Stage or a callable; got "
-            f"{type(target).__name__} {target!r}"
-        )
-    if config.mode == "process":
-        return TargetSpec("callable", callable_ref(target), None, workload)
-    label = getattr(target, "__qualname__", repr(target))
-    spec = TargetSpec("callable", f"<inprocess>:{label}", None, workload)
-    if workload is None:
-        item: Prepared = Prepared(target, 1, label)
-    else:
-        docs = get_workload(workload).load().docs
-        item = Prepared(lambda: target(docs), len(docs), label)
-    prepared[spec.key] = item
-    return spec
+            raise InvalidInputError(f"measuring stage {name!r} needs a workload")
+        return stage_target(target, variant, workload, pipeline=pipeline, params=params,
+                            ship=ship)
+    return callable_target(target, workload, ship=ship)
 
 
 def measure(
     target: str | Stage | Callable[..., Any],
-    workload: str | None = None,
+    workload: WorkloadArg | None = None,
     *,
     variant: str = "pure",
     params: Params | None = None,
     config: MeasureConfig | None = None,
-    pipeline: str = REFERENCE_PIPELINE,
+    pipeline: PipelineArg = None,
     progress: Progress | None = None,
     launcher: Launcher | None = None,
     clock: Clock | None = None,
 ) -> Measurement:
-    """Measure one target: a stage (name or object) with a variant, or a callable."""
+    """Measure one target: a stage (name or object) of ``pipeline`` (a Pipeline or
+    ``"module:function"``; default the reference pipeline) with a variant, or a callable.
+    Code that worker processes cannot import by name (a notebook cell's) is shipped by
+    value."""
     config = config or MeasureConfig()
-    prepared: dict[str, Prepared] = {}
-    spec = _spec(target, workload, variant, params, pipeline, config, prepared)
-    launch = _launcher(config, launcher, clock, prepared)
+    spec = _spec(target, workload, variant, params, pipeline, config)
+    launch = _launcher(config, launcher, clock)
     runs = []
     for i in range(config.workers):
         if progress is not None:
@@ -128,21 +111,25 @@ def _interleaved(specs: Sequence[TargetSpec], config: MeasureConfig, launch: Lau
 
 def compare(
     stage: str | Stage,
-    workload: str,
+    workload: WorkloadArg,
     *,
     variants: Sequence[str] | None = None,
     params: Params | None = None,
     config: MeasureConfig | None = None,
-    pipeline: str = REFERENCE_PIPELINE,
+    pipeline: PipelineArg = None,
     progress: Progress | None = None,
     launcher: Launcher | None = None,
     clock: Clock | None = None,
     check_equivalence: bool = True,
 ) -> Comparison:
-    """Every chosen variant of ``stage`` on ``workload``, interleaved; ratios against pure."""
+    """Every chosen variant of ``stage`` on ``workload``, interleaved; ratios against pure.
+
+    ``pipeline`` is a Pipeline or ``"module:function"`` (default: the reference pipeline);
+    ``workload`` a registered name (``NAME@N`` for another size) or a Workload."""
     config = config or MeasureConfig()
+    pipe, _ = resolve_pipeline(pipeline)
     name = stage.name if isinstance(stage, Stage) else stage
-    st = load_pipeline(pipeline).stage(name)
+    st = pipe.stage(name)
     chosen = tuple(variants) if variants else st.variant_names
     if not chosen:
         raise InvalidInputError("compare needs at least one variant")
@@ -150,23 +137,21 @@ def compare(
         st.get(v)
     if "pure" not in chosen and "pure" in st.variants:
         chosen = ("pure", *chosen)
-    prepared: dict[str, Prepared] = {}
-    specs = [_spec(name, workload, v, params, pipeline, config, prepared) for v in chosen]
-    launch = _launcher(config, launcher, clock, prepared)
-    runs = _interleaved(specs, config, launch, progress)
+    specs = [_spec(name, workload, v, params, pipeline, config) for v in chosen]
+    runs = _interleaved(specs, config, _launcher(config, launcher, clock), progress)
     results = tuple(
         VariantResult(spec.variant or "pure",
                       Measurement.new(spec, config, tuple(runs[spec.label])))
         for spec in specs
     )
-    return build_comparison(name, workload, results, pipeline, params,
+    return build_comparison(st.name, specs[0].workload or "-", results,
                             check_equivalence=check_equivalence)
 
 
 def compare_callables(
     baseline: Callable[..., Any],
     candidate: Callable[..., Any],
-    workload: str | None = None,
+    workload: WorkloadArg | None = None,
     *,
     config: MeasureConfig | None = None,
     progress: Progress | None = None,
@@ -178,44 +163,45 @@ def compare_callables(
     No equivalence predicate applies (they are not a stage's variants).
     """
     config = config or MeasureConfig()
-    prepared: dict[str, Prepared] = {}
-    specs = [_spec(fn, workload, "pure", None, REFERENCE_PIPELINE, config, prepared)
-             for fn in (baseline, candidate)]
-    if specs[0].label == specs[1].label:
+    if baseline is candidate:
         raise InvalidInputError("compare_callables needs two different callables")
-    runs = _interleaved(specs, config, _launcher(config, launcher, clock, prepared), progress)
-    results = tuple(
-        VariantResult(name, Measurement.new(spec, config, tuple(runs[spec.label])))
-        for name, spec in zip(("baseline", "candidate"), specs, strict=True)
-    )
-    return build_comparison(f"{specs[0].label} vs {specs[1].label}", workload or "-", results,
-                            REFERENCE_PIPELINE, None, check_equivalence=False,
-                            baseline="baseline")
+    specs = [_spec(fn, workload, "pure", None, None, config) for fn in (baseline, candidate)]
+    keyed = [(name, spec, _launcher(config, launcher, clock))
+             for name, spec in zip(("baseline", "candidate"), specs, strict=True)]
+    runs = interleave(keyed, config, progress)
+    results = tuple(VariantResult(name, Measurement.new(spec, config, tuple(runs[name])))
+                    for name, spec, _ in keyed)
+    return build_comparison(f"{specs[0].label} vs {specs[1].label}", specs[0].workload or "-",
+                            results, check_equivalence=False, baseline="baseline")
 
 
 def sweep(
     stage: str | Stage,
-    workload: str,
+    workload: WorkloadArg,
     *,
     sizes: Sequence[int],
     variants: Sequence[str] | None = None,
     params: Params | None = None,
     config: MeasureConfig | None = None,
-    pipeline: str = REFERENCE_PIPELINE,
+    pipeline: PipelineArg = None,
     progress: Progress | None = None,
     launcher: Launcher | None = None,
     clock: Clock | None = None,
 ) -> Sweep:
-    """The same comparison at each workload size (``NAME@N`` docs) and a log-log slope."""
-    if len(set(sizes)) < 3:
+    """The same comparison at each workload size (``NAME@N``) and a log-log slope."""
+    distinct = sorted(set(sizes))
+    if len(distinct) < 3:
         raise InvalidInputError(f"a sweep needs at least 3 distinct sizes; got {list(sizes)}")
-    base = workload.split("@", 1)[0]
+    base: Workload | str = workload if isinstance(workload, Workload) \
+        else workload.split("@", 1)[0]
     points = []
-    for i, n in enumerate(sorted(set(sizes))):
+    for i, n in enumerate(distinct):
         def step(done: int, total: int, label: str, i: int = i, n: int = n) -> None:
             if progress is not None:
-                progress(i * total + done, len(set(sizes)) * total, f"size {n}: {label}")
-        points.append((n, compare(stage, f"{base}@{n}", variants=variants, params=params,
+                progress(i * total + done, len(distinct) * total, f"size {n}: {label}")
+        sized = base.with_size(n) if isinstance(base, Workload) else f"{base}@{n}"
+        points.append((n, compare(stage, sized, variants=variants, params=params,
                                   config=config, pipeline=pipeline, progress=step,
                                   launcher=launcher, clock=clock, check_equivalence=False)))
-    return build_sweep(stage.name if isinstance(stage, Stage) else stage, base, tuple(points))
+    name = base.base_name if isinstance(base, Workload) else base
+    return build_sweep(stage.name if isinstance(stage, Stage) else stage, name, tuple(points))

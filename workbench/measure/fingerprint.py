@@ -46,15 +46,23 @@ def _versions() -> dict[str, str | None]:
     return found
 
 
-def _git_sha() -> str | None:
+@cache
+def _git_sha(directory: str) -> str | None:
+    """The commit checked out in the repository around ``directory`` (the measured code's:
+    a worker runs in the user's working directory, or in the ``--against`` worktree)."""
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-            cwd=Path(__file__).resolve().parent,
-        )
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, cwd=directory)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _workbench_version() -> str | None:
+    try:
+        return metadata.version("funcpipe-workbench")
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def _blas() -> str | None:
@@ -78,7 +86,7 @@ def _static() -> dict[str, Any]:
         "implementation": sys.implementation.name,
         "packages": _versions(),
         "blas": _blas(),
-        "git_sha": _git_sha(),
+        "workbench_version": _workbench_version(),
     }
 
 
@@ -86,6 +94,7 @@ def fingerprint() -> dict[str, Any]:
     """A JSON-ready description of this process's machine, software and thread settings."""
     return {
         **_static(),
+        "git_sha": _git_sha(os.getcwd()),
         "affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "thread_env": {k: os.environ.get(k) for k in THREAD_VARIABLES},
     }

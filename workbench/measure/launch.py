@@ -39,13 +39,31 @@ def worker_cpus(config: MeasureConfig) -> list[int] | None:
     return allowed[-config.threads:] if len(allowed) > config.threads else allowed
 
 
-def worker_env(config: MeasureConfig) -> dict[str, str]:
+def worker_env(config: MeasureConfig, root: Path | None = None) -> dict[str, str]:
+    """The environment of a worker: thread counts, hash seed, and a ``PYTHONPATH`` that
+    finds what this process finds (``root`` first, when given: another checkout)."""
     env = dict(os.environ)
     for var in THREAD_VARIABLES:
         if var != "OPENBLAS_CORETYPE":  # a machine setting, left alone
             env[var] = str(config.threads)
     env["PYTHONHASHSEED"] = str(config.seed)
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(
+        [*([str(root)] if root is not None else []), *import_path(),
+         *(p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p)]))
     return env
+
+
+def import_path() -> list[str]:
+    """The directories on this process's ``sys.path`` that a fresh interpreter would not
+    have (a notebook's or the CLI's working directory, paths a user added), so that
+    workers import the same modules. Directories of the interpreter itself are left out."""
+    own = {str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    extra = []
+    for entry in sys.path:
+        path = Path(entry or os.getcwd()).resolve()
+        if path.is_dir() and not any(str(path).startswith(o) for o in own):
+            extra.append(str(path))
+    return extra
 
 
 def process_launcher(spec: TargetSpec, config: MeasureConfig, index: int) -> WorkerRun:
@@ -68,14 +86,11 @@ def code_launcher(root: Path) -> Launcher:
 
 def _launch_process(spec: TargetSpec, config: MeasureConfig, index: int,
                     root: Path | None) -> WorkerRun:
-    job = {"schema_version": SCHEMA_VERSION, "index": index, "target": spec.to_json(),
+    job = {"schema_version": SCHEMA_VERSION, "index": index, "target": spec.job_json(),
            "config": config.to_json(), "cpus": worker_cpus(config)}
     what = f"measurement worker {index} ({spec.label})"
     try:
-        env = worker_env(config)
-        if root is not None:
-            env["PYTHONPATH"] = os.pathsep.join(
-                p for p in (str(root), env.get("PYTHONPATH", "")) if p)
+        env = worker_env(config, root)
         done = run_child([sys.executable, "-m", "workbench.measure.worker"], what=what,
                          timeout=config.timeout, stdin=json.dumps(job), env=env, cwd=root)
     except ChildTimedOut as exc:

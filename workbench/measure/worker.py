@@ -46,7 +46,7 @@ def main() -> int:
     config = MeasureConfig.from_json(job["config"])
     pin(job.get("cpus"), config.threads, config.seed)
     try:
-        prepared = prepare(TargetSpec.from_json(job["target"]))
+        prepared = prepare(TargetSpec.from_json(job["target"]).unpacked())
         pin(job.get("cpus"), config.threads, config.seed)  # again: preparing may load torch
         run = run_protocol(prepared, config, index=index, fresh_process=True)
     except Exception as exc:

@@ -24,8 +24,9 @@ from typing import Any
 
 import workbench
 from workbench.errors import ExecutionError, InvalidInputError, MissingDependencyError
-from workbench.measure.targets import TargetSpec
+from workbench.measure.targets import TargetSpec, WorkloadArg, stage_target
 from workbench.profile._protocol import JOB_SCHEMA
+from workbench.refs import PipelineArg
 from workbench.subproc import ChildTimedOut, Completed, run_child
 
 __all__ = [
@@ -92,24 +93,17 @@ def check_schema(data: Mapping[str, Any], kind: str) -> None:
                                 f"workbench reads versions 1..{RESULT_SCHEMA}")
 
 
-def target_spec(stage: str | TargetSpec, workload: str | None, variant: str,
-                params: Mapping[str, Mapping[str, Any]] | None) -> TargetSpec:
-    """The target to profile; a stage, variant, workload or parameter that does not exist
-    raises here, before any process starts."""
+def target_spec(stage: str | TargetSpec, workload: WorkloadArg | None, variant: str,
+                params: Mapping[str, Mapping[str, Any]] | None,
+                pipeline: PipelineArg = None) -> TargetSpec:
+    """The target to profile; a stage, variant, workload or parameter that does not exist,
+    a failing workload or code that cannot be shipped raises here, before any process
+    starts. ``pipeline`` is a Pipeline or ``"module:function"`` (default: the reference)."""
     if isinstance(stage, TargetSpec):
         return stage
     if workload is None:
         raise InvalidInputError(f"profiling stage {stage!r} needs a workload")
-    from workbench.measure.targets import load_pipeline
-    from workbench.rag.workloads import get_workload
-
-    spec = TargetSpec("stage", stage, variant, workload,
-                      {k: dict(v) for k, v in (params or {}).items()})
-    pipeline = load_pipeline(spec.pipeline)
-    pipeline.stage(stage).get(variant)
-    pipeline.configure(**spec.params)
-    get_workload(workload)
-    return spec
+    return stage_target(stage, variant, workload, pipeline=pipeline, params=params)
 
 
 @contextlib.contextmanager
@@ -126,7 +120,7 @@ def workdir(keep: bool) -> Iterator[Path]:
 def write_job(directory: Path, name: str, spec: TargetSpec, *, seconds: float,
               calls: int | None, threads: int = 1, mode: str = "loop",
               functions: Sequence[str] = ()) -> Path:
-    job = {"schema_version": JOB_SCHEMA, "target": spec.to_json(), "mode": mode,
+    job = {"schema_version": JOB_SCHEMA, "target": spec.job_json(), "mode": mode,
            "seconds": seconds, "calls": calls, "threads": threads, "seed": 0,
            "report": str(directory / f"{name}.report.json"), "functions": list(functions),
            "lines_out": str(directory / f"{name}.lines.json")}

@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from workbench.cli_args import positive_float, positive_int
+from workbench.cli_target import add_target_flags, params_of
+from workbench.project import Project
 
 __all__ = ["COMMANDS", "add_parsers", "cmd_flame", "cmd_lines", "cmd_memory"]
 
 
-def _common(cmd: argparse.ArgumentParser, default_suffix: str) -> None:
-    cmd.add_argument("stage", help="stage name (see `workbench stages`)")
+def _common(cmd: argparse.ArgumentParser, project: Project, default_suffix: str) -> None:
+    add_target_flags(cmd, project)
     cmd.add_argument("--variant", default="pure", help="variant to profile (default: pure)")
-    cmd.add_argument("--workload", "-w", required=True, help="workload name")
-    cmd.add_argument("--model", default=None, help="embedding model for the embed stage")
     cmd.add_argument("-o", "--output", type=Path, metavar="FILE",
                      help=f"write the result; the suffix picks the format ({default_suffix})")
     cmd.add_argument("--timeout", type=positive_float, default=300.0,
@@ -33,10 +33,10 @@ def _common(cmd: argparse.ArgumentParser, default_suffix: str) -> None:
                      help="keep the profiler's work directory and print its path")
 
 
-def add_parsers(sub: Any) -> None:
+def add_parsers(sub: Any, project: Project) -> None:
     """Add ``flame``, ``memory`` and ``lines`` to the CLI's subparsers."""
     flame = sub.add_parser("flame", help="sample a stage variant with py-spy (flame graph)")
-    _common(flame, ".svg py-spy's flame graph, .html, .json or .txt")
+    _common(flame, project, ".svg py-spy's flame graph, .html, .json or .txt")
     flame.add_argument("--rate", type=positive_int, default=100, help="samples per second")
     flame.add_argument("--duration", type=positive_float, default=2.0,
                        help="seconds of calls to sample (default 2)")
@@ -45,21 +45,17 @@ def add_parsers(sub: Any) -> None:
                        help="one frame per line instead of per function")
 
     memory = sub.add_parser("memory", help="track a stage variant's memory with memray")
-    _common(memory, ".html, .json or .txt")
+    _common(memory, project, ".html, .json or .txt")
     memory.add_argument("--calls", type=positive_int, default=2,
                         help="measured calls after the warm-up call (default 2)")
     memory.add_argument("--native", action="store_true", help="record C/C++ frames too")
 
     lines = sub.add_parser("lines", help="line-profile a stage variant with line_profiler")
-    _common(lines, ".txt kernprof's table, .html or .json")
+    _common(lines, project, ".txt kernprof's table, .html or .json")
     lines.add_argument("--duration", type=positive_float, default=1.0,
                        help="seconds of calls to profile (default 1)")
     lines.add_argument("--function", dest="functions", action="append", metavar="MOD:QUALNAME",
                        help="a function to profile (repeatable; default: the variant's own)")
-
-
-def _params(args: argparse.Namespace) -> dict[str, dict[str, Any]] | None:
-    return {"embed": {"model": args.model}} if args.model else None
 
 
 def _finish(result: Any, args: argparse.Namespace) -> int:
@@ -71,22 +67,25 @@ def _finish(result: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _target(args: argparse.Namespace) -> dict[str, Any]:
+    return {"params": params_of(args), "pipeline": args.pipeline, "threads": args.threads,
+            "timeout": args.timeout, "keep_artifacts": args.keep_artifacts}
+
+
 def cmd_flame(args: argparse.Namespace) -> int:
     from workbench.profile.pyspy import flamegraph
 
     result = flamegraph(args.stage, args.workload, args.variant, rate=args.rate,
-                        native=args.native, duration=args.duration, params=_params(args),
-                        by_line=args.by_line, threads=args.threads, timeout=args.timeout,
-                        keep_artifacts=args.keep_artifacts)
+                        native=args.native, duration=args.duration, by_line=args.by_line,
+                        **_target(args))
     return _finish(result, args)
 
 
 def cmd_memory(args: argparse.Namespace) -> int:
     from workbench.profile.memray_run import memory_track
 
-    result = memory_track(args.stage, args.workload, args.variant, params=_params(args),
-                          calls=args.calls, native=args.native, threads=args.threads,
-                          timeout=args.timeout, keep_artifacts=args.keep_artifacts)
+    result = memory_track(args.stage, args.workload, args.variant, calls=args.calls,
+                          native=args.native, **_target(args))
     return _finish(result, args)
 
 
@@ -94,8 +93,7 @@ def cmd_lines(args: argparse.Namespace) -> int:
     from workbench.profile.lines import line_profile
 
     result = line_profile(args.stage, args.workload, args.variant, functions=args.functions,
-                          params=_params(args), duration=args.duration, threads=args.threads,
-                          timeout=args.timeout, keep_artifacts=args.keep_artifacts)
+                          duration=args.duration, **_target(args))
     return _finish(result, args)
 
 

@@ -14,12 +14,12 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from workbench.errors import ExecutionError, InvalidInputError, MissingDependencyError
-from workbench.measure.targets import TargetSpec
+from workbench.measure.targets import TargetSpec, WorkloadArg
 from workbench.profile._common import (
     RESULT_SCHEMA,
     Overhead,
@@ -36,6 +36,9 @@ from workbench.profile._common import (
     workdir,
     write_job,
 )
+from workbench.refs import PipelineArg, import_ref, name_of
+from workbench.shipping import Code, pack
+from workbench.stages import Stage, Variant
 
 __all__ = ["FunctionLines", "LineProfile", "LineRow", "line_profile", "parse_line_stats"]
 
@@ -202,31 +205,66 @@ class LineProfile:
         return self.to_text()
 
 
-def function_ref(fn: str | Callable[..., Any]) -> str:
-    """``"module:qualname"`` for a function the runner process can import."""
-    if isinstance(fn, str):
-        if ":" not in fn:
-            raise InvalidInputError(f"expected 'module:qualname'; got {fn!r}")
-        return fn
-    inner = getattr(fn, "fn", None)  # a Variant
-    if inner is None and hasattr(fn, "get") and hasattr(fn, "variant_names"):
-        inner = fn.get("pure").fn  # a Stage: its pure function
-    target = inner if callable(inner) else fn
-    module, qualname = getattr(target, "__module__", None), getattr(target, "__qualname__", None)
-    if not module or not qualname or "<" in qualname or module == "__main__":
-        raise InvalidInputError(
-            f"{fn!r} cannot be line-profiled in the runner process: it is not importable by "
-            "name (a lambda, a local function or defined in __main__); name it as "
-            "'module:qualname' of an importable module")
-    return f"{module}:{qualname}"
+def _unwrap(fn: Any) -> Any:
+    if isinstance(fn, Variant):
+        return fn.fn
+    if isinstance(fn, Stage):
+        return fn.get(fn.variant_names[0]).fn  # its pure function
+    return fn
+
+
+def _stage_ref(fn: Callable[..., Any]) -> str | None:
+    """The name of a stage's pure function: its module attribute is the Stage, which the
+    runner resolves back to that function."""
+    ref = f"{getattr(fn, '__module__', '')}:{getattr(fn, '__qualname__', '')}"
+    try:
+        obj = import_ref(ref)
+    except InvalidInputError:
+        return None
+    return ref if isinstance(obj, Stage) and obj.get(obj.variant_names[0]).fn is fn else None
+
+
+def function_refs(functions: Sequence[Any],
+                  ) -> tuple[list[str], tuple[Callable[..., Any], ...]]:
+    """The functions to profile: ``module:qualname`` names for those the runner can import,
+    the others (a notebook's) to ship by value."""
+    refs: list[str] = []
+    shipped: list[Callable[..., Any]] = []
+    for fn in functions:
+        if isinstance(fn, str):
+            if ":" not in fn:
+                raise InvalidInputError(f"expected 'module:qualname'; got {fn!r}")
+            refs.append(fn)
+            continue
+        target = _unwrap(fn)
+        if not callable(target):
+            raise InvalidInputError(f"a function to line-profile is a callable, a stage, a "
+                                    f"variant or 'module:qualname'; got {type(fn).__name__}")
+        ref = name_of(target) or _stage_ref(target)
+        if ref is not None:
+            refs.append(ref)
+        elif getattr(target, "__code__", None) is None:
+            raise InvalidInputError(f"{fn!r} has no Python code to line-profile")
+        else:
+            shipped.append(target)
+    return refs, tuple(shipped)
+
+
+def _with_functions(spec: TargetSpec, functions: tuple[Callable[..., Any], ...]) -> TargetSpec:
+    if not functions:
+        return spec
+    base = spec.code or Code()
+    code = Code(base.pipeline, base.workload, base.fn, functions)
+    return replace(spec, code=code, payload=pack(code, what=spec.label))
 
 
 def line_profile(
     stage: str | TargetSpec,
-    workload: str | None = None,
+    workload: WorkloadArg | None = None,
     variant: str = "pure",
     *,
-    functions: Sequence[str | Callable[..., Any]] | None = None,
+    pipeline: PipelineArg = None,
+    functions: Sequence[str | Callable[..., Any] | Stage | Variant] | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     duration: float = 1.0,
     calls: int | None = None,
@@ -242,8 +280,8 @@ def line_profile(
     """
     if not isinstance(duration, int | float) or not duration > 0:
         raise InvalidInputError(f"duration must be > 0 seconds; got {duration!r}")
-    refs = [function_ref(f) for f in functions or ()]
-    spec = target_spec(stage, workload, variant, params)
+    refs, shipped = function_refs(functions or ())
+    spec = _with_functions(target_spec(stage, workload, variant, params, pipeline), shipped)
     if importlib.util.find_spec("line_profiler") is None:
         raise MissingDependencyError("line_profiler", FEATURE, "profile")
     with workdir(keep_artifacts) as directory:

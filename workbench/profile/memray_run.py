@@ -16,7 +16,7 @@ from typing import Any
 
 from workbench._optional import require
 from workbench.errors import ExecutionError, InvalidInputError
-from workbench.measure.targets import TargetSpec
+from workbench.measure.targets import TargetSpec, WorkloadArg
 from workbench.profile._common import (
     Overhead,
     now,
@@ -31,6 +31,7 @@ from workbench.profile._common import (
     write_job,
 )
 from workbench.profile.memory import AllocationSite, AllocationStack, MemoryTrack, Snapshot
+from workbench.refs import PipelineArg
 
 __all__ = ["memory_track", "memray_argv", "read_capture"]
 
@@ -110,9 +111,10 @@ def read_capture(path: Path, *, native: bool = False, max_stacks: int = 300,
 
 def memory_track(
     stage: str | TargetSpec,
-    workload: str | None = None,
+    workload: WorkloadArg | None = None,
     variant: str = "pure",
     *,
+    pipeline: PipelineArg = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     calls: int = 2,
     native: bool = False,
@@ -127,7 +129,7 @@ def memory_track(
     """
     if not isinstance(calls, int) or isinstance(calls, bool) or calls < 1:
         raise InvalidInputError(f"calls must be an integer >= 1; got {calls!r}")
-    spec = target_spec(stage, workload, variant, params)
+    spec = target_spec(stage, workload, variant, params, pipeline)
     memray = require("memray", feature=FEATURE, extra="profile")
     with workdir(keep_artifacts) as directory:
         plain = run_plain(directory, spec, seconds=0.0, calls=calls, threads=threads,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ExecutionError, InvalidInputError
-from workbench.measure.targets import TargetSpec
+from workbench.measure.targets import TargetSpec, WorkloadArg
 from workbench.profile._common import (
     Overhead,
     find_tool,
@@ -34,6 +34,7 @@ from workbench.profile._common import (
     write_job,
 )
 from workbench.profile.flame import Flamegraph, parse_collapsed
+from workbench.refs import PipelineArg
 from workbench.subproc import run_child
 
 __all__ = ["PTRACE_ADVICE", "flamegraph", "pyspy_argv", "pyspy_error", "retitle"]
@@ -111,9 +112,10 @@ def retitle(svg: str, title: str) -> str:
 
 def flamegraph(
     stage: str | TargetSpec,
-    workload: str | None = None,
+    workload: WorkloadArg | None = None,
     variant: str = "pure",
     *,
+    pipeline: PipelineArg = None,
     rate: int = 100,
     native: bool = False,
     duration: float = 2.0,
@@ -138,7 +140,7 @@ def flamegraph(
         raise InvalidInputError(f"duration must be > 0 seconds; got {duration!r}")
     if calls is not None and (not isinstance(calls, int) or calls < 1):
         raise InvalidInputError(f"calls must be an integer >= 1; got {calls!r}")
-    spec = target_spec(stage, workload, variant, params)
+    spec = target_spec(stage, workload, variant, params, pipeline)
     executable = find_tool("py-spy", feature=FEATURE)
     with workdir(keep_artifacts) as directory:
         plain = run_plain(directory, spec, seconds=float(duration), calls=calls,

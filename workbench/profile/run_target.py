@@ -52,25 +52,24 @@ def _run_loop(call: Callable[[], Any], calls: int | None, seconds: float) -> tup
 
 
 def _resolve_function(ref: str) -> Callable[..., Any]:
-    from workbench.measure.targets import _import
+    from workbench.refs import import_ref
     from workbench.stages import Stage
 
-    obj = _import(ref)
+    obj = import_ref(ref)
     if isinstance(obj, Stage):  # a stage named by its module attribute: its pure function
-        obj = obj.get("pure").fn
+        obj = obj.get(obj.variant_names[0]).fn
     if not callable(obj):
         raise TypeError(f"{ref} is not a function ({type(obj).__name__})")
     return obj  # type: ignore[no-any-return]
 
 
-def _variant_function(target: dict[str, Any]) -> Callable[..., Any]:
-    from workbench.measure.targets import TargetSpec, _import, load_pipeline
+def _variant_function(spec: Any) -> Callable[..., Any]:
+    from workbench.measure.targets import resolve_target
 
-    spec = TargetSpec.from_json(target)
-    if spec.kind == "callable":
-        return _import(spec.name)  # type: ignore[no-any-return]
-    stage = load_pipeline(spec.pipeline).stage(spec.name)
-    return stage.get(spec.variant or "pure").fn
+    pipeline, _, fn = resolve_target(spec)
+    if pipeline is None:
+        return fn  # type: ignore[no-any-return]
+    return pipeline.stage(spec.name).get(spec.variant or "pure").fn
 
 
 def _source_block(filename: str, first: int) -> list[str]:
@@ -102,7 +101,8 @@ def _run(job: dict[str, Any]) -> dict[str, Any]:
     threads, seed = int(job.get("threads", 1)), int(job.get("seed", 0))
     pin(None, threads, seed)
     started = time.perf_counter()
-    prepared = prepare(TargetSpec.from_json(job["target"]))
+    spec = TargetSpec.from_json(job["target"]).unpacked()
+    prepared = prepare(spec)
     pin(None, threads, seed)  # again: preparing may have loaded torch
     prepare_s = time.perf_counter() - started
     warm_started = time.perf_counter()
@@ -118,7 +118,8 @@ def _run(job: dict[str, Any]) -> dict[str, Any]:
 
         profiler = LineProfiler()
         refs = job.get("functions") or []
-        targets = [_resolve_function(r) for r in refs] or [_variant_function(job["target"])]
+        shipped = list(spec.code.functions) if spec.code is not None else []
+        targets = [_resolve_function(r) for r in refs] + shipped or [_variant_function(spec)]
         for fn in targets:
             profiler.add_function(fn)
         profiler.enable_by_count()

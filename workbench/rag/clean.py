@@ -38,9 +38,13 @@ __all__ = ["clean", "clean_text"]
 _DROP = drop_controls_table()
 
 
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
 def clean_text(text: str) -> str:
     """The reference definition of clean for one string."""
-    lowered = unicodedata.normalize("NFKC", text.translate(_DROP)).lower()
+    lowered = _nfkc(_nfkc(text.translate(_DROP)).lower())
     # After the controls are gone, str.split()'s white space is exactly White_Space.
     return " ".join(lowered.split())
 
@@ -82,6 +86,7 @@ def _clean_expr(column: str) -> Any:
         .str.replace_all(control_regex(), "")
         .str.normalize("NFKC")
         .str.to_lowercase()
+        .str.normalize("NFKC")
         .str.replace_all(whitespace_regex(), " ")
         .str.strip_chars(" ")
     )
@@ -201,7 +206,7 @@ def clean_texts_native(texts: list[str]) -> list[str]:
     ends = np.cumsum(np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)))
     table = _char_classes()
     joined = drop_controls(_utf32("".join(texts)), ends, table).tobytes().decode("utf-32-le")
-    lowered = unicodedata.normalize("NFKC", joined).lower()
+    lowered = _nfkc(_nfkc(joined).lower())
     collapsed = collapse_spaces(_utf32(lowered), table)
     cleaned: list[str] = collapsed.tobytes().decode("utf-32-le").split("\x00")
     return cleaned

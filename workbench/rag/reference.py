@@ -1,28 +1,25 @@
 """The FuncPipe RAG reference pipeline (clean -> chunk -> embed -> retrieve) and one run of it.
 
-:func:`run_rag` runs the pipeline on a named workload segment by segment (a fused
-segment counts as one), materializing between segments so that each gets its own wall
-time, embeds the workload's queries with the selected embed variant, and retrieves.
-It is a single, unwarmed run for looking at the pipeline; measurements with warm-up,
-repeats and statistics are the measurement engine's job.
+:func:`run_rag` is :func:`workbench.runs.run_pipeline` (one unwarmed run, timed segment by
+segment) plus what a reader of a RAG run wants to see: the chunk count, the model, the
+queries and their best hits. Importing this module registers the reference workloads.
 """
 
 from __future__ import annotations
 
 import html
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import workbench.rag.workloads  # noqa: F401  (registers tiny, small, medium, docs, queries)
 from workbench.pipeline import FusionReport, Pipeline
 from workbench.rag.chunk import chunk
-from workbench.rag.clean import clean, clean_text
-from workbench.rag.embed import embed, embed_texts
-from workbench.rag.retrieve_stage import retrieve
-from workbench.rag.types import EmbeddingBatch, Hit
-from workbench.rag.workloads import get_workload
-from workbench.stages import materialize
+from workbench.rag.clean import clean
+from workbench.rag.embed import embed
+from workbench.rag.retrieve_stage import query_texts, retrieve
+from workbench.rag.types import Hit
+from workbench.runs import SegmentTiming, run_pipeline
 
 __all__ = ["RagRun", "SegmentTiming", "reference_pipeline", "run_rag"]
 
@@ -32,15 +29,6 @@ Progress = Callable[[str], None]
 def reference_pipeline() -> Pipeline:
     """The reference pipeline with every stage on ``pure`` and default parameters."""
     return Pipeline.of(clean, chunk, embed, retrieve, name="funcpipe-rag")
-
-
-@dataclass(frozen=True, slots=True)
-class SegmentTiming:
-    stages: tuple[str, ...]
-    variants: tuple[str, ...]
-    fused: bool
-    seconds: float
-    items_out: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,49 +110,20 @@ class RagRun:
         return self.to_html()
 
 
-def _count(value: Any) -> int:
-    return len(value) if hasattr(value, "__len__") else 0
-
-
 def run_rag(pipeline: Pipeline, workload: str, *, progress: Progress | None = None) -> RagRun:
-    """Run ``pipeline`` end to end on the named workload once, timing each segment."""
-    data = get_workload(workload).load()
-    segments = pipeline.plan()
-    timings: list[SegmentTiming] = []
-    value: Any = data.docs
-    index: EmbeddingBatch | None = None
-    n_chunks = 0
-    embed_variant = pipeline.selection["embed"]
-    model = str(pipeline.params["embed"]["model"])
-    query_vectors = None
-    for seg in segments:
-        if progress is not None:
-            progress("+".join(seg.stages))
-        if "retrieve" in seg.stages:
-            cleaned = [clean_text(q) for q in data.queries]
-            query_vectors = embed_texts(cleaned, model=model, variant=embed_variant)
-            pipeline = pipeline.configure(retrieve={"queries": query_vectors})
-        sub = Pipeline(pipeline.name, tuple(pipeline.stage(s) for s in seg.stages),
-                       {s: pipeline.selection[s] for s in seg.stages},
-                       {s: pipeline.params[s] for s in seg.stages}, pipeline.fuse)
-        started = time.perf_counter()
-        value = materialize(sub.run(value))
-        seconds = time.perf_counter() - started
-        if "chunk" in seg.stages:
-            n_chunks = _count(value)
-        if isinstance(value, EmbeddingBatch):
-            index = value
-        timings.append(SegmentTiming(seg.stages, seg.variants, seg.fused, seconds, _count(value)))
-    hits: tuple[tuple[Hit, ...], ...] = value if index is not None else ()
+    """Run the reference ``pipeline`` end to end on the named workload once."""
+    run = run_pipeline(pipeline, workload, progress=progress)
+    chunk_at = next(t for t in run.timings if "chunk" in t.stages)
+    queries = query_texts(str(pipeline.params["retrieve"]["query_workload"]))
     return RagRun(
-        workload=workload,
-        selection=tuple(pipeline.selection.items()),
-        model=model,
-        n_docs=len(data.docs),
-        n_chunks=n_chunks,
-        n_queries=len(data.queries),
-        timings=tuple(timings),
-        hits=hits,
-        queries=data.queries,
-        fusion=pipeline.fusion_report(),
+        workload=run.workload,
+        selection=run.selection,
+        model=str(pipeline.params["embed"]["model"]),
+        n_docs=run.n_input,
+        n_chunks=chunk_at.items_out,
+        n_queries=len(queries),
+        timings=run.timings,
+        hits=run.output,
+        queries=queries,
+        fusion=run.fusion,
     )

@@ -18,14 +18,19 @@ from workbench.rag import retrieve as kernels
 from workbench.rag.types import EmbeddingBatch, Hit
 from workbench.stages import EquivalenceResult, stage
 
-__all__ = ["DEFAULT_K", "retrieve"]
+__all__ = ["DEFAULT_K", "DEFAULT_QUERIES", "query_texts", "retrieve"]
 
 DEFAULT_K = 5
+#: The workload whose strings are the queries, unless ``queries`` are given as vectors.
+DEFAULT_QUERIES = "queries"
 Results = tuple[tuple[Hit, ...], ...]
 
 
 def check_retrieve_params(params: Mapping[str, Any]) -> None:
-    k, queries = params["k"], params["queries"]
+    k, queries, source = params["k"], params["queries"], params["query_workload"]
+    if not isinstance(source, str) or not source:
+        raise InvalidInputError(
+            f"retrieve query_workload must name a workload of query strings; got {source!r}")
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise InvalidInputError(f"retrieve k must be an integer >= 1; got {k!r}")
     if queries is not None and (not isinstance(queries, np.ndarray) or queries.ndim != 2):
@@ -56,12 +61,28 @@ def same_ids(
     return EquivalenceResult(False, f"query {q}: pure {ref[q]} vs {variant} {cand[q]}")
 
 
+def query_texts(name: str) -> tuple[str, ...]:
+    """The query strings of the workload ``name`` (``queries``, ``docs-queries``, ...)."""
+    import workbench.rag.workloads  # noqa: F401  (registers the query sets)
+    from workbench.workloads import get_workload
+
+    texts = get_workload(name).load()
+    if not isinstance(texts, tuple | list) or not all(isinstance(t, str) for t in texts):
+        raise InvalidInputError(f"query workload {name!r} must give a sequence of strings; "
+                                f"got {type(texts).__name__}")
+    return tuple(texts)
+
+
 def queries_of(pipeline: Any, data: Any) -> dict[str, Any]:
-    """The workload's queries, cleaned and embedded with the pipeline's model (pure)."""
+    """The queries of the stage's ``query_workload``, cleaned and embedded with the
+    pipeline's model (pure); the corpus itself (``data``) plays no part."""
     from workbench.rag.clean import clean_text
     from workbench.rag.embed import embed_texts
 
-    texts = [clean_text(q) for q in data.queries]
+    params = pipeline.params["retrieve"]
+    if params["queries"] is not None:  # given explicitly
+        return {}
+    texts = [clean_text(q) for q in query_texts(params["query_workload"])]
     return {"queries": embed_texts(texts, model=pipeline.params["embed"]["model"])}
 
 
@@ -79,7 +100,8 @@ def count_queries(_: Any, params: Mapping[str, Any]) -> int:
     count_items=count_queries,
 )
 def retrieve(
-    index: EmbeddingBatch, *, queries: npt.NDArray[np.float32] | None = None, k: int = DEFAULT_K
+    index: EmbeddingBatch, *, queries: npt.NDArray[np.float32] | None = None, k: int = DEFAULT_K,
+    query_workload: str = DEFAULT_QUERIES,
 ) -> Results:
     """Python lists and heapq."""
     return kernels.retrieve_pure(index, _need(queries), k)
@@ -87,7 +109,8 @@ def retrieve(
 
 @retrieve.variant("vectorized")
 def retrieve_vectorized(
-    index: EmbeddingBatch, *, queries: npt.NDArray[np.float32] | None = None, k: int = DEFAULT_K
+    index: EmbeddingBatch, *, queries: npt.NDArray[np.float32] | None = None, k: int = DEFAULT_K,
+    query_workload: str = DEFAULT_QUERIES,
 ) -> Results:
     """NumPy matmul + argpartition."""
     return kernels.retrieve_vectorized(index, _need(queries), k)
@@ -95,7 +118,8 @@ def retrieve_vectorized(
 
 @retrieve.variant("native")
 def retrieve_native(
-    index: EmbeddingBatch, *, queries: npt.NDArray[np.float32] | None = None, k: int = DEFAULT_K
+    index: EmbeddingBatch, *, queries: npt.NDArray[np.float32] | None = None, k: int = DEFAULT_K,
+    query_workload: str = DEFAULT_QUERIES,
 ) -> Results:
     """Numba, parallel: fused dot + top-k, GIL released."""
     return kernels.retrieve_native(index, _need(queries), k)

@@ -3,11 +3,13 @@
 clean(text) =
   1. drop control characters (Unicode category Cc) that are not white space;
   2. Unicode NFKC normalization;
-  3. lowercase (``str.lower``: full case mapping, final sigma);
+  3. lowercase (``str.lower``: full case mapping, final sigma), then NFKC again;
   4. collapse runs of white space (Unicode ``White_Space``) to one U+0020, strip both ends.
 
 Controls go first because removing one between a base letter and a combining mark
-would otherwise let a second NFKC pass compose them (clean would not be idempotent).
+would otherwise let a second NFKC pass compose them (clean would not be idempotent), and
+NFKC follows lowercasing for the same reason: "T" + U+0308 has no composed capital, but
+its lowercase "t" + U+0308 composes to U+1E97.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-"""Named workloads: a corpus, its size, its seed and its queries, fixed under one name.
-
-A workload's name is how every command and notebook refers to it. Built-in:
+"""The reference pipeline's workloads, registered through the core API like any user's.
 
 ========  =====================================================  ======================
-name      corpus                                                 use
+name      value (the clean stage's input)                        use
 ========  =====================================================  ======================
 tiny      40 synthetic documents                                 CI, tests (seconds)
 small     500 synthetic documents                                interactive default
@@ -11,138 +9,51 @@ medium    5,000 synthetic documents (~20,000 chunks of 256)      benchmarks
 docs      1,500 standard-library docstrings (real English)       realistic text
 ========  =====================================================  ======================
 
-Users add their own with :func:`register_workload`. ``NAME@N`` names the same workload
-with ``N`` documents (same generator and seed; the first documents are shared), which is
-how size sweeps address their points.
+Queries are the retrieve stage's business, not every workload's: its ``query_workload``
+parameter names one of the query sets below (``queries``, the default, or
+``docs-queries`` for the docstring corpus), which are workloads of strings too.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from functools import cache
-
-from workbench.errors import InvalidInputError, UnknownNameError
 from workbench.rag.corpus import make_corpus, make_queries, stdlib_docstrings
 from workbench.rag.types import RawDoc
+from workbench.workloads import Workload, register_workload, workload
 
-__all__ = [
-    "DEFAULT_WORKLOAD",
-    "Workload",
-    "WorkloadData",
-    "get_workload",
-    "register_workload",
-    "workload_names",
-]
+__all__ = ["DOCS_QUERIES", "docs_queries", "queries"]
 
-DEFAULT_WORKLOAD = "small"
-
-
-@dataclass(frozen=True, slots=True)
-class WorkloadData:
-    docs: tuple[RawDoc, ...]
-    queries: tuple[str, ...]
+DOCS_QUERIES = (
+    "parse a date string", "open a file for reading", "compress data with gzip",
+    "iterate over a directory tree", "format a number as a string",
+    "start a thread pool", "read a csv file", "compare two sequences",
+    "send an http request", "generate random numbers", "encode base64 data",
+    "handle a keyboard interrupt", "sort a list of records", "compute a hash digest",
+    "parse command line arguments", "serialize an object to json",
+)
 
 
-@dataclass(frozen=True, slots=True)
-class Workload:
-    """A named, deterministic input: ``load()`` returns the same data every time."""
-
-    name: str
-    description: str
-    size: int
-    make_docs: Callable[[int], tuple[RawDoc, ...]]
-    make_queries: Callable[[], tuple[str, ...]]
-
-    def load(self) -> WorkloadData:
-        return _load(self)
-
-    def with_size(self, n_docs: int) -> Workload:
-        """The same workload with ``n_docs`` documents, named ``NAME@N``."""
-        if not isinstance(n_docs, int) or isinstance(n_docs, bool) or n_docs < 1:
-            raise InvalidInputError(f"a workload size must be an integer >= 1; got {n_docs!r}")
-        base = self.name.split("@", 1)[0]
-        return replace(self, name=f"{base}@{n_docs}", size=n_docs,
-                       description=f"{self.description} (resized to {n_docs:,} docs)")
+def _synthetic(n: int, seed: int) -> tuple[RawDoc, ...]:
+    return make_corpus(n, seed)
 
 
-@cache
-def _load(workload: Workload) -> WorkloadData:
-    docs = workload.make_docs(workload.size)
-    if not docs:
-        raise InvalidInputError(f"workload {workload.name!r} produced an empty corpus")
-    queries = workload.make_queries()
-    if not queries:
-        raise InvalidInputError(f"workload {workload.name!r} produced no queries")
-    return WorkloadData(tuple(docs), tuple(queries))
+for _name, _size, _seed in (("tiny", 40, 1), ("small", 500, 2), ("medium", 5000, 3)):
+    register_workload(Workload(_name, _synthetic, _size,
+                               f"{_size:,} synthetic documents (seed {_seed})", _seed))
 
 
-def _synthetic(name: str, n_docs: int, seed: int, n_queries: int = 16) -> Workload:
-    return Workload(
-        name,
-        f"{n_docs:,} synthetic documents (seed {seed}), {n_queries} queries",
-        n_docs,
-        lambda n: make_corpus(n, seed),
-        lambda: make_queries(n_queries, seed),
-    )
+@workload("docs", size=1500, seed=4)
+def docs(n: int, seed: int) -> tuple[RawDoc, ...]:
+    """1,500 docstrings of the installed standard library (seed 4)."""
+    return stdlib_docstrings(n, seed)
 
 
-_REGISTRY: dict[str, Workload] = {
-    w.name: w
-    for w in (
-        _synthetic("tiny", 40, 1),
-        _synthetic("small", 500, 2),
-        _synthetic("medium", 5000, 3),
-        Workload(
-            "docs",
-            "1,500 docstrings of the installed standard library (seed 4), 16 queries",
-            1500,
-            lambda n: stdlib_docstrings(n, 4),
-            lambda: (
-                "parse a date string", "open a file for reading", "compress data with gzip",
-                "iterate over a directory tree", "format a number as a string",
-                "start a thread pool", "read a csv file", "compare two sequences",
-                "send an http request", "generate random numbers", "encode base64 data",
-                "handle a keyboard interrupt", "sort a list of records", "compute a hash digest",
-                "parse command line arguments", "serialize an object to json",
-            ),
-        ),
-    )
-}
-
-_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+@workload("queries", size=16)
+def queries(n: int, seed: int) -> tuple[str, ...]:
+    """16 synthetic search queries: the retrieve stage's default query set."""
+    return make_queries(n, seed)
 
 
-def register_workload(workload: Workload, *, replace: bool = False) -> None:
-    """Add a workload under its name (``replace=True`` to redefine an existing one)."""
-    if not _NAME.match(workload.name):
-        raise InvalidInputError(
-            f"workload name {workload.name!r} must be 1-40 characters of a-z, 0-9, '_' or '-', "
-            "starting with a letter"
-        )
-    if workload.name in _REGISTRY and not replace:
-        raise InvalidInputError(
-            f"a workload named {workload.name!r} exists; pass replace=True to redefine it"
-        )
-    _REGISTRY[workload.name] = workload
-
-
-def get_workload(name: str) -> Workload:
-    """The workload called ``name``, or ``NAME@N``: that workload resized to ``N`` docs."""
-    base, at, size = name.partition("@")
-    try:
-        workload = _REGISTRY[base]
-    except KeyError:
-        raise UnknownNameError("workload", name, _REGISTRY) from None
-    if not at:
-        return workload
-    if not size.isdigit() or int(size) < 1:
-        raise InvalidInputError(
-            f"workload {name!r}: the size after '@' must be a positive integer; got {size!r}"
-        )
-    return workload.with_size(int(size))
-
-
-def workload_names() -> tuple[str, ...]:
-    return tuple(_REGISTRY)
+@workload("docs-queries", size=len(DOCS_QUERIES))
+def docs_queries(n: int) -> tuple[str, ...]:
+    """16 questions about the standard library, for the docs workload."""
+    return tuple(DOCS_QUERIES[i % len(DOCS_QUERIES)] for i in range(n))
