@@ -33,9 +33,10 @@ def busy_slower() -> int:
 
 @cache
 def _tiny_docs() -> tuple[object, ...]:
-    from workbench.rag.workloads import get_workload
+    import workbench.rag.workloads  # noqa: F401  (registers the reference workloads)
+    from workbench.workloads import get_workload
 
-    return get_workload("tiny").load().docs
+    return get_workload("tiny").load()
 
 
 def clean_tiny() -> int:

@@ -21,13 +21,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import workbench.rag.workloads  # noqa: F401  (registers the reference workloads)
 from workbench.pipeline import Pipeline
 from workbench.rag.chunk import chunk
 from workbench.rag.clean import clean, clean_text
 from workbench.rag.embed import embed_texts
-from workbench.rag.retrieve_stage import retrieve
+from workbench.rag.retrieve_stage import query_texts, retrieve
 from workbench.rag.types import EmbeddingBatch
-from workbench.rag.workloads import get_workload
+from workbench.workloads import get_workload
 
 VARIANTS = ("pure", "vectorized", "native")
 
@@ -89,8 +90,7 @@ def main() -> None:
     rounds = 1 if args.quick else 5
     slow_rounds = 1 if args.quick else 3
     workload = "tiny" if args.quick else "medium"
-    data = get_workload(workload).load()
-    docs = data.docs
+    docs = get_workload(workload).load()
     cleaned = tuple(clean(docs))
     chunks = tuple(chunk(cleaned))
     texts = [c.text for c in chunks]
@@ -137,7 +137,7 @@ def main() -> None:
     n_index = min(20_000, len(chunks))
     matrix = embed_texts(texts[:n_index], model="hashing", variant="native")
     index = EmbeddingBatch.from_rows([c.chunk_id for c in chunks[:n_index]], matrix, 384)
-    queries = embed_texts([clean_text(q) for q in data.queries[:8]], model="hashing",
+    queries = embed_texts([clean_text(q) for q in query_texts("queries")[:8]], model="hashing",
                           variant="native")
     rows = report(f"retrieve top-5 ({n_index} x 384 index, {len(queries)} queries)",
                   interleaved({v: (lambda v=v: retrieve(index, v, queries=queries, k=5))

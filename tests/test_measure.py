@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -123,7 +123,7 @@ def test_bad_targets_are_refused() -> None:
     with pytest.raises(InvalidInputError, match="must be a stage name, a Stage or a callable"):
         measure(42)  # type: ignore[arg-type]
     lock = threading.Lock()  # a closure over a lock cannot travel to a worker process
-    with pytest.raises(InvalidInputError, match="closure variable 'lock' is a _thread.lock"):
+    with pytest.raises(InvalidInputError, match=r"closure variable 'lock' is a _thread\.lock"):
         measure(lambda: lock.locked())
     with pytest.raises(Exception, match="unknown workload 'nope'"):
         measure("chunk", "nope")

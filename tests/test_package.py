@@ -39,6 +39,26 @@ def test_core_modules_do_not_import_front_end_libraries() -> None:
     assert json.loads(out.stdout) == []
 
 
+def test_the_core_imports_nothing_from_the_reference_pipeline() -> None:
+    # measure/, profile/, budget/ and the model know no RAG: the reference pipeline is one
+    # user of them, loaded only when a command names it.
+    code = (
+        "import sys, json, pkgutil, importlib, workbench.measure, workbench.profile, "
+        "workbench.budget\n"
+        "for pkg in (workbench.measure, workbench.profile, workbench.budget):\n"
+        "    for m in pkgutil.iter_modules(pkg.__path__):\n"
+        "        importlib.import_module(pkg.__name__ + '.' + m.name)\n"
+        "import workbench.workloads, workbench.shipping, workbench.refs, workbench.runs\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('workbench.rag'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert json.loads(out.stdout) == []
+    for package in ("measure", "profile", "budget"):
+        for path in (Path(workbench.__file__).parent / package).glob("*.py"):
+            assert "workbench.rag" not in path.read_text(), path
+
+
 def test_public_api_is_explicit() -> None:
     import types
 
@@ -65,7 +85,7 @@ def test_cli_without_command_prints_help_and_exits_2(capsys: pytest.CaptureFixtu
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["run", "--workload", "huge"], "unknown workload 'huge'; choose one of: docs,"),
+        (["run", "--workload", "huge"], "unknown workload 'huge'; choose one of: "),
         (
             ["run", "--workload", "tiny", "--select", "chunk=turbo"],
             "unknown variant 'turbo' for stage 'chunk'; choose one of: pure, vectorized, native",

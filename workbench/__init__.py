@@ -16,6 +16,13 @@ from workbench.errors import (
 )
 from workbench.pipeline import FusionReport, Pipeline
 from workbench.stages import EquivalenceResult, Stage, Variant, stage
+from workbench.workloads import (
+    Workload,
+    get_workload,
+    register_workload,
+    workload,
+    workload_names,
+)
 
 __version__ = "0.1.0"
 
@@ -30,6 +37,11 @@ __all__ = [
     "UnknownNameError",
     "Variant",
     "WorkbenchError",
+    "Workload",
     "__version__",
+    "get_workload",
+    "register_workload",
     "stage",
+    "workload",
+    "workload_names",
 ]
