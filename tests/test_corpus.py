@@ -69,7 +69,7 @@ def test_reference_workloads_register_through_the_core_api() -> None:
     assert get_workload("tiny").load() is docs  # loaded once per process
     assert len(get_workload("queries").load()) == 16
     assert get_workload("docs-queries").load()[0] == "parse a date string"
-    with pytest.raises(UnknownNameError, match="unknown workload 'huge'; choose one of: .*tiny"):
+    with pytest.raises(UnknownNameError, match=r"unknown workload 'huge'; choose one of: .*tiny"):
         get_workload("huge")
 
 

@@ -170,6 +170,7 @@ def test_process_workers_measure_a_stage_and_report_the_environment() -> None:
 
 def test_measurement_records_refuse_other_kinds_and_newer_schemas() -> None:
     m = measure("chunk", "tiny", config=MeasureConfig(workers=1, samples=2, mode="inprocess"))
+    assert "from 1 in-process runs, no process isolation" in m.to_text()
     data = m.to_json()
     assert Measurement.from_json(data).runs == m.runs
     with pytest.raises(InvalidInputError, match="schema_version 99 is not supported"):
@@ -197,6 +198,11 @@ def test_compare_interleaves_variants_and_checks_equivalence() -> None:
     assert all(r.equivalence and r.equivalence.equivalent for r in comp.results)
     text = comp.to_text()
     assert "2.00x" in text and "0.50x" in text and "\u2713" in text
+    assert "no process isolation" not in text and "no process isolation" not in comp.to_html()
+    inproc = compare("chunk", "tiny", variants=["vectorized"],
+                     config=MeasureConfig(workers=1, samples=2, mode="inprocess"))
+    assert "measured in this process (mode inprocess): no process isolation" in inproc.to_text()
+    assert "no process isolation" in inproc.to_html()
 
 
 def test_sweep_fits_the_scaling_exponent() -> None:

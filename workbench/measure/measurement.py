@@ -169,7 +169,9 @@ class Measurement:
         unit = "per batch" if self.per_batch else "per call"
         tp = self.throughput()
         lines = [
-            f"{head}: {s.n} samples from {len(self.groups)} workers ({unit})",
+            f"{head}: {s.n} samples from {len(self.groups)} "
+            + ("in-process runs, no process isolation" if self.config.mode == "inprocess"
+               else "worker processes") + f" ({unit})",
             f"  p50 {_estimate_text(s.median)}",
             f"  p95 {_estimate_text(s.p95)}",
             f"  p99 {_estimate_text(s.p99)}",

@@ -50,11 +50,20 @@ def comparison_rows(comp: Comparison) -> list[tuple[str, ...]]:
     return [_row(r) for r in comp.results]
 
 
+def isolation_note(comp: Comparison) -> str:
+    """How the variants were isolated: said plainly when they were not."""
+    if any(r.measurement.config.mode == "inprocess" for r in comp.results):
+        return "measured in this process (mode inprocess): no process isolation"
+    return ""
+
+
 def comparison_text(comp: Comparison) -> str:
     rows = [COLUMNS, *comparison_rows(comp)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     lines = [f"{comp.stage} on {comp.workload}: latency per call with 95% CIs, "
              f"speed-up = median({comp.baseline}) / median(variant)"]
+    if isolation_note(comp):
+        lines.append(isolation_note(comp))
     for row in rows:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
     for r in comp.results:
@@ -75,6 +84,7 @@ def comparison_html(comp: Comparison) -> str:
         f"<p class='wb-warn'>{html.escape(r.variant)}: {html.escape(r.equivalence.detail)}</p>"
         for r in comp.results if r.equivalence is not None and not r.equivalence.equivalent
     )
+    note = f" ({html.escape(isolation_note(comp))})" if isolation_note(comp) else ""
     return (f"<div class='wb-comparison'><p><b>{html.escape(comp.stage)}</b> on "
-            f"<b>{html.escape(comp.workload)}</b></p><table><thead><tr>{head}</tr></thead>"
+            f"<b>{html.escape(comp.workload)}</b>{note}</p><table><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table>{notes}</div>")
