@@ -72,8 +72,8 @@ def load_pipeline(ref: str) -> Pipeline:
 
 
 def resolve_pipeline(pipeline: PipelineArg) -> tuple[Pipeline, str | None]:
-    """The pipeline object and, when it was given by name, that name (None: the default,
-    the reference pipeline)."""
+    """The pipeline object and the name it was given by (``None`` means the reference
+    pipeline, by name); the name is ``None`` for a Pipeline object."""
     if pipeline is None:
         pipeline = REFERENCE_PIPELINE
     if isinstance(pipeline, Pipeline):

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sized
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from workbench.errors import InvalidInputError
+from workbench.errors import InvalidInputError, UnknownNameError
 from workbench.pipeline import Pipeline
 from workbench.refs import (
     REFERENCE_PIPELINE,
@@ -144,7 +144,7 @@ def _by_name(w: Workload) -> bool:
         return False
     try:
         registered = get_workload(w.base_name)
-    except Exception:
+    except UnknownNameError:  # given as an object, never registered
         return False
     return registered.make is w.make and registered.seed == w.seed
 
