@@ -19,6 +19,7 @@ import pytest
 from workbench import InvalidInputError
 from workbench.measure.config import MeasureConfig
 from workbench.measure.engine import compare
+from workbench.measure.measurement import Measurement
 from workbench.shipping import Code, pack, unpack
 
 CELL = '''
@@ -104,6 +105,11 @@ def test_a_cell_stage_is_measured_in_worker_processes() -> None:
     target = comp.result("pure").measurement.target
     assert target.pipeline == "<object>:cell" and target.workload == "cell-numbers"
     assert target.to_json()["by_value"] is True and "payload" not in target.to_json()
+    # the record says the code travelled by value, and does not pretend it can re-run it
+    again = Measurement.from_json(json.loads(comp.result("pure").measurement.dumps()))
+    assert again.target == target and again.target.by_value
+    with pytest.raises(InvalidInputError, match="cannot be measured again from this record"):
+        again.target.job_json()
 
 
 @pytest.mark.parametrize(

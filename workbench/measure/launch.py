@@ -57,11 +57,11 @@ def import_path() -> list[str]:
     """The directories on this process's ``sys.path`` that a fresh interpreter would not
     have (a notebook's or the CLI's working directory, paths a user added), so that
     workers import the same modules. Directories of the interpreter itself are left out."""
-    own = {str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    own = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     extra = []
     for entry in sys.path:
         path = Path(entry or os.getcwd()).resolve()
-        if path.is_dir() and not any(str(path).startswith(o) for o in own):
+        if path.is_dir() and not any(path.is_relative_to(o) for o in own):
             extra.append(str(path))
     return extra
 

@@ -63,6 +63,7 @@ class TargetSpec:
     params: Params = field(default_factory=dict)
     pipeline: str = REFERENCE_PIPELINE  # "module:function", or "<object>:NAME" (by value)
     modules: tuple[str, ...] = ()  # imported before the workload is looked up by name
+    by_value: bool = False  # some of its code cannot be imported by name: it travels as code
     code: Code | None = field(default=None, compare=False, repr=False)
     payload: str | None = field(default=None, compare=False, repr=False)
 
@@ -78,11 +79,6 @@ class TargetSpec:
         if self.kind == "stage":
             return f"{self.name}/{self.variant}"
         return self.name
-
-    @property
-    def by_value(self) -> bool:
-        """True when some of the target's code cannot be imported by name."""
-        return bool(self.code) or self.payload is not None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -106,9 +102,15 @@ class TargetSpec:
     def job_json(self) -> dict[str, Any]:
         """:meth:`to_json` plus the packed code: what a worker process needs."""
         data = self.to_json()
-        if self.by_value:
-            data["payload"] = self.payload if self.payload is not None else \
-                pack(self.code or Code(), what=self.label)
+        if self.payload is not None:
+            data["payload"] = self.payload
+        elif self.code:
+            data["payload"] = pack(self.code, what=self.label)
+        elif self.by_value:
+            raise InvalidInputError(
+                f"{self.label} was measured with code shipped by value (defined in a notebook "
+                "or __main__), which records do not keep; it cannot be measured again from "
+                "this record")
         return data
 
     @classmethod
@@ -119,6 +121,7 @@ class TargetSpec:
             workload=data.get("workload"), params=dict(data.get("params") or {}),
             pipeline=str(data.get("pipeline") or REFERENCE_PIPELINE),
             modules=tuple(str(m) for m in data.get("modules") or ()),
+            by_value=bool(data.get("by_value", False)),
             payload=str(payload) if payload is not None else None,
         )
 
@@ -185,7 +188,7 @@ def stage_target(stage: str | Stage, variant: str, workload: WorkloadArg, *,
     modules = tuple(m for m in modules if m not in looked)
     code = Code(pipeline=pipe if ref is None else None, workload=shipped_w)
     spec = TargetSpec("stage", pipe.stage(name).name, variant, w.name, overrides,
-                      pipeline_label(pipe, ref), modules, code or None)
+                      pipeline_label(pipe, ref), modules, bool(code), code or None)
     return _finish(spec, ship)
 
 
@@ -205,7 +208,7 @@ def callable_target(fn: Callable[..., Any], workload: WorkloadArg | None = None,
         w, modules, shipped_w = _checked_workload(workload, ())
     code = Code(fn=fn if ref is None else None, workload=shipped_w)
     spec = TargetSpec("callable", label, None, w.name if w else None, {}, REFERENCE_PIPELINE,
-                      modules, code or None)
+                      modules, bool(code), code or None)
     return _finish(spec, ship)
 
 

@@ -255,7 +255,7 @@ def _with_functions(spec: TargetSpec, functions: tuple[Callable[..., Any], ...])
         return spec
     base = spec.code or Code()
     code = Code(base.pipeline, base.workload, base.fn, functions)
-    return replace(spec, code=code, payload=pack(code, what=spec.label))
+    return replace(spec, by_value=True, code=code, payload=pack(code, what=spec.label))
 
 
 def line_profile(

@@ -27,9 +27,12 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.profile._protocol import JOB_SCHEMA, LOOP_FRAME
+
+if TYPE_CHECKING:
+    from workbench.measure.targets import TargetSpec
 
 __all__ = ["main"]
 
@@ -63,7 +66,7 @@ def _resolve_function(ref: str) -> Callable[..., Any]:
     return obj  # type: ignore[no-any-return]
 
 
-def _variant_function(spec: Any) -> Callable[..., Any]:
+def _variant_function(spec: TargetSpec) -> Callable[..., Any]:
     from workbench.measure.targets import resolve_target
 
     pipeline, _, fn = resolve_target(spec)
