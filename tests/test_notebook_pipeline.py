@@ -55,7 +55,7 @@ comp''',
     '''from workbench.profile import flamegraph, line_profile, memory_track
 
 flame = flamegraph("score", "cell-lines", pipeline=pipe, duration=0.5)
-memory = memory_track("score", "cell-lines@3000", pipeline=pipe, calls=1)
+memory = memory_track("score", "cell-lines@30000", pipeline=pipe, calls=1)
 lines_ = line_profile("score", "cell-lines", pipeline=pipe, duration=0.3, functions=[digits])
 flame''',
     '''from pathlib import Path
@@ -87,7 +87,7 @@ print("WORKBENCH_SUMMARY " + json.dumps({
     "slope": sw.slopes["pure"].slope,
     "flame_top": [f.function for f in flame.top_frames(3)],
     "flame_location": flame.top_frames(1)[0].location,
-    "memory_in_cell": any("digits" in f or "lines" in f or "score" in f
+    "memory_in_cell": any(flame.top_frames(1)[0].location.split(":")[0] in f
                           for s in memory.stacks for f in s.frames),
     "memory_peak": memory.peak_heap_bytes,
     "line_sources": [r.source.strip() for r in lines_.function("digits").rows if r.hits],
