@@ -44,9 +44,14 @@ class Code:
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     filenames: Mapping[str, str] = field(default_factory=dict)  # function -> its file
 
+    @property
+    def objects(self) -> list[Any]:
+        """Everything shipped: the pipeline, workload, function and extra functions given."""
+        given = [x for x in (self.pipeline, self.workload, self.fn) if x is not None]
+        return [*given, *self.functions]
+
     def __bool__(self) -> bool:
-        return any(x is not None for x in (self.pipeline, self.workload, self.fn)) \
-            or bool(self.functions)
+        return bool(self.objects)
 
 
 def _pickle() -> Any:
@@ -100,8 +105,7 @@ def _refile(code: types.CodeType, filename: str) -> types.CodeType:
 
 def pack(code: Code, *, what: str) -> str:
     """``code`` as base64 text for a job file, or InvalidInputError naming what cannot go."""
-    shipped = [x for x in (code.pipeline, code.workload, code.fn) if x is not None]
-    functions = _by_value([*shipped, *code.functions])
+    functions = _by_value(code.objects)
     sources = {}
     for fn in functions:
         lines = linecache.getlines(fn.__code__.co_filename)
@@ -126,8 +130,7 @@ def unpack(text: str) -> Code:
         raise InvalidInputError(f"the shipped code is a {type(code).__name__}, not Code")
     for filename, lines in code.sources.items():
         linecache.cache[filename] = (sum(map(len, lines)), None, list(lines), filename)
-    shipped = [x for x in (code.pipeline, code.workload, code.fn) if x is not None]
-    for fn in _by_value([*shipped, *code.functions]):
+    for fn in _by_value(code.objects):
         original = code.filenames.get(_key(fn))
         if original is not None and fn.__code__.co_filename != original:
             fn.__code__ = _refile(fn.__code__, original)
