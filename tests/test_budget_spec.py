@@ -10,7 +10,8 @@ import pytest
 
 from workbench.budget.guard import PerfBudgetError, budgeted_stage, parse_budget, profile
 from workbench.budget.spec import BudgetSpec, Rule, load_budgets, parse_budgets
-from workbench.budget.units import format_value, parse_quantity
+from workbench.budget.units import parse_quantity
+from workbench.render.format import value as format_value
 from workbench.errors import InvalidInputError, WorkbenchError
 
 STAGES = ("clean", "chunk", "embed", "retrieve")

@@ -85,19 +85,21 @@ def test_baseline_versions_and_kinds_are_checked(tmp_path: Path) -> None:
     good = save_baseline(path, [measurement()], "h").to_json()
     with pytest.raises(InvalidInputError) as info:
         load_baseline(write(path, {**good, "schema_version": 2}))
-    assert "baseline schema_version 2 is newer than this workbench supports (version 1)" \
+    assert "baseline schema_version 2 is newer than this workbench reads (1..1)" \
         in str(info.value) and str(path) in str(info.value)
-    with pytest.raises(InvalidInputError, match="unknown baseline schema_version '1'"):
+    with pytest.raises(InvalidInputError,
+                       match="baseline record has schema_version '1'; expected an integer"):
         load_baseline(write(path, {**good, "schema_version": "1"}))
-    with pytest.raises(InvalidInputError, match="unknown baseline schema_version None"):
+    with pytest.raises(InvalidInputError, match="baseline record has schema_version None"):
         load_baseline(write(path, {k: v for k, v in good.items() if k != "schema_version"}))
-    with pytest.raises(InvalidInputError, match="not a baseline file \\(kind 'measurement'"):
+    with pytest.raises(InvalidInputError,
+                       match="not a baseline record \\(kind 'measurement'\\); expected kind"):
         load_baseline(write(path, {**good, "kind": "measurement"}))
-    with pytest.raises(InvalidInputError, match="a baseline is a JSON object; got list"):
+    with pytest.raises(InvalidInputError, match="a baseline record is a JSON object; got list"):
         load_baseline(write(path, [1, 2]))
     with pytest.raises(InvalidInputError, match="malformed baseline"):
         load_baseline(write(path, {**good, "measurements": 5}))
-    with pytest.raises(InvalidInputError, match=r"b\.json: measurement schema_version None"):
+    with pytest.raises(InvalidInputError, match=r"b\.json: measurement record has schema_version None"):
         load_baseline(write(path, {**good, "measurements": [{"kind": "measurement"}]}))
 
 

@@ -312,10 +312,11 @@ def test_check_result_round_trips_through_json_and_renders() -> None:
     plain = result.to_text()
     assert "breach" in plain and "embed/pure@small" in plain and "\x1b[" not in plain
     assert "\x1b[31m" in result.to_text(color=True)
-    assert "<table>" in result.to_html() and "wb-breach" in result.to_html()
-    with pytest.raises(InvalidInputError, match="schema_version 9 is not supported"):
+    page = result.to_html()
+    assert "<table class=\"wb-table\">" in page and "wb-status wb-breach" in page
+    with pytest.raises(InvalidInputError, match="budget-check schema_version 9 is newer than this workbench reads"):
         CheckResult.from_json({**data, "schema_version": 9})
-    with pytest.raises(InvalidInputError, match="not a budget check record"):
+    with pytest.raises(InvalidInputError, match="not a budget-check record"):
         CheckResult.from_json({**data, "kind": "baseline"})
     with pytest.raises(InvalidInputError, match="verdict status 'meh' is unknown"):
         CheckResult.from_json({**data, "verdicts": [{**data["verdicts"][0], "status": "meh"}]})

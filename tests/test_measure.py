@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from pathlib import Path
 
 import pytest
 
-from workbench import InvalidInputError
+from workbench import InvalidInputError, UnknownNameError
 from workbench.cli import main
 from workbench.measure.config import MeasureConfig
 from workbench.measure.engine import compare, measure, sweep
 from workbench.measure.measurement import Measurement
+from workbench.measure.sweep import Sweep
 from workbench.measure.protocol import WorkerRun, run_protocol
 from workbench.measure.targets import Prepared, TargetSpec
 
@@ -125,9 +127,9 @@ def test_bad_targets_are_refused() -> None:
     lock = threading.Lock()  # a closure over a lock cannot travel to a worker process
     with pytest.raises(InvalidInputError, match=r"closure variable 'lock' is a _thread\.lock"):
         measure(lambda: lock.locked())
-    with pytest.raises(Exception, match="unknown workload 'nope'"):
+    with pytest.raises(UnknownNameError, match="unknown workload 'nope'"):
         measure("chunk", "nope")
-    with pytest.raises(Exception, match="unknown variant 'gpu' for stage 'chunk'"):
+    with pytest.raises(UnknownNameError, match="unknown variant 'gpu' for stage 'chunk'"):
         measure("chunk", "tiny", variant="gpu")
 
 
@@ -173,7 +175,7 @@ def test_measurement_records_refuse_other_kinds_and_newer_schemas() -> None:
     assert "from 1 in-process runs, no process isolation" in m.to_text()
     data = m.to_json()
     assert Measurement.from_json(data).runs == m.runs
-    with pytest.raises(InvalidInputError, match="schema_version 99 is not supported"):
+    with pytest.raises(InvalidInputError, match="measurement schema_version 99 is newer than this workbench reads"):
         Measurement.from_json({**data, "schema_version": 99})
     with pytest.raises(InvalidInputError, match="not a measurement record"):
         Measurement.from_json({**data, "kind": "sweep"})
@@ -197,7 +199,9 @@ def test_compare_interleaves_variants_and_checks_equivalence() -> None:
     assert comp.result("native").versus_baseline.verdict == "slower"  # type: ignore[union-attr]
     assert all(r.equivalence and r.equivalence.equivalent for r in comp.results)
     text = comp.to_text()
-    assert "2.00x" in text and "0.50x" in text and "\u2713" in text
+    rows = {line.split()[0]: line for line in text.splitlines()[2:5]}
+    assert re.search(r"  2x \[[\d.]+x, [\d.]+x\]\s+faster\s+yes$", rows["vectorized"])
+    assert re.search(r"  0\.5x \[[\d.]+x, [\d.]+x\]\s+slower\s+yes$", rows["native"])
     assert "no process isolation" not in text and "no process isolation" not in comp.to_html()
     inproc = compare("chunk", "tiny", variants=["vectorized"],
                      config=MeasureConfig(workers=1, samples=2, mode="inprocess"))
@@ -216,7 +220,13 @@ def test_sweep_fits_the_scaling_exponent() -> None:
                config=MeasureConfig(workers=2, samples=5))
     assert sw.slopes["pure"] is not None and sw.slopes["pure"].slope == pytest.approx(1, abs=0.01)
     assert sw.slopes["vectorized"].slope == pytest.approx(2, abs=0.01)  # type: ignore[union-attr]
-    assert "slope" in sw.to_text()
+    text = sw.to_text()
+    rows = {line.split()[0]: line.split() for line in text.splitlines()[2:]}
+    assert rows["pure"][-3] == "1" and rows["vectorized"][-3] == "2"  # the fitted exponents
+    assert rows["pure"][1:3] == ["10", "us"]  # median at n=10: 1000 ns x 10
+    data = json.loads(sw.dumps())
+    assert data["summary"]["variants"]["vectorized"]["slope"]["value"] == pytest.approx(2, abs=0.01)
+    assert Sweep.from_json(data) == sw
     with pytest.raises(InvalidInputError, match="at least 3 distinct sizes"):
         sweep("chunk", "tiny", sizes=[10, 10, 20], launcher=launcher)
 
@@ -239,8 +249,16 @@ def test_cli_compare_writes_json_and_maps_errors_to_exit_codes(
                  "--no-progress", "--json", str(out)])
     assert code == 0
     text = capsys.readouterr().out
-    assert "speed-up" in text and "native" in text
-    assert json.loads(out.read_text())["kind"] == "comparison"
+    table = {line.split()[0]: line for line in text.splitlines()[2:5]}
+    assert set(table) == {"pure", "vectorized", "native"}
+    assert "1.00x (baseline)" in table["pure"]
+    assert re.search(r"\d\.?\d*x \[\d\.?\d*x, \d\.?\d*x\]\s+(faster|slower|inconclusive)",
+                     table["native"]), table["native"]
+    data = json.loads(out.read_text())
+    assert data["kind"] == "comparison" and data["schema_version"] == 2
+    native = data["summary"]["variants"]["native"]
+    assert native["verdict"] in ("faster", "slower", "inconclusive") and native["equivalent"]
+    assert native["p50_ns"]["value"] > 0 and native["speedup"]["n"] > 0
     assert main(["compare", "nope", "-w", "tiny", "--no-progress"]) == 2
     assert main(["compare", "chunk", "-w", "tiny", "--workers", "0"]) == 2
     assert main(["compare", "chunk", "-w", "tiny", "--workers", "1", "--samples", "2",

@@ -8,14 +8,13 @@ is a fusion break, listed by :meth:`Pipeline.fusion_report`.
 
 from __future__ import annotations
 
-import html
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 from workbench.errors import InvalidInputError, UnknownNameError
+from workbench.results import Result
 from workbench.stages import Stage, Variant
 
 __all__ = ["Boundary", "FusionReport", "Pipeline", "Segment"]
@@ -46,8 +45,11 @@ class Boundary:
 
 
 @dataclass(frozen=True, slots=True)
-class FusionReport:
+class FusionReport(Result):
     """Where data is materialized between the stages of a pipeline with a selection."""
+
+    kind: ClassVar[str] = "fusion-report"
+    schema_version: ClassVar[int] = 1
 
     selection: tuple[tuple[str, str], ...]
     boundaries: tuple[Boundary, ...]
@@ -56,50 +58,22 @@ class FusionReport:
     def breaks(self) -> tuple[Boundary, ...]:
         return tuple(b for b in self.boundaries if b.is_break)
 
-    def to_json(self) -> dict[str, Any]:
+    def _payload(self) -> dict[str, Any]:
         return {
-            "schema_version": 1,
             "selection": dict(self.selection),
             "boundaries": [
-                {
-                    "upstream": b.upstream,
-                    "downstream": b.downstream,
-                    "fused": b.fused,
-                    "materializes": b.materializes,
-                    "reason": b.reason,
-                }
+                {"upstream": b.upstream, "downstream": b.downstream, "fused": b.fused,
+                 "materializes": b.materializes, "reason": b.reason}
                 for b in self.boundaries
             ],
         }
 
-    def to_text(self) -> str:
-        lines = [" -> ".join(f"{s}[{v}]" for s, v in self.selection)]
-        for b in self.boundaries:
-            mark = "fused" if b.fused else ("BREAK" if b.materializes else "lazy")
-            lines.append(f"  {b.upstream} -> {b.downstream}: {mark:5}  {b.reason}")
-        lines.append(f"  {len(self.breaks)} fusion break(s)")
-        return "\n".join(lines)
-
-    def to_html(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(b.upstream)} &rarr; {html.escape(b.downstream)}</td>"
-            f"<td>{'fused' if b.fused else ('break' if b.materializes else 'lazy')}</td>"
-            f"<td>{html.escape(b.reason)}</td></tr>"
-            for b in self.boundaries
-        )
-        return (
-            "<table class='wb-fusion'><thead><tr><th>boundary</th><th>kind</th>"
-            f"<th>why</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2)
+    @classmethod
+    def _from_payload(cls, data: Mapping[str, Any]) -> FusionReport:
+        return cls(tuple((str(k), str(v)) for k, v in data["selection"].items()),
+                   tuple(Boundary(str(b["upstream"]), str(b["downstream"]), bool(b["fused"]),
+                                  bool(b["materializes"]), str(b["reason"]))
+                         for b in data["boundaries"]))
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ measurement engine's job.
 
 from __future__ import annotations
 
-import html
 import time
-from collections.abc import Callable, Sized
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping, Sized
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from workbench.pipeline import FusionReport, Pipeline
+from workbench.results import Result
 from workbench.stages import materialize
 from workbench.workloads import Workload, get_workload
 
@@ -32,6 +32,15 @@ class SegmentTiming:
     seconds: float
     items_out: int
 
+    def to_json(self) -> dict[str, Any]:
+        return {"stages": list(self.stages), "variants": list(self.variants),
+                "fused": self.fused, "seconds": self.seconds, "items_out": self.items_out}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SegmentTiming:
+        return cls(tuple(map(str, data["stages"])), tuple(map(str, data["variants"])),
+                   bool(data["fused"]), float(data["seconds"]), int(data["items_out"]))
+
     @property
     def label(self) -> str:
         text = "+".join(f"{s}/{v}" for s, v in zip(self.stages, self.variants, strict=True))
@@ -39,8 +48,11 @@ class SegmentTiming:
 
 
 @dataclass(frozen=True, slots=True)
-class PipelineRun:
+class PipelineRun(Result):
     """What one run did: the selection, per-segment times, sizes and the final output."""
+
+    kind: ClassVar[str] = "pipeline-run"
+    schema_version: ClassVar[int] = 1
 
     pipeline: str
     workload: str
@@ -48,47 +60,27 @@ class PipelineRun:
     n_input: int
     timings: tuple[SegmentTiming, ...]
     fusion: FusionReport
-    output: Any  # the last stage's output, materialized (not part of the JSON record)
+    output_summary: str
+    #: the last stage's output, materialized (kept in memory only, not in the record)
+    output: Any = field(default=None, compare=False)
 
     @property
     def total_seconds(self) -> float:
         return sum(t.seconds for t in self.timings)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "schema_version": 1, "kind": "pipeline-run", "pipeline": self.pipeline,
-            "workload": self.workload, "selection": dict(self.selection),
-            "n_input": self.n_input,
-            "timings": [{"stages": list(t.stages), "variants": list(t.variants),
-                         "fused": t.fused, "seconds": t.seconds, "items_out": t.items_out}
-                        for t in self.timings],
-            "output": _summary(self.output), "fusion": self.fusion.to_json(),
-        }
+    def _payload(self) -> dict[str, Any]:
+        return {"pipeline": self.pipeline, "workload": self.workload,
+                "selection": dict(self.selection), "n_input": self.n_input,
+                "timings": [t.to_json() for t in self.timings],
+                "output": self.output_summary, "fusion": self.fusion.to_json()}
 
-    def to_text(self) -> str:
-        chosen = ", ".join(f"{s}={v}" for s, v in self.selection)
-        lines = [f"pipeline {self.pipeline} on workload {self.workload} "
-                 f"({self.n_input:,} items in; {chosen})",
-                 f"{'segment':44} {'seconds':>9} {'items out':>10}"]
-        lines += [f"{t.label:44} {t.seconds:9.4f} {t.items_out:10d}" for t in self.timings]
-        lines.append(f"{'total (one unwarmed run)':44} {self.total_seconds:9.4f}")
-        lines.append(f"output: {_summary(self.output)}")
-        return "\n".join(lines)
-
-    def to_html(self) -> str:
-        rows = "".join(f"<tr><td>{html.escape(t.label)}</td><td>{t.seconds:.4f}</td>"
-                       f"<td>{t.items_out}</td></tr>" for t in self.timings)
-        return (f"<p>pipeline <b>{html.escape(self.pipeline)}</b> on workload "
-                f"<b>{html.escape(self.workload)}</b>: {self.n_input:,} items in</p>"
-                "<table class='wb-run'><thead><tr><th>segment</th><th>seconds</th>"
-                f"<th>items out</th></tr></thead><tbody>{rows}</tbody></table>"
-                + self.fusion.to_html())
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
+    @classmethod
+    def _from_payload(cls, data: Mapping[str, Any]) -> PipelineRun:
+        return cls(str(data["pipeline"]), str(data["workload"]),
+                   tuple((str(k), str(v)) for k, v in data["selection"].items()),
+                   int(data["n_input"]),
+                   tuple(SegmentTiming.from_json(t) for t in data["timings"]),
+                   FusionReport.from_json(data["fusion"]), str(data["output"]))
 
 
 def _count(value: Any) -> int:
@@ -122,4 +114,5 @@ def run_pipeline(pipeline: Pipeline, workload: Workload | str, *, label: str | N
         seconds = time.perf_counter() - started
         timings.append(SegmentTiming(seg.stages, seg.variants, seg.fused, seconds, _count(value)))
     return PipelineRun(label or pipeline.name, w.name, tuple(pipeline.selection.items()),
-                       _count(data), tuple(timings), pipeline.fusion_report(), value)
+                       _count(data), tuple(timings), pipeline.fusion_report(), _summary(value),
+                       value)

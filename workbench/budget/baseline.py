@@ -31,6 +31,7 @@ from typing import Any
 from workbench.budget.result import ScalingObservation
 from workbench.errors import InvalidInputError
 from workbench.measure.measurement import Measurement
+from workbench.results import check_record
 
 __all__ = ["BASELINE_SCHEMA_VERSION", "Baseline", "load_baseline", "save_baseline"]
 
@@ -76,22 +77,10 @@ class Baseline:
 
     @classmethod
     def from_json(cls, data: Any, where: str = "baseline") -> Baseline:
-        if not isinstance(data, dict):
-            raise InvalidInputError(f"{where}: a baseline is a JSON object; got "
-                                    f"{type(data).__name__}")
-        if data.get("kind") != "baseline":
-            raise InvalidInputError(f"{where}: not a baseline file (kind {data.get('kind')!r}; "
-                                    "expected 'baseline')")
-        version = data.get("schema_version")
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise InvalidInputError(f"{where}: unknown baseline schema_version {version!r}; "
-                                    f"this workbench reads version {BASELINE_SCHEMA_VERSION}")
-        if version > BASELINE_SCHEMA_VERSION:
-            raise InvalidInputError(
-                f"{where}: baseline schema_version {version} is newer than this workbench "
-                f"supports (version {BASELINE_SCHEMA_VERSION}); upgrade the workbench or "
-                "record the baseline again"
-            )
+        try:
+            check_record(data, "baseline", BASELINE_SCHEMA_VERSION)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{where}: {exc}") from None
         try:
             measurements = tuple(Measurement.from_json(m) for m in data["measurements"])
             scaling = tuple(ScalingObservation.from_json(s) for s in data.get("scaling", ()))

@@ -1,21 +1,20 @@
 """What a budget check found: one :class:`Verdict` per rule and target, and the
-:class:`CheckResult` that collects them (exit code, JSON round trip, text and HTML).
+:class:`CheckResult` that collects them (exit code; the result protocol of
+:mod:`workbench.results`; drawn by :mod:`workbench.render.budget`).
 
 How verdicts are reached is documented in :mod:`workbench.budget.verdict`.
 """
 
 from __future__ import annotations
 
-import html
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from workbench.budget.spec import Rule
-from workbench.budget.units import format_value
 from workbench.errors import InvalidInputError
+from workbench.results import Result
 
 if TYPE_CHECKING:
     from workbench.measure.sweep import Sweep
@@ -34,8 +33,6 @@ Status = Literal["pass", "breach", "inconclusive", "not-comparable", "no-baselin
 STATUSES: tuple[Status, ...] = ("pass", "breach", "inconclusive", "not-comparable",
                                 "no-baseline")
 _UNDECIDED = ("inconclusive", "not-comparable", "no-baseline")
-_COLORS = {"pass": "32", "breach": "31", "inconclusive": "33", "not-comparable": "35",
-           "no-baseline": "36"}
 
 
 def _opt(value: Any) -> float | None:
@@ -145,25 +142,13 @@ class Verdict:
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInputError(f"malformed verdict JSON ({exc!r})") from None
 
-    def cells(self) -> tuple[str, ...]:
-        kind = self.rule.info.kind
-        observed = format_value(self.observed, kind)
-        if self.observed_low is not None and self.observed_high is not None:
-            observed += (f" [{format_value(self.observed_low, kind)}, "
-                         f"{format_value(self.observed_high, kind)}]")
-        ratio = "" if self.ratio is None else f"{self.ratio:.3g}x"
-        if ratio and self.ratio_low is not None and self.ratio_high is not None:
-            ratio += f" [{self.ratio_low:.3g}, {self.ratio_high:.3g}]"
-        return (self.status, self.rule.level, self.target, self.rule.metric, observed,
-                self.rule.limit_text(), ratio)
-
-
-COLUMNS = ("status", "level", "target", "metric", "observed [CI]", "limit", "ratio [CI]")
-
 
 @dataclass(frozen=True, slots=True)
-class CheckResult:
+class CheckResult(Result):
     """Every verdict of one budget check, with the settings that produced them."""
+
+    kind: ClassVar[str] = "budget-check"
+    schema_version: ClassVar[int] = CHECK_SCHEMA_VERSION
 
     verdicts: tuple[Verdict, ...]
     budgets_hash: str
@@ -189,67 +174,21 @@ class CheckResult:
     def breaches(self) -> tuple[Verdict, ...]:
         return tuple(v for v in self.verdicts if v.status == "breach")
 
-    def to_json(self) -> dict[str, Any]:
-        return {"schema_version": CHECK_SCHEMA_VERSION, "kind": "budget-check",
-                "budgets_hash": self.budgets_hash, "family_alpha": self.family_alpha,
+    def _payload(self) -> dict[str, Any]:
+        return {"budgets_hash": self.budgets_hash, "family_alpha": self.family_alpha,
                 "correction": self.correction, "confidence": self.confidence,
                 "created_at": self.created_at, "verdicts": [v.to_json() for v in self.verdicts]}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> CheckResult:
-        if data.get("kind") != "budget-check":
-            raise InvalidInputError(f"not a budget check record (kind {data.get('kind')!r}); "
-                                    "expected kind 'budget-check'")
-        version = data.get("schema_version")
-        if not isinstance(version, int) or not 1 <= version <= CHECK_SCHEMA_VERSION:
-            raise InvalidInputError(f"budget check schema_version {version!r} is not supported; "
-                                    f"this workbench reads versions 1..{CHECK_SCHEMA_VERSION}")
-        try:
-            return cls(tuple(Verdict.from_json(v) for v in data["verdicts"]),
-                       str(data["budgets_hash"]), float(data["family_alpha"]),
-                       str(data["correction"]), float(data["confidence"]),
-                       str(data["created_at"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInputError(f"malformed budget check JSON ({exc!r})") from None
+    def _from_payload(cls, data: Mapping[str, Any]) -> CheckResult:
+        return cls(tuple(Verdict.from_json(v) for v in data["verdicts"]),
+                   str(data["budgets_hash"]), float(data["family_alpha"]),
+                   str(data["correction"]), float(data["confidence"]), str(data["created_at"]))
 
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2)
-
-    def summary_line(self) -> str:
-        counts = ", ".join(f"{self.count(s)} {s}" for s in STATUSES if self.count(s))
-        return (f"budget check: {len(self.verdicts)} verdicts ({counts or 'none'}); "
-                f"error-level intervals at {100 * self.confidence:.3g}% "
-                f"({self.correction}, family alpha {self.family_alpha:g}); "
-                f"budgets {self.budgets_hash[:12]}")
-
-    def to_text(self, color: bool = False) -> str:
-        rows = [COLUMNS, *(v.cells() for v in self.verdicts)]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
-        lines = [self.summary_line()]
-        for i, row in enumerate(rows):
-            text = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-            if color and i > 0:
-                code = _COLORS[self.verdicts[i - 1].status]
-                text = f"\x1b[{code}m{text}\x1b[0m"
-            lines.append(text)
-        lines.extend(f"  {v.status}: {v.target} {v.rule.metric}: {v.message}"
-                     for v in self.verdicts)
-        return "\n".join(lines)
-
-    def to_html(self) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in (*COLUMNS, "message"))
-        body = "".join(
-            f"<tr class='wb-{v.status}'>"
-            + "".join(f"<td>{html.escape(c)}</td>" for c in (*v.cells(), v.message))
-            + "</tr>"
-            for v in self.verdicts
-        )
-        return (f"<div class='wb-budget-check'><p>{html.escape(self.summary_line())}</p>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
+    def summary_json(self) -> dict[str, Any]:
+        """Counts per status, the exit codes (plain and ``--strict``) and the breaches."""
+        return {"counts": {s: self.count(s) for s in STATUSES},
+                "exit_code": self.exit_code(), "exit_code_strict": self.exit_code(strict=True),
+                "breaches": [{"target": v.target, "metric": v.rule.metric,
+                              "level": v.rule.level, "message": v.message}
+                             for v in self.breaches]}

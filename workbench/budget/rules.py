@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from workbench.budget.units import Kind, format_value
+from workbench.budget.units import Kind
 from workbench.errors import InvalidInputError
+from workbench.render import format as fmt
 
 __all__ = ["ALL", "DEFAULT_VARIANT", "LEVELS", "METRICS", "Direction", "LimitKind",
            "MetricInfo", "Rule"]
@@ -69,7 +70,7 @@ class Rule:
         sign = "<=" if self.direction == "lower" else ">="
         if self.kind == "relative":
             return f"{sign} {self.value:g}x baseline"
-        return f"{sign} {format_value(self.value, self.info.kind)}"
+        return f"{sign} {fmt.value(self.value, self.info.kind)}"
 
     def canonical(self) -> dict[str, Any]:
         return {"stage": self.stage, "variant": self.variant, "metric": self.metric,

@@ -33,8 +33,8 @@ import numpy.typing as npt
 
 from workbench.budget.history import Series
 from workbench.budget.spec import METRICS
-from workbench.budget.units import format_value
 from workbench.errors import InvalidInputError
+from workbench.render import format as fmt
 
 __all__ = ["Step", "detect_steps", "potts_segments", "trend_text"]
 
@@ -170,8 +170,8 @@ def trend_text(series: Series, steps: Sequence[Step]) -> str:
         return f"{head}: no history"
     pts = series.points
     lines = [f"{head}: {len(pts)} points from {pts[0].created_at} to {pts[-1].created_at}; "
-             f"first {format_value(pts[0].value, kind)}, latest "
-             f"{format_value(pts[-1].value, kind)}",
+             f"first {fmt.value(pts[0].value, kind)}, latest "
+             f"{fmt.value(pts[-1].value, kind)}",
              f"  {_sparkline(series.values)}"]
     if not steps:
         lines.append("  no steps found (L1 Potts fit)")
@@ -181,7 +181,7 @@ def trend_text(series: Series, steps: Sequence[Step]) -> str:
                                       + (f", {p.git_sha[:10]}" if p.git_sha else "")
                                       + f", {p.created_at})")
         worse = (s.after < s.before) if higher_better else (s.after > s.before)
-        lines.append(f"  step at #{s.index}{where}: {format_value(s.before, kind)} -> "
-                     f"{format_value(s.after, kind)} (x{s.ratio:.3g}, "
+        lines.append(f"  step at #{s.index}{where}: {fmt.value(s.before, kind)} -> "
+                     f"{fmt.value(s.after, kind)} (x{s.ratio:.3g}, "
                      f"{'worse' if worse else 'better'})")
     return "\n".join(lines)

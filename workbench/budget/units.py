@@ -18,7 +18,6 @@ __all__ = [
     "TIME_UNITS",
     "Kind",
     "accepted_units",
-    "format_value",
     "parse_quantity",
     "to_canonical",
     "unit_kind",
@@ -78,22 +77,3 @@ def to_canonical(number: float, unit: str) -> float:
         f"unknown unit {unit!r}; accepted: times {_ACCEPTED['time']}; sizes {_ACCEPTED['size']}; "
         f"throughput {_ACCEPTED['throughput']}"
     )
-
-
-def format_value(value: float | None, kind: Kind) -> str:
-    """A canonical value in the most readable unit of its kind (``-`` for None)."""
-    if value is None:
-        return "-"
-    if kind == "time":
-        for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
-            if abs(value) >= scale:
-                return f"{value / scale:.3g} {unit}"
-        return f"{value:.3g} ns"
-    if kind == "size":
-        for unit, scale in (("GiB", 1024.0**3), ("MiB", 1024.0**2), ("KiB", 1024.0)):
-            if abs(value) >= scale:
-                return f"{value / scale:.3g} {unit}"
-        return f"{value:.0f} B"
-    if kind == "throughput":
-        return f"{value:,.4g} items/s" if value < 1000 else f"{value:,.0f} items/s"
-    return f"{value:.3g}"

@@ -56,11 +56,11 @@ from typing import Literal
 from workbench.budget.resample import percentile_ratio_ci
 from workbench.budget.result import CheckResult, ScalingObservation, Status, Verdict
 from workbench.budget.spec import DEFAULT_VARIANT, BudgetSpec, Rule
-from workbench.budget.units import format_value
 from workbench.errors import InvalidInputError
 from workbench.measure import compare_stats, stats
 from workbench.measure.fingerprint import comparable
 from workbench.measure.measurement import Measurement
+from workbench.render import format as fmt
 
 __all__ = ["MAX_CONFIDENCE", "CheckResult", "Verdict", "check", "percentile_ratio_ci"]
 
@@ -159,7 +159,7 @@ class _Evaluator:
         span = f"{100 * confidence:.3g}% interval"
         if rule.kind == "absolute":
             status, msg = _judge(name, est.value, iv.low, iv.high, rule.value, rule,
-                                 lambda x: format_value(x, "time"), span)
+                                 lambda x: fmt.value(x, "time"), span)
             return Verdict(rule, status, workload, msg, **observed)
         base = self.base[_key(m)]
         best = stats.percentile_ci(base.samples, q, confidence)
@@ -170,8 +170,8 @@ class _Evaluator:
         assert r.value is not None and r.interval is not None
         status, msg = _judge(f"{name} current/baseline", r.value, r.interval.low,
                              r.interval.high, rule.value, rule, _ratio, span)
-        msg += (f" ({format_value(est.value, 'time')} vs "
-                f"{format_value(best.value, 'time')})")
+        msg += (f" ({fmt.value(est.value, 'time')} vs "
+                f"{fmt.value(best.value, 'time')})")
         return Verdict(rule, status, workload, msg, baseline=best.value, ratio=r.value,
                        ratio_low=r.interval.low, ratio_high=r.interval.high, **observed)
 
@@ -198,7 +198,7 @@ class _Evaluator:
         span = f"{100 * confidence:.3g}% interval"
         if rule.kind == "absolute":
             status, msg = _judge("throughput", tp, low, high, rule.value, rule,
-                                 lambda x: format_value(x, "throughput"), span)
+                                 lambda x: fmt.value(x, "throughput"), span)
             return Verdict(rule, status, workload, msg, **observed)
         base = self.base[_key(m)]
         base_tp = base.throughput()
@@ -213,8 +213,8 @@ class _Evaluator:
         ratio, rlow, rhigh = r.value * scale, r.interval.low * scale, r.interval.high * scale
         status, msg = _judge("throughput current/baseline", ratio, rlow, rhigh, rule.value,
                              rule, _ratio, span)
-        msg += (f" ({format_value(tp, 'throughput')} vs "
-                f"{format_value(base_tp, 'throughput')})")
+        msg += (f" ({fmt.value(tp, 'throughput')} vs "
+                f"{fmt.value(base_tp, 'throughput')})")
         return Verdict(rule, status, workload, msg, baseline=base_tp, ratio=ratio,
                        ratio_low=rlow, ratio_high=rhigh, **observed)
 
@@ -236,7 +236,7 @@ class _Evaluator:
         span = f"range over {len(values)} workers"
         if rule.kind == "absolute":
             status, msg = _judge(name, max(values), min(values), max(values), rule.value,
-                                 rule, lambda x: format_value(x, "size"), span)
+                                 rule, lambda x: fmt.value(x, "size"), span)
             return Verdict(rule, status, workload, msg + note, **observed)
         base_values = _memory(self.base[_key(m)], rule.metric)
         if not base_values or min(base_values) <= 0:
@@ -246,8 +246,8 @@ class _Evaluator:
         rlow, rhigh = min(values) / max(base_values), max(values) / min(base_values)
         status, msg = _judge(f"{name} current/baseline", ratio, rlow, rhigh, rule.value, rule,
                              _ratio, span)
-        msg += (f" ({format_value(max(values), 'size')} vs "
-                f"{format_value(max(base_values), 'size')}){note}")
+        msg += (f" ({fmt.value(max(values), 'size')} vs "
+                f"{fmt.value(max(base_values), 'size')}){note}")
         return Verdict(rule, status, workload, msg, baseline=max(base_values), ratio=ratio,
                        ratio_low=rlow, ratio_high=rhigh, **observed)
 

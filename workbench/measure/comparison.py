@@ -1,25 +1,25 @@
-"""A :class:`Comparison`: every variant of a stage on one workload, against ``pure``.
+"""A :class:`Comparison`: every variant of a stage on one workload, against a baseline variant.
 
-Per variant: its :class:`Measurement`, the speed-up over pure (median ratio) with a
-hierarchical bootstrap interval (workers, then samples), a Mann-Whitney U p-value, a
-verdict (faster / slower / inconclusive), and the stage's equivalence predicate applied
-to the variant's output on the same workload, so timings and correctness sit side by side.
+Per variant: its :class:`Measurement`, the speed-up over the baseline (median ratio) with
+a hierarchical bootstrap interval (workers, then samples), a Mann-Whitney U p-value, a
+verdict (faster / slower / inconclusive), and whether the variant's output was equivalent
+to the baseline's on the same workload (the engine runs that check:
+:mod:`workbench.measure.equivalence`), so timings and correctness sit side by side.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 from workbench.errors import InvalidInputError
 from workbench.measure import compare_stats, stats
-from workbench.measure.measurement import SCHEMA_VERSION, Measurement
-from workbench.measure.targets import TargetSpec, prepare, resolve_target
+from workbench.measure.measurement import Measurement
+from workbench.results import Result
 from workbench.stages import EquivalenceResult
 
-__all__ = ["Comparison", "PairStats", "VariantResult", "build_comparison"]
+__all__ = ["Comparison", "PairStats", "VariantResult", "build_comparison", "pair_stats"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,21 +31,27 @@ class PairStats:
     verdict: str  # faster | slower | inconclusive
 
     def to_json(self) -> dict[str, Any]:
-        iv = self.speedup.interval
-        return {
-            "speedup": self.speedup.value,
-            "interval": None if iv is None else [iv.low, iv.high, iv.confidence],
-            "note": self.speedup.note,
-            "p_value": self.p_value,
-            "verdict": self.verdict,
-        }
+        return {"speedup": self.speedup.to_json(), "p_value": self.p_value,
+                "verdict": self.verdict}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PairStats:
-        iv = data.get("interval")
-        interval = None if iv is None else stats.Interval(iv[0], iv[1], iv[2])
-        est = stats.Estimate(data.get("speedup"), interval, 0, str(data.get("note", "")))
-        return cls(est, data.get("p_value"), str(data["verdict"]))
+        raw = data["speedup"]
+        if isinstance(raw, Mapping):
+            est = stats.Estimate.from_json(raw)
+        else:  # schema 1: value, [low, high, confidence], note; n was not kept
+            iv = data.get("interval")
+            interval = None if iv is None else stats.Interval(*(float(x) for x in iv))
+            est = stats.Estimate(None if raw is None else float(raw), interval, 0,
+                                 str(data.get("note", "")))
+        p = data.get("p_value")
+        return cls(est, None if p is None else float(p), str(data["verdict"]))
+
+
+def _equivalence_json(eq: EquivalenceResult | None) -> dict[str, Any] | None:
+    if eq is None:
+        return None
+    return {"equivalent": eq.equivalent, "detail": eq.detail, "worst": eq.worst}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,21 @@ class VariantResult:
     measurement: Measurement
     versus_baseline: PairStats | None = None
     equivalence: EquivalenceResult | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"variant": self.variant, "measurement": self.measurement.to_json(),
+                "versus_baseline": None if self.versus_baseline is None
+                else self.versus_baseline.to_json(),
+                "equivalence": _equivalence_json(self.equivalence)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> VariantResult:
+        eq = data.get("equivalence")
+        pair = data.get("versus_baseline")
+        return cls(str(data["variant"]), Measurement.from_json(data["measurement"]),
+                   None if pair is None else PairStats.from_json(pair),
+                   None if eq is None else EquivalenceResult(
+                       bool(eq["equivalent"]), str(eq["detail"]), eq.get("worst")))
 
 
 def pair_stats(baseline: Measurement, candidate: Measurement) -> PairStats:
@@ -65,62 +86,23 @@ def pair_stats(baseline: Measurement, candidate: Measurement) -> PairStats:
     return PairStats(est, p, compare_stats.verdict(est, p))
 
 
-def _run_once(spec: TargetSpec) -> tuple[Any, BaseException | None]:
-    """Run the target once here (its output), or the exception it raised."""
-    try:
-        return prepare(spec).call(), None
-    except Exception as exc:
-        return None, exc
-
-
-def _equivalence(spec: TargetSpec, reference: Any) -> EquivalenceResult:
-    """Run ``spec``'s variant once here and apply the stage's predicate against
-    ``reference`` (pure's output on the same input)."""
-    output, error = _run_once(spec)
-    if error is not None:
-        return EquivalenceResult(False, f"{spec.variant} raised {type(error).__name__}: {error}")
-    pipeline, _, _ = resolve_target(spec)
-    assert pipeline is not None
-    st = pipeline.configure(**spec.params).stage(spec.name)
-    merged = {**st.defaults, **spec.params.get(spec.name, {})}
-    return st.equivalence(reference, output, variant=spec.variant or "pure", params=merged)
-
-
-def build_comparison(
-    stage: str,
-    workload: str,
-    results: tuple[VariantResult, ...],
-    *,
-    check_equivalence: bool = True,
-    baseline: str = "pure",
-) -> Comparison:
-    """Pair every result with the baseline variant's and, for stage targets, apply the
-    stage's equivalence predicate to each variant's output on the same workload."""
+def build_comparison(stage: str, workload: str, results: tuple[VariantResult, ...], *,
+                     baseline: str = "pure") -> Comparison:
+    """Pair every result with the baseline variant's (equivalence, if any, is kept)."""
     by_name = {r.variant: r for r in results}
     base = by_name.get(baseline)
-    reference: Any = None
-    base_error: BaseException | None = None
-    if check_equivalence and base is not None:
-        reference, base_error = _run_once(base.measurement.target)
-    out = []
-    for r in results:
-        pair = pair_stats(base.measurement, r.measurement) \
-            if base is not None and r.variant != baseline else None
-        eq = None
-        if check_equivalence and base is not None:
-            if r.variant == baseline:
-                eq = EquivalenceResult(True, "the reference")
-            elif base_error is not None:
-                eq = EquivalenceResult(False, f"no reference: {baseline} raised "
-                                              f"{type(base_error).__name__}: {base_error}")
-            else:
-                eq = _equivalence(r.measurement.target, reference)
-        out.append(VariantResult(r.variant, r.measurement, pair, eq))
-    return Comparison(stage, workload, baseline, tuple(out))
+    out = tuple(
+        replace(r, versus_baseline=pair_stats(base.measurement, r.measurement))
+        if base is not None and r.variant != baseline else r
+        for r in results)
+    return Comparison(stage, workload, baseline, out)
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(Result):
+    kind: ClassVar[str] = "comparison"
+    schema_version: ClassVar[int] = 2  # 2: speed-ups keep their sample count
+
     stage: str
     workload: str
     baseline: str
@@ -134,66 +116,39 @@ class Comparison:
                                 + ", ".join(r.variant for r in self.results))
 
     @property
+    def variants(self) -> tuple[str, ...]:
+        return tuple(r.variant for r in self.results)
+
+    @property
     def ok(self) -> bool:
         return all(r.measurement.ok for r in self.results)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": "comparison",
-            "stage": self.stage,
-            "workload": self.workload,
-            "baseline": self.baseline,
-            "results": [
-                {
-                    "variant": r.variant,
-                    "measurement": r.measurement.to_json(),
-                    "versus_baseline": None if r.versus_baseline is None
-                    else r.versus_baseline.to_json(),
-                    "equivalence": None if r.equivalence is None else {
-                        "equivalent": r.equivalence.equivalent, "detail": r.equivalence.detail,
-                        "worst": r.equivalence.worst},
-                }
-                for r in self.results
-            ],
-        }
+    @property
+    def isolated(self) -> bool:
+        return all(r.measurement.isolated for r in self.results)
+
+    def _payload(self) -> dict[str, Any]:
+        return {"stage": self.stage, "workload": self.workload, "baseline": self.baseline,
+                "results": [r.to_json() for r in self.results]}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Comparison:
-        if data.get("kind") != "comparison":
-            raise InvalidInputError(f"not a comparison record (kind {data.get('kind')!r})")
-        version = data.get("schema_version")
-        if not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
-            raise InvalidInputError(f"comparison schema_version {version!r} is not supported; "
-                                    f"this workbench reads versions 1..{SCHEMA_VERSION}")
-        results = []
-        for r in data["results"]:
-            eq = r.get("equivalence")
-            results.append(VariantResult(
-                r["variant"], Measurement.from_json(r["measurement"]),
-                None if r.get("versus_baseline") is None
-                else PairStats.from_json(r["versus_baseline"]),
-                None if eq is None else EquivalenceResult(eq["equivalent"], eq["detail"],
-                                                          eq.get("worst")),
-            ))
+    def _from_payload(cls, data: Mapping[str, Any]) -> Comparison:
         return cls(str(data["stage"]), str(data["workload"]), str(data["baseline"]),
-                   tuple(results))
+                   tuple(VariantResult.from_json(r) for r in data["results"]))
 
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2)
-
-    def to_text(self) -> str:
-        from workbench.measure.render import comparison_text
-
-        return comparison_text(self)
-
-    def to_html(self) -> str:
-        from workbench.measure.render import comparison_html
-
-        return comparison_html(self)
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
+    def summary_json(self) -> dict[str, Any]:
+        """Per variant: p50/p95/p99 (ns, with intervals), throughput, peak RSS, the
+        speed-up over the baseline with its interval, the verdict and equivalence."""
+        variants: dict[str, Any] = {}
+        for r in self.results:
+            m = r.measurement.summary_json()
+            row = {k: m.get(k) for k in ("ok", "p50_ns", "p95_ns", "p99_ns",
+                                         "throughput_items_per_s", "peak_rss_bytes")}
+            pair = r.versus_baseline
+            row["speedup"] = None if pair is None else pair.speedup.to_json()
+            row["verdict"] = "baseline" if r.variant == self.baseline else (
+                None if pair is None else pair.verdict)
+            row["p_value"] = None if pair is None else pair.p_value
+            row["equivalent"] = None if r.equivalence is None else r.equivalence.equivalent
+            variants[r.variant] = row
+        return {"baseline": self.baseline, "isolated": self.isolated, "variants": variants}

@@ -12,6 +12,7 @@ from typing import Any
 from workbench.errors import InvalidInputError
 from workbench.measure.comparison import Comparison, VariantResult, build_comparison
 from workbench.measure.config import MeasureConfig
+from workbench.measure.equivalence import with_equivalence
 from workbench.measure.launch import Launcher, inprocess_launcher, process_launcher
 from workbench.measure.measurement import Measurement
 from workbench.measure.protocol import Clock, WorkerRun
@@ -144,8 +145,9 @@ def compare(
                       Measurement.new(spec, config, tuple(runs[spec.label])))
         for spec in specs
     )
-    return build_comparison(st.name, specs[0].workload or "-", results,
-                            check_equivalence=check_equivalence)
+    if check_equivalence:
+        results = with_equivalence(results)
+    return build_comparison(st.name, specs[0].workload or "-", results)
 
 
 def compare_callables(
@@ -172,7 +174,7 @@ def compare_callables(
     results = tuple(VariantResult(name, Measurement.new(spec, config, tuple(runs[name])))
                     for name, spec, _ in keyed)
     return build_comparison(f"{specs[0].label} vs {specs[1].label}", specs[0].workload or "-",
-                            results, check_equivalence=False, baseline="baseline")
+                            results, baseline="baseline")
 
 
 def sweep(

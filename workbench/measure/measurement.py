@@ -7,11 +7,10 @@ failed worker with its exception; the measurement is failed when no worker succe
 
 from __future__ import annotations
 
-import html
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from workbench.errors import InvalidInputError
 from workbench.measure import stats
@@ -19,31 +18,18 @@ from workbench.measure.config import MeasureConfig
 from workbench.measure.fingerprint import fingerprint
 from workbench.measure.protocol import WorkerRun
 from workbench.measure.targets import TargetSpec
+from workbench.results import Result
 
-__all__ = ["SCHEMA_VERSION", "Measurement", "format_ns"]
+__all__ = ["SCHEMA_VERSION", "Measurement"]
 
 SCHEMA_VERSION = 1
 
 
-def format_ns(ns: float | None) -> str:
-    if ns is None:
-        return "-"
-    for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
-        if ns >= scale:
-            return f"{ns / scale:.3g} {unit}"
-    return f"{ns:.3g} ns"
-
-
-def _estimate_text(est: stats.Estimate) -> str:
-    if est.value is None:
-        return "insufficient samples"
-    if est.interval is None:
-        return format_ns(est.value)
-    return f"{format_ns(est.value)} [{format_ns(est.interval.low)}, {format_ns(est.interval.high)}]"
-
-
 @dataclass(frozen=True)
-class Measurement:
+class Measurement(Result):
+    kind: ClassVar[str] = "measurement"
+    schema_version: ClassVar[int] = SCHEMA_VERSION
+
     target: TargetSpec
     config: MeasureConfig
     runs: tuple[WorkerRun, ...]
@@ -127,11 +113,14 @@ class Measurement:
         return (f"{len(self.failures)} of {len(self.runs)} workers failed; first: "
                 f"[{first.error_type}] {first.error}")
 
-    # -- persistence ---------------------------------------------------------------------
-    def to_json(self) -> dict[str, Any]:
+    @property
+    def isolated(self) -> bool:
+        """False when the runs shared this process (mode ``inprocess``)."""
+        return self.config.mode != "inprocess"
+
+    # -- the record ----------------------------------------------------------------------
+    def _payload(self) -> dict[str, Any]:
         return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": "measurement",
             "target": self.target.to_json(),
             "config": self.config.to_json(),
             "started_at": self.started_at,
@@ -140,15 +129,7 @@ class Measurement:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Measurement:
-        version = data.get("schema_version")
-        if data.get("kind") != "measurement":
-            raise InvalidInputError(f"not a measurement record (kind {data.get('kind')!r})")
-        if not isinstance(version, int) or version > SCHEMA_VERSION or version < 1:
-            raise InvalidInputError(
-                f"measurement schema_version {version!r} is not supported; this workbench "
-                f"reads versions 1..{SCHEMA_VERSION}"
-            )
+    def _from_payload(cls, data: Mapping[str, Any]) -> Measurement:
         return cls(
             TargetSpec.from_json(data["target"]),
             MeasureConfig.from_json(data["config"]),
@@ -157,41 +138,19 @@ class Measurement:
             dict(data["environment"]),
         )
 
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2)
-
-    # -- renderings ----------------------------------------------------------------------
-    def to_text(self) -> str:
-        head = f"{self.target.label} on {self.target.workload or '(no workload)'}"
-        if not self.ok:
-            return f"{head}: FAILED: {self.error_text()}"
+    def summary_json(self) -> dict[str, Any]:
+        """The figures a reader wants without re-doing the statistics (all in ns, bytes
+        and items/s; percentiles with their distribution-free 95% intervals)."""
+        out: dict[str, Any] = {
+            "ok": self.ok, "workers": len(self.groups), "failed_workers": len(self.failures),
+            "per": "batch" if self.per_batch else "call", "isolated": self.isolated}
+        if not self.samples:
+            return out
         s = self.summary()
-        unit = "per batch" if self.per_batch else "per call"
-        tp = self.throughput()
-        lines = [
-            f"{head}: {s.n} samples from {len(self.groups)} "
-            + ("in-process runs, no process isolation" if self.config.mode == "inprocess"
-               else "worker processes") + f" ({unit})",
-            f"  p50 {_estimate_text(s.median)}",
-            f"  p95 {_estimate_text(s.p95)}",
-            f"  p99 {_estimate_text(s.p99)}",
-            f"  MAD {format_ns(s.mad)}  IQR {format_ns(s.iqr)}  outliers {s.outliers}",
-            f"  throughput {tp:,.1f} items/s" if tp else "  throughput -",
-            f"  peak RSS {self.peak_rss_kb / 1024:.1f} MiB"
-            + ("" if self.rss_exact else " (approximate)") if self.peak_rss_kb else "  peak RSS -",
-            f"  Python heap peak {self.heap_peak_bytes / 2**20:.2f} MiB (tracemalloc)"
-            if self.heap_peak_bytes is not None else "  Python heap peak -",
-            f"  warm-up {format_ns(self.warmup_ns)} (first call {format_ns(self.first_call_ns)})",
-        ]
-        if self.failures:
-            lines.append(f"  {self.error_text()}")
-        return "\n".join(lines)
-
-    def to_html(self) -> str:
-        return f"<pre class='wb-measurement'>{html.escape(self.to_text())}</pre>"
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
+        out.update(samples=s.n, p50_ns=s.median.to_json(), p95_ns=s.p95.to_json(),
+                   p99_ns=s.p99.to_json(), mad_ns=s.mad, iqr_ns=s.iqr, outliers=s.outliers,
+                   items_per_call=self.items_per_call, throughput_items_per_s=self.throughput(),
+                   peak_rss_bytes=None if self.peak_rss_kb is None else self.peak_rss_kb * 1024,
+                   rss_exact=self.rss_exact, heap_peak_bytes=self.heap_peak_bytes,
+                   warmup_ns=self.warmup_ns, first_call_ns=self.first_call_ns)
+        return out

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import gc
 import math
-import resource
 import time
 import traceback
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
+from workbench import rss
 from workbench.measure.config import MeasureConfig
 from workbench.measure.targets import Prepared
 
@@ -84,31 +83,6 @@ def timer_overhead_ns(clock: Clock, rounds: int = 200) -> int:
     return int(best) if best != math.inf else 1
 
 
-def _reset_peak_rss() -> bool:
-    """Reset this process's VmHWM (Linux >= 4.0); False where that is not allowed."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
-def _peak_rss_kb() -> tuple[int, bool]:
-    """Peak RSS in KiB and whether it is this address space's own high-water mark.
-
-    ``VmHWM`` belongs to the current address space. ``ru_maxrss`` is the fallback only:
-    on Linux it also carries the parent's peak into a child started by (v)fork + exec,
-    so a worker launched from a big process would report the parent's size.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]), True
-    except OSError:
-        pass
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss), False
-
-
 def run_protocol(
     prepared: Prepared,
     config: MeasureConfig,
@@ -119,7 +93,7 @@ def run_protocol(
 ) -> WorkerRun:
     """Warm up, calibrate, sample; never raises for a failing target (records it)."""
     call = prepared.call
-    reset = fresh_process or _reset_peak_rss()
+    reset = fresh_process or rss.reset_peak()
     try:
         started = clock()
         call()
@@ -159,7 +133,7 @@ def run_protocol(
                 tracemalloc.stop()
     except Exception as exc:  # the target failed: a failed run, not a crashed harness
         return WorkerRun.failed(index, exc)
-    rss_kb, own_peak = _peak_rss_kb()
+    rss_kb, own_peak = rss.peak_kb()
     return WorkerRun(
         index=index,
         ok=True,

@@ -7,21 +7,23 @@ Scalability invariant ("scaling no worse than baseline across a size sweep").
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from workbench.errors import InvalidInputError
 from workbench.measure import compare_stats, stats
 from workbench.measure.comparison import Comparison
-from workbench.measure.measurement import SCHEMA_VERSION, format_ns
+from workbench.results import Result
 
 __all__ = ["Sweep", "build_sweep"]
 
 
 @dataclass(frozen=True)
-class Sweep:
+class Sweep(Result):
+    kind: ClassVar[str] = "sweep"
+    schema_version: ClassVar[int] = 1
+
     stage: str
     workload: str
     points: tuple[tuple[int, Comparison], ...]
@@ -42,49 +44,26 @@ class Sweep:
             out.append(stats.percentile(m.samples, 50) if m.samples else None)
         return tuple(out)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": "sweep",
-            "stage": self.stage,
-            "workload": self.workload,
-            "points": [{"size": n, "comparison": c.to_json()} for n, c in self.points],
-        }
+    def _payload(self) -> dict[str, Any]:
+        return {"stage": self.stage, "workload": self.workload,
+                "points": [{"size": n, "comparison": c.to_json()} for n, c in self.points]}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Sweep:
-        if data.get("kind") != "sweep":
-            raise InvalidInputError(f"not a sweep record (kind {data.get('kind')!r})")
+    def _from_payload(cls, data: Mapping[str, Any]) -> Sweep:
         points = tuple((int(p["size"]), Comparison.from_json(p["comparison"]))
                        for p in data["points"])
         return build_sweep(str(data["stage"]), str(data["workload"]), points)
 
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2)
-
-    def to_text(self) -> str:
-        lines = [f"sweep of {self.stage} on {self.workload} at sizes {list(self.sizes)} (docs)"]
-        header = f"  {'variant':12}" + "".join(f"{n:>12}" for n in self.sizes) + "   slope [CI]"
-        lines.append(header)
+    def summary_json(self) -> dict[str, Any]:
+        """Per variant: the median per call at each size (ns) and the scaling exponent."""
+        variants: dict[str, Any] = {}
         for v in self.variants:
             fit = self.slopes.get(v)
-            slope = "-" if fit is None else (
-                f"{fit.slope:.2f} [{fit.interval.low:.2f}, {fit.interval.high:.2f}]")
-            cells = "".join(f"{format_ns(m):>12}" for m in self.medians(v))
-            lines.append(f"  {v:12}{cells}   {slope}")
-        lines.append("  (cells: median per call; slope: log-log scaling exponent, 95% CI)")
-        return "\n".join(lines)
-
-    def to_html(self) -> str:
-        import html
-
-        return f"<pre class='wb-sweep'>{html.escape(self.to_text())}</pre>"
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
+            variants[v] = {"medians_ns": list(self.medians(v)), "slope": None if fit is None
+                           else {"value": fit.slope, "low": fit.interval.low,
+                                 "high": fit.interval.high,
+                                 "confidence": fit.interval.confidence}}
+        return {"sizes": list(self.sizes), "variants": variants}
 
 
 def build_sweep(stage: str, workload: str, points: tuple[tuple[int, Comparison], ...]) -> Sweep:

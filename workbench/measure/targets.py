@@ -26,9 +26,10 @@ from workbench.pipeline import Pipeline
 from workbench.refs import (
     REFERENCE_PIPELINE,
     PipelineArg,
+    callable_label,
+    callable_ref,
     import_ref,
     load_pipeline,
-    name_of,
     pipeline_label,
     resolve_pipeline,
 )
@@ -199,8 +200,8 @@ def callable_target(fn: Callable[..., Any], workload: WorkloadArg | None = None,
         raise InvalidInputError(
             f"a measurement target must be a stage name, a Stage or a callable; got "
             f"{type(fn).__name__} {fn!r}")
-    ref = name_of(fn)
-    label = ref or f"<object>:{getattr(fn, '__qualname__', type(fn).__name__)}"
+    ref = callable_ref(fn)
+    label = callable_label(fn)
     w: Workload | None = None
     modules: tuple[str, ...] = ()
     shipped_w = None

@@ -1,0 +1,100 @@
+"""One synthetic instance of every result kind, with a ``<script>`` in every string a user
+controls (stage, variant, workload, function names, source lines), for the protocol tests.
+
+No timing and no profiler runs: worker runs and profiles are built from chosen numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from workbench.budget.result import CheckResult
+from workbench.budget.spec import parse_budgets
+from workbench.budget.verdict import check
+from workbench.measure.comparison import VariantResult, build_comparison
+from workbench.measure.config import MeasureConfig
+from workbench.measure.measurement import Measurement
+from workbench.measure.protocol import WorkerRun
+from workbench.measure.sweep import build_sweep
+from workbench.measure.targets import TargetSpec
+from workbench.pipeline import Boundary, FusionReport
+from workbench.rag.reference import RagRun
+from workbench.rag.types import Hit
+from workbench.runs import PipelineRun, SegmentTiming
+from workbench.stages import EquivalenceResult
+
+#: Markup that must never reach a page unescaped; the handler would set a global.
+EVIL = "<script>window.__wb_pwned=1</script><img src=x onerror='window.__wb_pwned=2'>"
+STAGE = f"chunk{EVIL}"
+WORKLOAD = f"tiny{EVIL}"
+ENV = {"cpu_model": "Test CPU", "python": "3.11.7", "packages": {"numpy": "2.0.0"}}
+
+
+def measurement(variant: str, per_call_ns: float, *, workers: int = 4, samples: int = 40,
+                workload: str = WORKLOAD, stage: str = STAGE) -> Measurement:
+    runs = tuple(
+        WorkerRun(index=w, ok=True,
+                  batch_ns=tuple(int(per_call_ns * (1 + 0.01 * ((i * 7 + w) % 11)))
+                                 for i in range(samples)),
+                  items_per_call=40, rss_peak_kb=40_000 + w, heap_peak_bytes=90_000,
+                  warmup_calls=3, warmup_ns=300_000_000, first_call_ns=500_000)
+        for w in range(workers))
+    return Measurement(TargetSpec("stage", stage, variant, workload), MeasureConfig(), runs,
+                       "2026-11-28T00:00:00+00:00", dict(ENV))
+
+
+def comparison(workload: str = WORKLOAD, scale: float = 1.0) -> object:
+    results = (
+        VariantResult("pure", measurement("pure", 1e6 * scale, workload=workload),
+                      equivalence=EquivalenceResult(True, "the reference")),
+        VariantResult(f"native{EVIL}", measurement(f"native{EVIL}", 5e5 * scale,
+                                                   workload=workload),
+                      equivalence=EquivalenceResult(False, f"chunk 3 differs: {EVIL}", 0.5)),
+    )
+    return build_comparison(STAGE, workload, results)
+
+
+def sweep() -> object:
+    points = tuple((n, comparison(f"{WORKLOAD}@{n}", n / 10)) for n in (10, 20, 40))
+    return build_sweep(STAGE, WORKLOAD, points)  # type: ignore[arg-type]
+
+
+def check_result() -> CheckResult:
+    # a budgets.toml stage key cannot hold "/" (it separates stage and variant): the
+    # workload, shown in every verdict's target, carries the whole markup
+    spec = parse_budgets('[stage."chunk<b>"]\nvariant = "*"\nlatency_p50 = "1.1x"\n'
+                         'peak_rss = "10MB"\n')
+    current = [measurement("pure", 1.3e6, stage="chunk<b>")]
+    base = [measurement("pure", 1e6, stage="chunk<b>")]
+    return check(spec, current, base)
+
+
+def fusion() -> FusionReport:
+    return FusionReport(((STAGE, "pure"), ("embed", f"native{EVIL}")),
+                        (Boundary(STAGE, "embed", False, True, f"materializes {EVIL}"),))
+
+
+def timings() -> tuple[SegmentTiming, ...]:
+    return (SegmentTiming((STAGE,), ("pure",), False, 0.002, 208),
+            SegmentTiming(("embed",), (f"native{EVIL}",), False, 0.03, 208))
+
+
+def pipeline_run() -> PipelineRun:
+    return PipelineRun(f"pipe{EVIL}", WORKLOAD, ((STAGE, "pure"), ("embed", f"native{EVIL}")),
+                       40, timings(), fusion(), f"tuple (1 items, ({EVIL!r},))")
+
+
+def rag_run() -> RagRun:
+    return RagRun(WORKLOAD, ((STAGE, "pure"),), f"hashing{EVIL}", 40, 208, 1, timings(),
+                  ((Hit(f"doc{EVIL}:0", 0.5),),), (f"query {EVIL}",), fusion())
+
+
+SAMPLES: dict[str, Callable[[], object]] = {
+    "measurement": lambda: measurement("pure", 1e6),
+    "comparison": comparison,
+    "sweep": sweep,
+    "budget-check": check_result,
+    "fusion-report": fusion,
+    "pipeline-run": pipeline_run,
+    "rag-run": rag_run,
+}

@@ -1,0 +1,69 @@
+"""Every rendering of every result: text, HTML fragments, charts.
+
+Results hold data (:mod:`workbench.results`); this package draws them. One module per
+family of results holds its renderers (``measure``: measurement, comparison, sweep;
+``budget``: budget check; ``profile``: flame graph, memory track, line profile; ``runs``:
+pipeline runs and fusion reports), each a :class:`Renderer` registered under the result's
+``kind``. Formatting lives in :mod:`.format`, HTML machinery in :mod:`.fragments`, text
+tables in :mod:`.tables`, charts in :mod:`.charts` and :mod:`.bars`. Nothing here prints
+or writes files.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.errors import InvalidInputError
+
+__all__ = ["Renderer", "headline", "html", "page", "text"]
+
+_MODULES = {
+    "measurement": "measure", "comparison": "measure", "sweep": "measure",
+    "budget-check": "budget",
+    "flamegraph": "profile", "memory_track": "profile", "line_profile": "profile",
+    "pipeline-run": "runs", "fusion-report": "runs", "rag-run": "runs",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Renderer:
+    """How one kind of result is drawn: ``headline`` (one line), ``text`` and the HTML
+    ``body`` of its fragment (escaped; the fragment wrapper adds the stylesheet)."""
+
+    headline: Callable[..., str]
+    text: Callable[..., str]
+    body: Callable[..., str]
+
+
+def _renderer(result: Any) -> Renderer:
+    kind = getattr(result, "kind", None)
+    if kind not in _MODULES:
+        raise InvalidInputError(f"no renderer for {type(result).__name__} (kind {kind!r}); "
+                                "rendered kinds: " + ", ".join(sorted(_MODULES)))
+    module = importlib.import_module(f"workbench.render.{_MODULES[kind]}")
+    found: Renderer = module.RENDERERS[kind]
+    return found
+
+
+def headline(result: Any) -> str:
+    return _renderer(result).headline(result)
+
+
+def text(result: Any, **options: Any) -> str:
+    return _renderer(result).text(result, **options)
+
+
+def html(result: Any, **options: Any) -> str:
+    from workbench.render.fragments import fragment
+
+    return fragment(str(result.kind), _renderer(result).body(result, **options))
+
+
+def page(result: Any, **options: Any) -> str:
+    """A whole HTML document showing ``result`` (self-contained, like the fragment)."""
+    from workbench.render.fragments import document
+
+    return document(headline(result), html(result, **options))
