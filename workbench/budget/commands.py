@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.budget.result import CheckResult
+from workbench.budget.result import CheckResult, ScalingObservation
+from workbench.budget.scaling import scaling_observations
 from workbench.budget.spec import BudgetSpec, load_budgets
 from workbench.budget.verdict import check
 from workbench.errors import ExecutionError, InvalidInputError
@@ -97,13 +98,27 @@ class CheckRun:
     current: tuple[Measurement, ...]
     baseline: tuple[Measurement, ...]
     notice: str | None
+    scaling: tuple[ScalingObservation, ...] = ()
+    baseline_scaling: tuple[ScalingObservation, ...] = ()
 
 
-def _against(ref: str, pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
-             pipeline: PipelineArg, config: MeasureConfig, params: Params | None,
-             progress: Progress | None, repo: Path,
-             ) -> tuple[tuple[Measurement, ...], tuple[Measurement, ...], str | None]:
+Sides = tuple[tuple[Measurement, ...], tuple[Measurement, ...], str | None,
+              tuple[ScalingObservation, ...], tuple[ScalingObservation, ...]]
+
+
+def current_scaling(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
+                    pipeline: PipelineArg, config: MeasureConfig, params: Params | None,
+                    progress: Progress | None) -> tuple[ScalingObservation, ...]:
+    """The sweep exponents of this code for the targets with a ``scaling`` rule."""
+    return scaling_observations(spec, pairs, workload, pipeline, config, params,
+                                [("current", process_launcher)], progress)["current"]
+
+
+def _against(ref: str, spec: BudgetSpec, pairs: Sequence[tuple[str, str]],
+             workload: WorkloadArg, pipeline: PipelineArg, config: MeasureConfig,
+             params: Params | None, progress: Progress | None, repo: Path) -> Sides:
     specs = _specs(pairs, workload, pipeline, params)
+    alone = (config, params, progress)
     shipped = [s for s in specs if s.by_value]
     if shipped:
         raise InvalidInputError(
@@ -119,28 +134,33 @@ def _against(ref: str, pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
                     str(pipeline or "workbench.").startswith("workbench."):
                 notice = (f"no baseline: {ref} predates the measurement engine, so it "
                           "cannot be measured; relative budgets are not evaluated")
-                return measure_targets(pairs, workload, pipeline, config, params,
-                                       progress), (), notice
+                return (measure_targets(pairs, workload, pipeline, *alone), (), notice,
+                        current_scaling(spec, pairs, workload, pipeline, *alone), ())
             old = code_launcher(tree)
             jobs: list[Job] = []
             for s in specs:
                 jobs += [(f"{s.label} (current)", s, process_launcher),
                          (f"{s.label} ({ref})", s, old)]
             runs = interleave(jobs, config, progress)
+            slopes = scaling_observations(spec, pairs, workload, pipeline, config, params,
+                                          [("current", process_launcher), (ref, old)],
+                                          progress)
     except NoSuchRef:
         notice = (f"no baseline: {ref!r} does not name a commit here (a first commit has no "
                   "predecessor); relative budgets are not evaluated")
-        return measure_targets(pairs, workload, pipeline, config, params, progress), (), notice
+        return (measure_targets(pairs, workload, pipeline, *alone), (), notice,
+                current_scaling(spec, pairs, workload, pipeline, *alone), ())
     current = tuple(Measurement.new(s, config, tuple(runs[f"{s.label} (current)"]))
                     for s in specs)
     baseline = tuple(Measurement.new(s, config, tuple(runs[f"{s.label} ({ref})"]))
                      for s in specs)
     failed = [m for m in baseline if not m.ok]
+    said: str | None = None
     if failed:
-        return current, baseline, (
-            f"{ref} could not be measured for {', '.join(m.target.label for m in failed)} "
-            f"({failed[0].error_text()}); those relative budgets have no baseline")
-    return current, baseline, None
+        said = (f"{ref} could not be measured for "
+                f"{', '.join(m.target.label for m in failed)} ({failed[0].error_text()}); "
+                "those relative budgets have no baseline")
+    return current, baseline, said, slopes["current"], slopes[ref]
 
 
 def _what_is_shipped(spec: TargetSpec, pipeline: PipelineArg) -> str:
@@ -152,21 +172,26 @@ def _what_is_shipped(spec: TargetSpec, pipeline: PipelineArg) -> str:
 def run_check(spec: BudgetSpec, *, workload: WorkloadArg, pipeline: PipelineArg,
               config: MeasureConfig, params: Params | None,
               baseline: Sequence[Measurement] = (),
+              baseline_scaling: Sequence[ScalingObservation] = (),
               against: str | None = None, repo: Path | None = None,
               progress: Progress | None = None) -> CheckRun:
-    """Measure the budgeted targets (and REF's, with ``against``) and apply the budgets."""
+    """Measure the budgeted targets (and REF's, with ``against``), sweep the targets
+    that have a ``scaling`` rule (:mod:`workbench.budget.scaling`), apply the budgets."""
     pairs = budget_targets(spec, pipeline)
     notice = None
     if against is not None:
-        current, base, notice = _against(against, pairs, workload, pipeline, config, params,
-                                         progress, repo or Path.cwd())
+        current, base, notice, scaling, base_scaling = _against(
+            against, spec, pairs, workload, pipeline, config, params, progress,
+            repo or Path.cwd())
     else:
         current = measure_targets(pairs, workload, pipeline, config, params, progress)
-        base = tuple(baseline)
+        scaling = current_scaling(spec, pairs, workload, pipeline, config, params, progress)
+        base, base_scaling = tuple(baseline), tuple(baseline_scaling)
         if not base:
             notice = "no baseline given: relative budgets are not evaluated"
     failed = [m for m in current if not m.ok]
     if failed:
         raise ExecutionError(f"measuring {failed[0].target.label} failed: "
                              f"{failed[0].error_text()}")
-    return CheckRun(check(spec, current, base or None), current, base, notice)
+    result = check(spec, current, base or None, scaling=scaling, baseline_scaling=base_scaling)
+    return CheckRun(result, current, base, notice, scaling, base_scaling)
