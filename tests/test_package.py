@@ -30,7 +30,7 @@ def test_core_modules_do_not_import_front_end_libraries() -> None:
     code = (
         "import sys, json; import workbench.rag.reference, workbench.rag.clean, "
         "workbench.rag.chunk, workbench.rag.embed, workbench.cli, workbench.measure.engine, "
-        "workbench.measure.render, workbench.measure.plots, workbench.measure.worker; "
+        "workbench.render.measure, workbench.measure.plots, workbench.measure.worker; "
         "print(json.dumps([m for m in ('IPython', 'ipywidgets', 'papermill', 'torch', "
         "'transformers', 'polars', 'numba') if m in sys.modules]))"
     )
@@ -119,7 +119,7 @@ def test_cli_runs_the_pipeline_end_to_end(tmp_path: Path,
                  "--json", str(out_json)])
     assert code == 0
     text = capsys.readouterr().out
-    assert "on workload tiny (40 items in" in text
+    assert "on tiny: 40 items in" in text
     assert "clean/vectorized+chunk/vectorized (fused)" in text
     data = json.loads(out_json.read_text())
     assert data["schema_version"] == 1 and data["kind"] == "pipeline-run"

@@ -7,14 +7,13 @@ error (a variant or tool failed, a dependency is missing).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from workbench import __version__
-from workbench.cli_args import non_negative_seconds, positive_int, selection, sizes
+from workbench.cli_args import add_measure_flags, config_of, selection, sizes
 from workbench.cli_target import activate, add_target_flags, params_of
 from workbench.errors import (
     ExecutionError,
@@ -34,26 +33,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         raise SystemExit(f"{self.prog}: error: {message}")
-
-
-def _measure_flags(cmd: argparse.ArgumentParser) -> None:
-    cmd.add_argument("--workers", type=positive_int, default=None,
-                     help="worker processes per variant (default 5)")
-    cmd.add_argument("--samples", type=positive_int, default=None,
-                     help="samples per worker (default 15)")
-    cmd.add_argument("--warmup-calls", type=positive_int, default=None,
-                     help="warm-up calls (default 3)")
-    cmd.add_argument("--warmup-seconds", type=non_negative_seconds, default=None,
-                     help="warm-up time (default 0.3)")
-    cmd.add_argument("--timeout", type=non_negative_seconds, default=None,
-                     help="seconds per worker (default 300)")
-    cmd.add_argument("--threads", type=positive_int, default=None,
-                     help="threads (and CPUs) per worker (default 1)")
-    cmd.add_argument("--gc", choices=("enabled", "disabled", "collect"), default=None)
-    cmd.add_argument("--inprocess", action="store_true",
-                     help="measure in this process (no isolation; interactive use)")
-    cmd.add_argument("--json", type=Path, metavar="PATH", help="write the result as JSON")
-    cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def build_parser(project: Project | None = None) -> argparse.ArgumentParser:
@@ -79,7 +58,7 @@ def build_parser(project: Project | None = None) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=text)
         add_target_flags(cmd, project)
         cmd.add_argument("--variants", nargs="+", metavar="V", help="variants (default: all)")
-        _measure_flags(cmd)
+        add_measure_flags(cmd)
         if name == "sweep":
             cmd.add_argument("--sizes", required=True, type=sizes,
                              help="comma-separated workload sizes, e.g. 20,40,80,160")
@@ -87,7 +66,7 @@ def build_parser(project: Project | None = None) -> argparse.ArgumentParser:
     from workbench.cli_budget import add_parsers
     from workbench.profile import cli_commands as profile_cli
 
-    add_parsers(sub, _measure_flags, project)
+    add_parsers(sub, project)
     profile_cli.add_parsers(sub, project)
     workloads = sub.add_parser("workloads", help="list the registered workloads")
     add_target_flags(workloads, project, stage=False)
@@ -96,62 +75,39 @@ def build_parser(project: Project | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from workbench.refs import load_pipeline
-    from workbench.runs import run_pipeline
+def _write(path: Path | None, result: Any) -> None:
+    """``--json PATH``: the result's record, whatever the suffix."""
+    if path is not None:
+        from workbench.results import write_atomic
 
-    pipeline = load_pipeline(args.pipeline).with_fusion(not args.no_fuse)
-    if args.all_variants:
-        pipeline = pipeline.select_all(args.all_variants)
-    pipeline = pipeline.select(**dict(args.selection)).configure(**params_of(args))
-    result = run_pipeline(pipeline, args.workload, label=args.pipeline,
-                          progress=lambda seg: print(f"running {seg} ...", file=sys.stderr))
+        print(f"wrote {write_atomic(path, result.dumps() + chr(10))}")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from workbench import app
+
+    result = app.run(args.pipeline, args.workload, select=args.selection,
+                     all_variants=args.all_variants, fuse=not args.no_fuse,
+                     params=params_of(args),
+                     progress=lambda seg: print(f"running {seg} ...", file=sys.stderr))
     print(result.to_text())
-    print(result.fusion.to_text())
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {args.json}")
+    _write(args.json, result)
     return EXIT_OK
 
 
-def _config(args: argparse.Namespace) -> Any:
-    from workbench.measure.config import MeasureConfig
-
-    flags = {"workers": args.workers, "samples": args.samples, "warmup_calls": args.warmup_calls,
-             "warmup_seconds": args.warmup_seconds, "timeout": args.timeout, "gc": args.gc,
-             "threads": args.threads}
-    chosen = {k: v for k, v in flags.items() if v is not None}
-    if args.inprocess:
-        chosen["mode"] = "inprocess"
-    return MeasureConfig(**chosen)
-
-
-def _write_json(path: Path | None, text: str) -> None:
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n", encoding="utf-8")
-        print(f"wrote {path}")
-
-
-def _measured(args: argparse.Namespace) -> Any:
-    from workbench.measure.engine import compare, sweep
+def _cmd_measure(args: argparse.Namespace) -> int:
+    from workbench import app
     from workbench.progress import progress_bar
 
-    params = params_of(args)
+    options = {"pipeline": args.pipeline, "variants": args.variants,
+               "params": params_of(args), "config": config_of(args)}
     with progress_bar(disable=args.no_progress) as progress:
-        if args.command == "sweep":
-            return sweep(args.stage, args.workload, sizes=args.sizes, variants=args.variants,
-                         params=params, config=_config(args), pipeline=args.pipeline,
-                         progress=progress)
-        return compare(args.stage, args.workload, variants=args.variants, params=params,
-                       config=_config(args), pipeline=args.pipeline, progress=progress)
-
-
-def _cmd_measure(args: argparse.Namespace) -> int:
-    result = _measured(args)
+        result: Any = (app.sweep(args.stage, args.workload, sizes=args.sizes,
+                                 progress=progress, **options)
+                       if args.command == "sweep" else
+                       app.compare(args.stage, args.workload, progress=progress, **options))
     print(result.to_text())
-    _write_json(args.json, result.dumps())
+    _write(args.json, result)
     comparisons = [c for _, c in result.points] if args.command == "sweep" else [result]
     if not all(c.ok for c in comparisons):
         print(f"workbench {args.command}: some variants failed (see above)", file=sys.stderr)
@@ -192,7 +148,7 @@ def _commands() -> dict[str, Any]:
     from workbench.profile import cli_commands as profile_cli
 
     return {"run": _cmd_run, "compare": _cmd_measure, "sweep": _cmd_measure,
-            "workloads": _cmd_workloads, "stages": _cmd_stages, **handlers(_config),
+            "workloads": _cmd_workloads, "stages": _cmd_stages, **handlers(),
             **profile_cli.COMMANDS}
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbench.measure.config import MeasureConfig
 
 __all__ = [
-    "non_negative_int", "non_negative_seconds", "positive_float", "positive_int", "selection",
-    "sizes",
+    "add_measure_flags", "config_of", "non_negative_int", "non_negative_seconds",
+    "positive_float", "positive_int", "selection", "sizes",
 ]
 
 
@@ -65,3 +69,46 @@ def selection(text: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(f"expected STAGE=VARIANT (e.g. chunk=native); "
                                          f"got {text!r}")
     return stage.strip(), variant.strip()
+
+
+def add_measure_flags(cmd: argparse.ArgumentParser, *, output: bool = True) -> None:
+    """The measurement settings (``--workers``, ``--samples``, ...); the defaults shown
+    are :class:`~workbench.measure.config.MeasureConfig`'s. With ``output``, also
+    ``--json PATH`` and ``--no-progress`` (the CLI's; a magic leaves them out)."""
+    from workbench.measure.config import GC_POLICIES, MeasureConfig
+
+    d = MeasureConfig()
+    cmd.add_argument("--workers", type=positive_int, default=None,
+                     help=f"worker processes per variant (default {d.workers})")
+    cmd.add_argument("--samples", type=positive_int, default=None,
+                     help=f"timed samples per worker (default {d.samples})")
+    cmd.add_argument("--warmup-calls", type=positive_int, default=None,
+                     help=f"warm-up calls (default {d.warmup_calls})")
+    cmd.add_argument("--warmup-seconds", type=non_negative_seconds, default=None,
+                     help=f"warm-up time in seconds (default {d.warmup_seconds:g})")
+    cmd.add_argument("--timeout", type=positive_float, default=None,
+                     help=f"seconds allowed per worker (default {d.timeout:g})")
+    cmd.add_argument("--threads", type=positive_int, default=None,
+                     help=f"threads (and CPUs) per worker (default {d.threads})")
+    cmd.add_argument("--gc", choices=GC_POLICIES, default=None,
+                     help=f"garbage collector during samples (default {d.gc})")
+    cmd.add_argument("--inprocess", action="store_true",
+                     help="measure in this process (no isolation; interactive use)")
+    if output:
+        from pathlib import Path
+
+        cmd.add_argument("--json", type=Path, metavar="PATH", help="write the result as JSON")
+        cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def config_of(args: argparse.Namespace) -> MeasureConfig:
+    """The MeasureConfig the flags of :func:`add_measure_flags` ask for."""
+    from workbench.measure.config import MeasureConfig
+
+    flags = {"workers": args.workers, "samples": args.samples,
+             "warmup_calls": args.warmup_calls, "warmup_seconds": args.warmup_seconds,
+             "timeout": args.timeout, "gc": args.gc, "threads": args.threads}
+    chosen = {k: v for k, v in flags.items() if v is not None}
+    if args.inprocess:
+        chosen["mode"] = "inprocess"
+    return MeasureConfig(**chosen)
