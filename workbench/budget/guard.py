@@ -1,4 +1,8 @@
-"""Single-run performance guards: :func:`profile` and :func:`budgeted_stage`.
+"""Single-run performance guards: :func:`guard` and :func:`budgeted_stage`.
+
+``profile`` is the same function under the seed document's spelling
+(``with profile(budget):``); it is not related to the ``workbench.profile`` package of
+profilers.
 
 A guard measures ONE run of a block or call against fixed limits and raises
 :class:`PerfBudgetError` naming every broken limit with the observed figure. It is an
@@ -25,27 +29,26 @@ A block that raises is not checked; its exception propagates unchanged.
 from __future__ import annotations
 
 import functools
-import resource
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from workbench import rss
 from workbench.budget.units import (
     SIZE_UNITS,
     TIME_UNITS,
     Kind,
     accepted_units,
-    format_value,
     parse_quantity,
     unit_kind,
 )
 from workbench.errors import InvalidInputError, WorkbenchError
+from workbench.render import format as fmt
 
-__all__ = ["Breach", "Figures", "Limit", "PerfBudgetError", "Profile", "budgeted_stage",
+__all__ = ["Breach", "Figures", "Guard", "Limit", "PerfBudgetError", "budgeted_stage", "guard",
            "parse_budget", "profile"]
 
 P = ParamSpec("P")
@@ -89,12 +92,12 @@ class Figures:
             max(0, self.rss_peak_bytes - self.rss_start_bytes))
 
     def to_text(self) -> str:
-        parts = [f"wall {format_value(self.wall_ns, 'time')}"]
+        parts = [f"wall {fmt.value(self.wall_ns, 'time')}"]
         if self.rss_peak_bytes is not None:
-            parts.append(f"peak RSS {format_value(self.rss_peak_bytes, 'size')}"
+            parts.append(f"peak RSS {fmt.value(self.rss_peak_bytes, 'size')}"
                          + ("" if self.rss_exact else " (approximate)"))
         if self.heap_peak_bytes is not None:
-            parts.append(f"heap peak {format_value(self.heap_peak_bytes, 'size')}")
+            parts.append(f"heap peak {fmt.value(self.heap_peak_bytes, 'size')}")
         return ", ".join(parts)
 
 
@@ -105,8 +108,8 @@ class Breach:
 
     def to_text(self) -> str:
         kind: Kind = "time" if self.limit.metric == "latency" else "size"
-        shown = self.limit.written or format_value(self.limit.value, kind)
-        return f"{self.limit.key} {format_value(self.observed, kind)} > limit {shown}"
+        shown = self.limit.written or fmt.value(self.limit.value, kind)
+        return f"{self.limit.key} {fmt.value(self.observed, kind)} > limit {shown}"
 
 
 class PerfBudgetError(WorkbenchError):
@@ -122,8 +125,8 @@ class PerfBudgetError(WorkbenchError):
                          + f" (single run, not a statistic){approx}")
 
 
-class Profile:
-    """What :func:`profile` yields; ``figures`` is filled in when the block exits."""
+class Guard:
+    """What :func:`guard` yields; ``figures`` is filled in when the block exits."""
 
     def __init__(self, label: str, limits: tuple[Limit, ...]) -> None:
         self.label = label
@@ -132,7 +135,7 @@ class Profile:
 
     def __repr__(self) -> str:
         done = "running" if self.figures is None else self.figures.to_text()
-        return f"Profile({self.label!r}: {done})"
+        return f"Guard({self.label!r}: {done})"
 
 
 def _accepted() -> str:
@@ -184,33 +187,15 @@ def parse_budget(budget: Mapping[str, float | str]) -> tuple[Limit, ...]:
     return tuple(_limit(str(k), v) for k, v in budget.items())
 
 
-def _status_kb(field: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _reset_peak() -> bool:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
 @contextmanager
-def profile(budget: Mapping[str, float | str] | None = None, *,
-            label: str = "guarded block") -> Iterator[Profile]:
+def guard(budget: Mapping[str, float | str] | None = None, *,
+            label: str = "guarded block") -> Iterator[Guard]:
     """Measure one run of the ``with`` block; raise PerfBudgetError if it broke ``budget``."""
     limits = parse_budget(budget or {})
-    state = Profile(label, limits)
+    state = Guard(label, limits)
     trace_heap = any(lim.metric == "heap" for lim in limits)
-    start_kb = _status_kb("VmRSS")
-    exact = start_kb is not None and _reset_peak()
+    start_kb = rss.current_kb()
+    exact = start_kb is not None and rss.reset_peak()
     started_tracing = trace_heap and not tracemalloc.is_tracing()
     heap_base = 0
     if started_tracing:
@@ -226,10 +211,8 @@ def profile(budget: Mapping[str, float | str] | None = None, *,
     finally:
         if started_tracing:
             tracemalloc.stop()
-    peak_kb = _status_kb("VmHWM") if exact else None
-    if peak_kb is None:
-        exact = False
-        peak_kb = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    peak_kb, own_peak = rss.peak_kb()
+    exact = exact and own_peak
     figures = Figures(wall, heap, peak_kb * 1024, None if start_kb is None else start_kb * 1024,
                       exact)
     state.figures = figures
@@ -244,7 +227,7 @@ def profile(budget: Mapping[str, float | str] | None = None, *,
 
 def budgeted_stage(fn: Callable[P, R], budget: Mapping[str, float | str], *,
                    label: str | None = None) -> Callable[P, R]:
-    """``fn`` wrapped so each call runs inside :func:`profile` with ``budget``.
+    """``fn`` wrapped so each call runs inside :func:`guard` with ``budget``.
 
     The wrapper keeps ``fn``'s name, docstring and signature (``functools.wraps``) and
     returns what ``fn`` returns. The budget is validated now, not at the first call. Only
@@ -257,7 +240,11 @@ def budgeted_stage(fn: Callable[P, R], budget: Mapping[str, float | str], *,
 
     @functools.wraps(fn)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-        with profile(budget, label=name):
+        with guard(budget, label=name):
             return fn(*args, **kwargs)
 
     return guarded
+
+
+#: The seed document's spelling of :func:`guard` (``with profile(budget): ...``).
+profile = guard
