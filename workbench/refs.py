@@ -9,7 +9,6 @@ shipped by value (:mod:`workbench.shipping`).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from typing import Any
 
 from workbench.errors import InvalidInputError
@@ -18,9 +17,10 @@ from workbench.pipeline import Pipeline
 __all__ = [
     "REFERENCE_PIPELINE",
     "PipelineArg",
+    "callable_label",
+    "callable_ref",
     "import_ref",
     "load_pipeline",
-    "name_of",
     "pipeline_label",
     "resolve_pipeline",
 ]
@@ -49,17 +49,36 @@ def import_ref(ref: str) -> Any:
     return obj
 
 
-def name_of(obj: Callable[..., Any]) -> str | None:
-    """``module:qualname`` if another process can import ``obj`` back by that name, else None
-    (a lambda, a local function, or anything defined in ``__main__`` such as a notebook)."""
+def callable_ref(obj: object, *, through_stage: bool = False) -> str | None:
+    """``module:qualname`` if another process can import ``obj`` back by that name, else
+    None (a lambda, a local function, anything defined in ``__main__`` such as a notebook).
+
+    With ``through_stage``, a stage's pure function also has a name: ``@stage`` replaces
+    the function by its Stage at module level, and the name then imports the Stage, which
+    the profiling runner resolves back to that function."""
     module = getattr(obj, "__module__", None)
     qualname = getattr(obj, "__qualname__", None)
     if not module or not qualname or "<" in qualname or module == "__main__":
         return None
+    ref = f"{module}:{qualname}"
     try:
-        return f"{module}:{qualname}" if import_ref(f"{module}:{qualname}") is obj else None
+        found = import_ref(ref)
     except InvalidInputError:
         return None
+    if found is obj:
+        return ref
+    if through_stage:
+        from workbench.stages import Stage
+
+        if isinstance(found, Stage) and found.get(found.variant_names[0]).fn is obj:
+            return ref
+    return None
+
+
+def callable_label(obj: object) -> str:
+    """How a callable is named in results: its ``callable_ref``, else
+    ``<object>:qualname`` (code that travels by value)."""
+    return callable_ref(obj) or f"<object>:{getattr(obj, '__qualname__', type(obj).__name__)}"
 
 
 def load_pipeline(ref: str) -> Pipeline:

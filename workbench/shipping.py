@@ -26,7 +26,7 @@ from typing import Any
 
 from workbench.errors import InvalidInputError
 from workbench.pipeline import Pipeline
-from workbench.refs import name_of
+from workbench.refs import callable_ref
 from workbench.stages import Stage
 from workbench.workloads import Workload
 
@@ -87,7 +87,7 @@ def _by_value(objs: Iterable[Any]) -> list[types.FunctionType]:
         seen.add(id(obj))
         if isinstance(obj, Pipeline | Stage | Workload):
             todo.extend(_roots(obj))
-        elif isinstance(obj, types.FunctionType) and name_of(obj) is None:
+        elif isinstance(obj, types.FunctionType) and callable_ref(obj) is None:
             found.append(obj)
             todo.extend(child for _, child in _function_children(obj))
     return found
@@ -179,7 +179,7 @@ def _names(code: types.CodeType) -> set[str]:
 
 
 def _function_children(fn: types.FunctionType) -> list[tuple[str, Any]]:
-    if name_of(fn) is not None:  # pickled by reference: nothing inside it travels
+    if callable_ref(fn) is not None:  # pickled by reference: nothing inside it travels
         return []
     kids: list[tuple[str, Any]] = []
     for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=False):
