@@ -190,3 +190,42 @@ def test_trend_figure_marks_steps() -> None:
     fig = trend_figure(series, steps)
     assert fig.axes[0].get_title() == "work: latency_p50 across checks"
     assert len(fig.axes[0].lines) == 2  # the series and one step marker
+
+
+SCALING_PIPE = '''
+from workbench import Pipeline, stage, workload
+
+@workload("numbers{power}", size=40)
+def numbers(n):
+    return list(range(n))
+
+@stage(input="docs", output="int")
+def work(docs):
+    n = len(docs)
+    total = 0
+    for i in range(50 * n ** {power}):
+        total += i % 7
+    return total
+
+def make():
+    return Pipeline.of(work, name="scaling")
+'''
+
+
+@pytest.mark.parametrize(("power", "status", "code"), [(2, "breach", 1), (1, "pass", 0)])
+def test_check_sweeps_a_stage_with_a_scaling_budget(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], power: int, status: str,
+    code: int,
+) -> None:
+    # GIVEN a stage whose work grows as n**power and a budget "exponent at most 1.5"
+    (repo / "budgets.toml").write_text('[stage.work]\nscaling = { limit = 1.5, level = "error" }')
+    (repo / f"pipe_scale{power}.py").write_text(SCALING_PIPE.format(power=power))
+    # WHEN it is checked on a workload of 40 items
+    got = _check(f"pipe_scale{power}", tmp_path, "--workload", f"numbers{power}")
+    out = capsys.readouterr().out
+    # THEN it is swept at 10, 20 and 40 items and the fitted exponent decides
+    assert got == code, out
+    (verdict,) = json.loads((tmp_path / "check.json").read_text())["verdicts"]
+    assert verdict["rule"]["metric"] == "scaling" and verdict["status"] == status
+    assert verdict["observed"] == pytest.approx(power, abs=0.25)
+    assert verdict["observed_low"] <= verdict["observed"] <= verdict["observed_high"]
