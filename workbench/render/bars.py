@@ -47,8 +47,9 @@ def speedup_svg(bars: Sequence[tuple[str, Estimate]], baseline: str, *, width: i
         v = est.value
         colour = "#2e7d32" if v >= 1 else "#c62828"
         x0, x1 = sorted((one, x(v)))
+        short = name if len(name) <= 16 else name[:15] + "\u2026"
         parts.append(f"<text x='{left - 6}' y='{y + row / 2 + 4:.1f}' text-anchor='end'>"
-                     f"{escape(name)}</text>"
+                     f"<title>{escape(name)}</title>{escape(short)}</text>"
                      f"<rect x='{x0:.1f}' y='{y + 5}' width='{max(x1 - x0, 1):.1f}' "
                      f"height='{row - 10}' fill='{colour}' opacity='0.75'>"
                      f"<title>{escape(name)}: {escape(fmt.estimate(est, 'ratio'))}</title></rect>")
