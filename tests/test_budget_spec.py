@@ -11,8 +11,8 @@ import pytest
 from workbench.budget.guard import PerfBudgetError, budgeted_stage, parse_budget, profile
 from workbench.budget.spec import BudgetSpec, Rule, load_budgets, parse_budgets
 from workbench.budget.units import parse_quantity
-from workbench.render.format import value as format_value
 from workbench.errors import InvalidInputError, WorkbenchError
+from workbench.render.format import value as format_value
 
 STAGES = ("clean", "chunk", "embed", "retrieve")
 

@@ -99,7 +99,8 @@ def test_baseline_versions_and_kinds_are_checked(tmp_path: Path) -> None:
         load_baseline(write(path, [1, 2]))
     with pytest.raises(InvalidInputError, match="malformed baseline"):
         load_baseline(write(path, {**good, "measurements": 5}))
-    with pytest.raises(InvalidInputError, match=r"b\.json: measurement record has schema_version None"):
+    with pytest.raises(InvalidInputError,
+                       match=r"b\.json: measurement record has schema_version None"):
         load_baseline(write(path, {**good, "measurements": [{"kind": "measurement"}]}))
 
 

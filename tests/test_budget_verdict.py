@@ -314,7 +314,8 @@ def test_check_result_round_trips_through_json_and_renders() -> None:
     assert "\x1b[31m" in result.to_text(color=True)
     page = result.to_html()
     assert "<table class=\"wb-table\">" in page and "wb-status wb-breach" in page
-    with pytest.raises(InvalidInputError, match="budget-check schema_version 9 is newer than this workbench reads"):
+    with pytest.raises(InvalidInputError,
+                       match="budget-check schema_version 9 is newer than this workbench reads"):
         CheckResult.from_json({**data, "schema_version": 9})
     with pytest.raises(InvalidInputError, match="not a budget-check record"):
         CheckResult.from_json({**data, "kind": "baseline"})

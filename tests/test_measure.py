@@ -15,8 +15,8 @@ from workbench.cli import main
 from workbench.measure.config import MeasureConfig
 from workbench.measure.engine import compare, measure, sweep
 from workbench.measure.measurement import Measurement
-from workbench.measure.sweep import Sweep
 from workbench.measure.protocol import WorkerRun, run_protocol
+from workbench.measure.sweep import Sweep
 from workbench.measure.targets import Prepared, TargetSpec
 
 TESTS = str(Path(__file__).resolve().parent)
@@ -175,7 +175,8 @@ def test_measurement_records_refuse_other_kinds_and_newer_schemas() -> None:
     assert "from 1 in-process runs, no process isolation" in m.to_text()
     data = m.to_json()
     assert Measurement.from_json(data).runs == m.runs
-    with pytest.raises(InvalidInputError, match="measurement schema_version 99 is newer than this workbench reads"):
+    with pytest.raises(InvalidInputError,
+                       match="measurement schema_version 99 is newer than this workbench reads"):
         Measurement.from_json({**data, "schema_version": 99})
     with pytest.raises(InvalidInputError, match="not a measurement record"):
         Measurement.from_json({**data, "kind": "sweep"})

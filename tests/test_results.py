@@ -164,7 +164,7 @@ def test_check_record_names_what_it_found() -> None:
 
 def test_load_reports_missing_and_damaged_files(tmp_path: Path) -> None:
     cls = type(SAMPLES["comparison"]())
-    with pytest.raises(InvalidInputError, match="comparison file .* does not exist"):
+    with pytest.raises(InvalidInputError, match=r"comparison file .* does not exist"):
         cls.load(tmp_path / "none.json")
     (tmp_path / "bad.json").write_text('{"kind": "comparison", ')
     with pytest.raises(InvalidInputError, match=r"bad\.json: not a comparison record: invalid "
