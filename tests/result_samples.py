@@ -18,6 +18,9 @@ from workbench.measure.protocol import WorkerRun
 from workbench.measure.sweep import build_sweep
 from workbench.measure.targets import TargetSpec
 from workbench.pipeline import Boundary, FusionReport
+from workbench.profile import Flamegraph, LineProfile, MemoryTrack, Overhead
+from workbench.profile.lines import FunctionLines, LineRow
+from workbench.profile.memory import AllocationSite, AllocationStack, Phase, Snapshot
 from workbench.rag.reference import RagRun
 from workbench.rag.types import Hit
 from workbench.runs import PipelineRun, SegmentTiming
@@ -89,6 +92,42 @@ def rag_run() -> RagRun:
                   ((Hit(f"doc{EVIL}:0", 0.5),),), (f"query {EVIL}",), fusion())
 
 
+TARGET = TargetSpec("stage", STAGE, f"pure{EVIL}", WORKLOAD)
+LOOP = ("_run_module_as_main (<frozen runpy>:173);<module> (workbench/profile/run_target.py:1);"
+        "_run_loop (workbench/profile/run_target.py:40);"
+        "prepare.<locals>.call (workbench/measure/targets.py:278)")
+WHEN = "2026-11-28T00:00:00+00:00"
+
+
+def flamegraph() -> Flamegraph:
+    stacks = ((f"{LOOP};chunk{EVIL} (my/{EVIL}.py:5);inner (my/x.py:9)", 70),
+              (f"{LOOP};chunk{EVIL} (my/{EVIL}.py:5)", 20),
+              ("_run_module_as_main (<frozen runpy>:173);load (my/x.py:1)", 10))
+    return Flamegraph(TARGET, 100, False, False, stacks, Overhead(10, 1.0, 1.05),
+                      "py-spy 0.4", WHEN)
+
+
+def memory_track() -> MemoryTrack:
+    mib = 2**20
+    where = f"my/{EVIL}.py:3"
+    return MemoryTrack(
+        TARGET, 4 * mib, 18 * mib, 12, False,
+        tuple(Snapshot(float(t), int((10 + t / 20) * mib), int(t / 60 * mib))
+              for t in range(0, 240, 20)),
+        (AllocationSite(f"load{EVIL}", where, 3 * mib, 2),),
+        (AllocationStack((f"<module> ({where})", f"load{EVIL} ({where})"), 3 * mib, 2),),
+        Overhead(2, 0.1, 0.12), "memray 1.20", WHEN,
+        phases=(Phase("prepare", 5.0, 60.0), Phase("warmup", 60.0, 90.0),
+                Phase("measured", 90.0, 200.0)))
+
+
+def line_profile() -> LineProfile:
+    rows = (LineRow(5, 0, 0.0, f"def chunk(text):  # {EVIL}"),
+            LineRow(6, 100, 0.002, f"    return text.split('{EVIL}')"))
+    return LineProfile(TARGET, (FunctionLines(f"chunk{EVIL}", f"my/{EVIL}.py", 5, rows),),
+                       1e-6, Overhead(5, 0.5, 1.5), "line_profiler 5", WHEN)
+
+
 SAMPLES: dict[str, Callable[[], object]] = {
     "measurement": lambda: measurement("pure", 1e6),
     "comparison": comparison,
@@ -97,4 +136,7 @@ SAMPLES: dict[str, Callable[[], object]] = {
     "fusion-report": fusion,
     "pipeline-run": pipeline_run,
     "rag-run": rag_run,
+    "flamegraph": flamegraph,
+    "memory_track": memory_track,
+    "line_profile": line_profile,
 }

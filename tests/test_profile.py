@@ -26,7 +26,9 @@ from workbench.profile import (
     flamegraph,
     line_profile,
     memory_track,
+    parse_collapsed,
 )
+from workbench.profile.flame import split_frame
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +46,7 @@ def memory() -> MemoryTrack:
     return memory_track("embed", "tiny", "pure", timeout=120)
 
 
-def test_pyspy_finds_the_chunk_generator_hot(flame: Flamegraph) -> None:
+def test_pyspy_finds_the_chunk_generator_hot(flame: Flamegraph, tmp_path: Path) -> None:
     assert flame.rate == 100
     assert flame.samples >= 50 and flame.loop_samples >= 50
     top = flame.top_frames(5, by="total")
@@ -54,10 +56,26 @@ def test_pyspy_finds_the_chunk_generator_hot(flame: Flamegraph) -> None:
     assert chunk[0].total_pct > 50.0  # most measured samples are inside the generator
     assert flame.overhead.calls >= 1 and flame.overhead.plain_s > 0
     assert flame.overhead.profiled_s > 0 and flame.overhead.pct is not None
-    root = ET.fromstring(flame.svg.encode())
-    assert root.tag.endswith("svg") and "chunk" in flame.svg
     assert Flamegraph.from_json(json.loads(json.dumps(flame.to_json()))) == flame
-    assert not EXTERNAL.search(flame.to_html())
+    page = flame.to_html()
+    assert "<script" not in page and not EXTERNAL.search(page)
+    root = ET.fromstring(flame.save(tmp_path / "f.svg").read_text())
+    assert root.tag.endswith("svg") and int(root.get("width", 0)) >= 600
+
+
+def test_the_real_flame_graph_is_rooted_at_the_chunk_stage(flame: Flamegraph) -> None:
+    rooted = flame.stage_stacks()
+    assert rooted and flame.stage_samples >= 0.8 * flame.loop_samples
+    for stack, _ in rooted:
+        frames = stack.split(";")
+        assert split_frame(frames[0])[0] == "chunk", stack
+        assert split_frame(frames[0])[1].startswith("workbench/rag/chunk.py:")
+        for frame in frames:
+            function, location = split_frame(frame)
+            assert function not in ("_run_loop", "_run", "main") and "call" not in function
+            assert "run_target" not in location and "runpy" not in location, stack
+    assert flame.stage_stacks(keep_harness=True) == flame.stacks
+    assert sum(c for _, c in flame.stage_stacks(keep_harness=True)) == flame.samples
 
 
 def test_memray_tracks_the_hashing_embedder(memory: MemoryTrack) -> None:
@@ -71,6 +89,20 @@ def test_memray_tracks_the_hashing_embedder(memory: MemoryTrack) -> None:
     if importlib.util.find_spec("matplotlib") is not None:
         fig = memory.figure()
         assert len(fig.axes[0].lines) == 2
+
+
+def test_memory_track_marks_the_warmup_and_the_measured_calls(memory: MemoryTrack) -> None:
+    assert [p.name for p in memory.phases] == ["prepare", "warmup", "measured"]
+    bounds = [t for p in memory.phases for t in (p.start_ms, p.end_ms)]
+    assert bounds == sorted(bounds) and bounds[0] >= 0.0
+    assert bounds[-1] <= memory.snapshots[-1].ms + 1000.0  # on the snapshots' time axis
+    measured = memory.measured()
+    assert measured is not None and measured.snapshots >= 1
+    assert 0 < measured.peak_rss_bytes <= memory.peak_rss_bytes
+    assert 0 < measured.peak_heap_bytes <= memory.peak_heap_bytes
+    assert measured.rss_growth_bytes <= measured.peak_rss_bytes
+    assert "measured calls (" in memory.to_text()
+    assert memory.to_html().count("class='wb-phase'") == 3
 
 
 def test_memray_minilm_peak_holds_the_model_weights() -> None:
@@ -97,6 +129,8 @@ def test_line_profiler_puts_the_time_on_chunks_loop_lines() -> None:
     assert yield_row.hits > profile.overhead.calls  # many chunks per call
     assert LineProfile.from_json(json.loads(json.dumps(profile.to_json()))) == profile
     assert "Line #" in profile.to_text()
+    page = profile.to_html()
+    assert "<script" not in page and not EXTERNAL.search(page)
 
 
 def test_cli_lines_command_writes_the_table(tmp_path: Path,
@@ -161,16 +195,25 @@ def test_a_raising_target_reports_its_exception(monkeypatch: pytest.MonkeyPatch)
 def test_fragments_render_offline_in_chromium(flame: Flamegraph, memory: MemoryTrack,
                                               tmp_path: Path) -> None:
     require_chromium()
+    loop = ("<module> (workbench/profile/run_target.py:1);_run_loop (workbench/profile/"
+            "run_target.py:39);prepare.<locals>.call (workbench/measure/targets.py:143)")
+    evil = Flamegraph(flame.target, 100, False, False,
+                      parse_collapsed(f"{loop};<script>window.__wb_pwned=1</script> (x.py:1) 5\n"),
+                      flame.overhead, "py-spy", flame.created_at)
     page_file = tmp_path / "profile.html"
     page_file.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
-                         + flame.to_html() + memory.to_html() + "</body></html>")
+                         + flame.to_html() + memory.to_html() + evil.to_html()
+                         + "</body></html>")
     with offline_page(page_file) as (page, blocked):
-        frames = [f for f in page.frames if f.query_selector("svg #frames") is not None]
-        assert frames, "py-spy's flame graph <svg> is not in the DOM"
-        assert frames[0].query_selector("svg").bounding_box()["width"] > 600
-        assert frames[0].evaluate("typeof init") == "function"  # its script ran
+        svg = page.query_selector("svg.wb-flame")
+        assert svg is not None, "the flame graph <svg> is not in the DOM"
+        assert svg.bounding_box()["width"] > 600
         assert page.query_selector("svg.wb-memory-chart") is not None
         assert page.query_selector("svg.wb-icicle") is not None
+        assert page.evaluate("typeof window.__wb_pwned") == "undefined"
+        assert page.evaluate(  # shown as text
+            "[...document.querySelectorAll('svg.wb-flame text')]"
+            ".some(t => t.textContent.includes('<script>window.__wb_pwned=1'))")
         png = page.screenshot(full_page=True)
     assert blocked == []
     assert pixel_spread(png) > 5.0

@@ -1,35 +1,53 @@
-"""The profiler adapters' pure parts: argv builders, artifact parsers, error mapping, results.
+"""The profiler adapters' pure parts: argv builders, artifact parsers, error mapping,
+results and their renderings.
 
 No profiler runs here: fixtures in tests/fixtures/profile stand for the tools' files.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
+import re
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from workbench.errors import InvalidInputError
+from workbench.errors import ExecutionError, InvalidInputError
 from workbench.measure.targets import TargetSpec
 from workbench.profile import Flamegraph, LineProfile, MemoryTrack, Overhead, parse_collapsed
-from workbench.profile.flame import frame_stats, split_frame
-from workbench.profile.icicle import icicle_svg
-from workbench.profile.lines import function_refs, parse_line_stats
-from workbench.profile.memory import AllocationSite, AllocationStack, Snapshot
+from workbench.profile.flame import frame_stats, is_harness_frame, split_frame, strip_harness
+from workbench.profile.lines import FunctionLines, LineRow, function_refs, parse_line_stats
+from workbench.profile.memory import AllocationSite, AllocationStack, Phase, Snapshot
 from workbench.profile.memray_run import memray_argv
 from workbench.profile.pyspy import pyspy_argv, pyspy_error
+from workbench.render.charts import icicle_svg, memory_chart_svg
+from workbench.render.profile import flame_svg
+from workbench.results import mime_type
 
 FIXTURES = Path(__file__).parent / "fixtures" / "profile"
 SPEC = TargetSpec("stage", "chunk", "pure", "tiny")
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+SCRIPT = "<script>window.__wb_pwned=1</script>"
+LOOP = ("_run_module_as_main (<frozen runpy>:173);_run_code (<frozen runpy>:65);"
+        "<module> (workbench/profile/run_target.py:1);main (workbench/profile/run_target.py:147);"
+        "_run (workbench/profile/run_target.py:100);_run_loop (workbench/profile/run_target.py:39)")
+CALL = "prepare.<locals>.call (workbench/measure/targets.py:143)"
+MATERIALIZE = "materialize (workbench/stages.py:63)"
 
 
-def _flame() -> Flamegraph:
-    stacks = parse_collapsed((FIXTURES / "collapsed.txt").read_text())
-    return Flamegraph(SPEC, 100, False, False, stacks, "<svg height='40'><rect/></svg>",
+def _flame(stacks: str | None = None) -> Flamegraph:
+    text = (FIXTURES / "collapsed.txt").read_text() if stacks is None else stacks
+    return Flamegraph(SPEC, 100, False, False, parse_collapsed(text),
                       Overhead(10, 1.0, 1.05), "py-spy 0.4.3", "2026-01-01T00:00:00+00:00")
+
+
+def _self_contained(page: str) -> None:
+    assert "<script" not in page.lower()
+    assert not EXTERNAL.search(page)
 
 
 def test_collapsed_stacks_give_self_and_total_shares_inside_the_loop() -> None:
@@ -62,21 +80,95 @@ def test_recursive_frames_count_once_per_sample_and_bad_lines_are_rejected() -> 
     assert split_frame("native_fn") == ("native_fn", "")
 
 
+def test_stage_stacks_are_rooted_at_the_stage_function() -> None:
+    fg = _flame()
+    rooted = fg.stage_stacks()
+    # measured samples below the harness: the 10 in materialize alone and setup are out
+    assert sum(c for _, c in rooted) == fg.stage_samples == 90
+    assert {s.split(";")[0] for s, _ in rooted} == {"chunk (workbench/rag/chunk.py:54)"}
+    assert dict(rooted)["chunk (workbench/rag/chunk.py:54);"
+                        "__create_fn__.<locals>.__init__ (<string>:2)"] == 55
+    for stack, _ in rooted:
+        assert not any(is_harness_frame(f) for f in stack.split(";"))
+    assert fg.stage_stacks(keep_harness=True) == fg.stacks
+
+
+def test_strip_harness_drops_exactly_the_leading_harness_run() -> None:
+    user = "score (cell.py:3)"
+    helper = "helper (cell.py:9)"
+    abc = "ABCMeta.__instancecheck__ (<frozen abc>:117)"
+    lam = "<lambda> (workbench/measure/targets.py:260)"
+    memray = ["_run_module_as_main (<frozen runpy>:198)", "main (memray/commands/run.py:40)",
+              "_run_module_as_main (<frozen runpy>:198)",
+              "<module> (/site/workbench/profile/run_target.py:1)"]
+    assert strip_harness([*memray, CALL, MATERIALIZE, user, helper]) == [user, helper]
+    # harness-like frames below the first stage frame stay
+    assert strip_harness([CALL, user, MATERIALIZE, CALL, abc]) == [user, MATERIALIZE, CALL, abc]
+    assert strip_harness([lam, user]) == [user]
+    # materialize's own isinstance check is harness; abc at the root is not
+    assert strip_harness([CALL, MATERIALIZE, abc]) == []
+    assert strip_harness([abc, user]) == [abc, user]
+    assert strip_harness([]) == []
+    stacks = (f"{LOOP};{CALL};{MATERIALIZE};{user};{helper} 7\n"
+              f"{LOOP};{CALL};{MATERIALIZE};{abc} 2\n"
+              f"{LOOP};{lam};{user};{MATERIALIZE} 3\n"
+              f"{LOOP} 4\n"
+              f"{CALL};{user} 5\n"  # outside the measured loop (the warm-up call)
+              " 1\n")
+    fg = _flame(stacks)
+    assert fg.stage_stacks() == ((f"{user};{helper}", 7), (f"{user};{MATERIALIZE}", 3))
+    assert fg.loop_samples == 16 and fg.stage_samples == 10 and fg.samples == 22
+    assert fg.stage_stacks(keep_harness=True) == fg.stacks
+    assert "6 in the harness itself" in fg.to_text()
+
+
 def test_flamegraph_json_round_trip_and_renderings(tmp_path: Path) -> None:
     fg = _flame()
     again = Flamegraph.from_json(json.loads(json.dumps(fg.to_json())))
     assert again == fg
-    assert again.to_json()["schema_version"] == 1
+    record = fg.to_json()
+    assert record["schema_version"] == 2 and "svg" not in record
+    assert record["summary"]["stage_samples"] == 90
+    text = fg.to_text()
+    assert "chunk" in text and "overhead +5 %" in text and fg.summary_line() in text
     page = fg.to_html()
-    assert "<iframe" in page and "srcdoc=" in page and "&lt;svg" in page
-    assert "chunk" in fg.to_text() and "overhead +5 %" in fg.to_text()
-    assert fg._repr_svg_() == fg.svg
+    _self_contained(page)
+    assert page.count("<svg") == 2 and "class='wb-flame'" in page
+    assert "<details>" in page and "with harness, setup and warm-up" in page
+    assert page.index("class='wb-flame'") < page.index("<details>")
+    bundle = fg._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html", mime_type("flamegraph")}
     assert Flamegraph.load(fg.save(tmp_path / "f.json")) == fg
-    assert fg.save(tmp_path / "f.svg").read_text() == fg.svg
+    svg = fg.save(tmp_path / "f.svg").read_text()
+    assert svg.strip() == flame_svg(fg)
+    root = ET.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg" and int(root.get("width", 0)) >= 600
+    titles = [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}title")]
+    assert titles[1].startswith("chunk (workbench/rag/chunk.py:54)")  # below the root box
+    assert not any("_run_loop" in t or "run_target" in t for t in titles)
     with pytest.raises(InvalidInputError, match=r"\.json"):
         fg.save(tmp_path / "f.png")
     with pytest.raises(InvalidInputError, match="schema_version"):
         Flamegraph.from_json({**fg.to_json(), "schema_version": 99})
+
+
+def test_a_version_1_flamegraph_record_reads_without_its_svg() -> None:
+    fg = _flame()
+    v1 = {**fg.to_json(), "schema_version": 1, "svg": "<svg><script>x()</script></svg>"}
+    del v1["summary"]
+    assert Flamegraph.from_json(json.loads(json.dumps(v1))) == fg
+
+
+def test_frame_names_are_escaped_in_the_flame_graph() -> None:
+    evil = f"{SCRIPT} (<img onerror=alert(1)>.py:1)"
+    fg = _flame(f"{LOOP};{CALL};{evil};leaf{SCRIPT} (a.py:2) 9\n{LOOP};{CALL};{evil} 1\n")
+    assert fg.stage_stacks()[0][0].startswith(SCRIPT)
+    page = fg.to_html()
+    _self_contained(page)
+    assert "&lt;script&gt;window.__wb_pwned=1&lt;/script&gt;" in page
+    assert "<img" not in page
+    ET.fromstring(flame_svg(fg))  # escaped into well-formed XML
+    ET.fromstring(flame_svg(fg, keep_harness=True))
 
 
 def test_line_stats_fixture_parses_into_kernprof_table() -> None:
@@ -96,9 +188,24 @@ def test_line_stats_fixture_parses_into_kernprof_table() -> None:
     assert "   67      2000        500.0      0.2     50.0" in text
     assert profile.hottest_lines(1)[0][2].line == 67
     assert LineProfile.from_json(json.loads(json.dumps(profile.to_json()))) == profile
-    assert "<table" in profile.to_html() and "yield text" in profile.to_html()
+    page = profile.to_html()
+    _self_contained(page)
+    assert "<table" in page and "yield text" in page and "class='wb-share'" in page
+    assert "style=" not in page.replace("<style>", "")
     with pytest.raises(InvalidInputError, match="line-stats"):
         parse_line_stats({"unit": 1e-9})
+
+
+def test_line_profile_escapes_names_and_source() -> None:
+    fn = FunctionLines(f"evil{SCRIPT}", f"/src/{SCRIPT}.py", 1,
+                       (LineRow(1, 0, 0.0, "def f():"),
+                        LineRow(2, 3, 1e-3, f"    return '{SCRIPT}'")))
+    profile = LineProfile(SPEC, (fn,), 1e-9, Overhead(3, 0.1, 0.2), "line_profiler 5",
+                          "2026-01-01T00:00:00+00:00")
+    page = profile.to_html()
+    _self_contained(page)
+    assert page.count("&lt;script&gt;") == 3
+    assert LineProfile.from_json(profile.to_json()) == profile
 
 
 def test_argv_builders() -> None:
@@ -138,33 +245,78 @@ def test_other_pyspy_failures_keep_their_reason() -> None:
     assert "ptrace" not in message and "py-spy>" not in message
 
 
-def _track() -> MemoryTrack:
+def _track(**changes: object) -> MemoryTrack:
     stacks = (AllocationStack(("<module> (a.py:1)", "load (a.py:5)"), 3 * 2**20, 2),
               AllocationStack(("<module> (a.py:1)", "work (a.py:9)"), 2**20, 10))
     sites = (AllocationSite("load", "a.py:5", 3 * 2**20, 2),
              AllocationSite("work", "a.py:9", 2**20, 10))
-    snaps = (Snapshot(0.0, 10 * 2**20, 0), Snapshot(50.0, 14 * 2**20, 4 * 2**20))
-    return MemoryTrack(SPEC, 4 * 2**20, 14 * 2**20, 12, False, snaps, sites, stacks,
-                       Overhead(2, 0.1, 0.12), "memray 1.20.0", "2026-01-01T00:00:00+00:00")
+    mib = 2**20
+    snaps = (Snapshot(0.0, 10 * mib, 0), Snapshot(50.0, 14 * mib, 3 * mib),
+             Snapshot(100.0, 15 * mib, 3 * mib), Snapshot(150.0, 18 * mib, 4 * mib),
+             Snapshot(200.0, 16 * mib, 2 * mib))
+    phases = (Phase("prepare", 5.0, 60.0), Phase("warmup", 60.0, 90.0),
+              Phase("measured", 90.0, 160.0))
+    track = MemoryTrack(SPEC, 4 * mib, 18 * mib, 12, False, snaps, sites, stacks,
+                        Overhead(2, 0.1, 0.12), "memray 1.20.0", "2026-01-01T00:00:00+00:00",
+                        phases=phases)
+    return dataclasses.replace(track, **changes)  # type: ignore[arg-type]
 
 
 def test_memory_track_round_trip_and_self_contained_html(tmp_path: Path) -> None:
     track = _track()
     assert MemoryTrack.from_json(json.loads(json.dumps(track.to_json()))) == track
+    assert track.to_json()["schema_version"] == 2
     assert track.top_sites(1)[0].function == "load"
     text = track.to_text()
-    assert "peak heap 4.0 MiB" in text and "peak RSS 14.0 MiB" in text
+    assert "peak heap 4 MiB" in text and "peak RSS 18 MiB" in text
+    assert "measured calls (90 ms to 160 ms, 2 snapshots)" in text
     page = track.to_html()
-    assert "<script" not in page and "http" not in page.replace("http://www.w3.org", "")
+    _self_contained(page)
+    assert "style=" not in page.replace("<style>", "")
     assert page.count("<svg") == 2 and "load (a.py:5)" in page and "<table" in page
+    assert page.count("class='wb-phase'") == 3 and "measured calls" in page
     assert MemoryTrack.load(track.save(tmp_path / "m.json")) == track
+    ET.fromstring(memory_chart_svg(track.snapshots, track.phases, title=SCRIPT))
+
+
+def test_measured_phase_alone() -> None:
+    m = _track().measured()
+    assert m is not None and m.snapshots == 2  # at 100 and 150 ms
+    assert (m.peak_rss_bytes, m.peak_heap_bytes) == (18 * 2**20, 4 * 2**20)
+    # growth over the last snapshot before the calls (50 ms: 14 MiB RSS, 3 MiB heap)
+    assert (m.rss_growth_bytes, m.heap_growth_bytes) == (4 * 2**20, 2**20)
+    empty = _track(phases=(Phase("measured", 160.0, 170.0),))
+    assert empty.measured() is None
+    assert "no memory snapshot fell within the measured calls" in empty.to_text()
+    assert "no memory snapshot fell" in empty.to_html()
+
+
+def test_a_version_1_memory_record_reads_with_no_phases() -> None:
+    track = _track()
+    v1 = {**track.to_json(), "schema_version": 1}
+    del v1["phases"], v1["summary"]
+    old = MemoryTrack.from_json(v1)
+    assert old == _track(phases=())
+    assert old.phases == () and old.measured() is None
+    assert "phases were not recorded" in old.to_text()
+    _self_contained(old.to_html())
+
+
+def test_memory_names_are_escaped() -> None:
+    track = _track(
+        sites=(AllocationSite(SCRIPT, f"{SCRIPT}.py:1", 2**20, 1),),
+        stacks=(AllocationStack((f"{SCRIPT} (x.py:1)", "f (<b>.py:2)"), 2**20, 1),))
+    page = track.to_html()
+    _self_contained(page)
+    assert "<b>" not in page and "&lt;script&gt;" in page
 
 
 def test_icicle_widths_follow_weights() -> None:
     svg = icicle_svg([(("a", "b"), 75), (("a", "c"), 25)], width=400)
     assert "width='399.50'" in svg  # "all" and "a" span the whole width
     assert "width='299.50'" in svg and "width='99.50'" in svg
-    assert "no allocations" in icicle_svg([])
+    assert "no allocations" in icicle_svg([], empty="no allocations")
+    ET.fromstring(svg)
 
 
 def test_function_refs_name_importable_functions_and_ship_the_others() -> None:
@@ -207,3 +359,24 @@ def test_runner_reads_a_job_on_stdin_and_reports_on_stdout() -> None:
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["ok"] and report["calls"] == 3 and report["items"] == 40
     assert report["loop_s"] > 0 and "Warning" not in done.stderr
+    bounds = [report["phases"][name] for name in ("prepare", "warmup", "measured")]
+    flat = [t for span in bounds for t in span]
+    assert flat == sorted(flat) and flat[0] > 1e12  # epoch milliseconds, in order
+
+
+def test_the_shared_run_sequence(tmp_path: Path) -> None:
+    from workbench.profile._common import profiled_run, runner_argv
+
+    def plain(job: Path) -> list[str]:  # the runner itself stands for a tool
+        return [sys.executable, *runner_argv(job)]
+
+    run = profiled_run(tmp_path, SPEC, plain, what="no tool", seconds=0.0, calls=2,
+                       threads=1, timeout=60)
+    assert run.overhead.calls == 2 and run.report["calls"] == 2
+    assert run.overhead.profiled_s == run.report["loop_s"] and run.completed.returncode == 0
+    with pytest.raises(ExecutionError, match=r"no tool wrote no out\.bin"):
+        profiled_run(tmp_path, SPEC, plain, what="no tool", seconds=0.0, calls=1, threads=1,
+                     timeout=60, outputs=(tmp_path / "out.bin",))
+    with pytest.raises(ExecutionError, match=r"failing tool failed .*status 3"):
+        profiled_run(tmp_path, SPEC, lambda job: [sys.executable, "-c", "exit(3)"],
+                     what="failing tool", seconds=0.0, calls=1, threads=1, timeout=60)

@@ -12,7 +12,8 @@ from result_samples import SAMPLES
 
 pytestmark = pytest.mark.slow
 
-SHOWN = ("comparison", "budget-check", "sweep", "measurement", "rag-run")
+SHOWN = ("comparison", "budget-check", "sweep", "measurement", "rag-run", "flamegraph",
+         "memory_track", "line_profile")
 
 
 def _style(page: Any, selector: str, prop: str) -> str:
@@ -39,6 +40,10 @@ def test_fragments_are_styled_offline_and_run_no_script(tmp_path: Path) -> None:
         assert _style(page, ".wb-comparison td.num", "text-align") == "right"
         chart = page.query_selector(".wb-comparison svg.wb-speedup")
         assert chart is not None and chart.bounding_box()["width"] > 300
+        for kind in ("flamegraph", "memory_track", "line_profile"):  # each profile styled
+            assert _style(page, f".wb-{kind} table.wb-table th", "background-color") == \
+                "rgb(243, 243, 243)"
+            assert page.query_selector(f".wb-{kind} svg").bounding_box()["width"] > 50
         # the markup in the data is shown as text
         shown = page.inner_text(".wb-comparison")
         assert "<script>window.__wb_pwned=1</script>" in shown

@@ -1,12 +1,15 @@
 """Profilers around a stage variant on a workload: py-spy, memray and line_profiler.
 
 Each adapter runs the target in fresh processes (``python -m workbench.profile.run_target``)
-under the external tool, parses the tool's artifacts into an immutable result with JSON
-round trip, text, and a self-contained HTML rendering (no external URLs), and records the
-profiler's wall-time overhead against a plain run of the same calls.
+under the external tool and parses the tool's artifacts into an immutable result (a
+:class:`workbench.results.Result`: JSON record, text, self-contained HTML drawn by
+:mod:`workbench.render.profile`), with the profiler's wall-time overhead against a plain
+run of the same calls.
 
-- :func:`flamegraph` -> :class:`Flamegraph` (py-spy: collapsed stacks + interactive SVG)
-- :func:`memory_track` -> :class:`MemoryTrack` (memray: peaks, RSS/heap over time, sites)
+- :func:`flamegraph` -> :class:`Flamegraph` (py-spy: collapsed stacks; the flame graph
+  is drawn from them, rooted at the stage)
+- :func:`memory_track` -> :class:`MemoryTrack` (memray: peaks, RSS/heap over time with
+  the warm-up and measured phases, sites and stacks at the high-water mark)
 - :func:`line_profile` -> :class:`LineProfile` (line_profiler: per-line hits and time)
 
 Names are imported on first use: importing this package imports none of the profilers
@@ -22,7 +25,13 @@ if TYPE_CHECKING:
     from workbench.profile._common import Overhead
     from workbench.profile.flame import Flamegraph, FrameStat, parse_collapsed
     from workbench.profile.lines import LineProfile, line_profile, parse_line_stats
-    from workbench.profile.memory import AllocationSite, AllocationStack, MemoryTrack
+    from workbench.profile.memory import (
+        AllocationSite,
+        AllocationStack,
+        MeasuredMemory,
+        MemoryTrack,
+        Phase,
+    )
     from workbench.profile.memray_run import memory_track
     from workbench.profile.pyspy import flamegraph
 
@@ -32,8 +41,10 @@ __all__ = [
     "Flamegraph",
     "FrameStat",
     "LineProfile",
+    "MeasuredMemory",
     "MemoryTrack",
     "Overhead",
+    "Phase",
     "flamegraph",
     "line_profile",
     "memory_track",
@@ -45,7 +56,8 @@ _WHERE = {
     "Overhead": "_common", "Flamegraph": "flame", "FrameStat": "flame",
     "parse_collapsed": "flame", "LineProfile": "lines", "line_profile": "lines",
     "parse_line_stats": "lines", "AllocationSite": "memory", "AllocationStack": "memory",
-    "MemoryTrack": "memory", "memory_track": "memray_run", "flamegraph": "pyspy",
+    "MemoryTrack": "memory", "MeasuredMemory": "memory", "Phase": "memory",
+    "memory_track": "memray_run", "flamegraph": "pyspy",
 }
 
 

@@ -1,15 +1,16 @@
-"""What the profiler adapters share: the target, the work directory, the runner, overhead.
+"""What the profiler adapters share: the target, the work directory, the run sequence.
 
-Every adapter runs ``python -m workbench.profile.run_target`` twice: once plain, to time
-``calls`` calls without a profiler, and once (or twice) under the profiler with the same
-number of calls; the two loop times give the profiler's overhead.
+Every adapter follows one sequence, :func:`profiled_run`: a plain run of
+``python -m workbench.profile.run_target`` fixes the number of calls (``seconds``' worth,
+or exactly ``calls``) and times them without a profiler; then the same number of calls
+runs under the tool; the runner's report under the tool and the two loop times (the
+:class:`Overhead`) come back to the adapter, which parses the tool's own files.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import html
 import json
 import os
 import shutil
@@ -30,25 +31,22 @@ from workbench.refs import PipelineArg
 from workbench.subproc import ChildTimedOut, Completed, run_child
 
 __all__ = [
-    "RESULT_SCHEMA",
     "Overhead",
-    "check_schema",
+    "ProfiledRun",
     "find_tool",
-    "html_table",
     "now",
+    "profiled_run",
     "read_report",
     "run_plain",
     "run_tool",
     "runner_argv",
     "runner_env",
-    "save_text",
     "short_path",
     "target_spec",
     "workdir",
     "write_job",
 ]
 
-RESULT_SCHEMA = 1
 RUNNER = "workbench.profile.run_target"
 _PACKAGE_ROOT = Path(workbench.__file__).resolve().parent.parent
 
@@ -66,12 +64,6 @@ class Overhead:
         """How much longer the calls took under the profiler, in percent."""
         return (self.profiled_s / self.plain_s - 1.0) * 100.0 if self.plain_s > 0 else None
 
-    def to_text(self) -> str:
-        pct = self.pct
-        share = "-" if pct is None else f"{pct:+.0f} %"
-        return (f"{self.calls} calls took {self.plain_s:.3g} s without the profiler and "
-                f"{self.profiled_s:.3g} s with it (overhead {share})")
-
     def to_json(self) -> dict[str, Any]:
         return {"calls": self.calls, "plain_s": self.plain_s, "profiled_s": self.profiled_s}
 
@@ -82,15 +74,6 @@ class Overhead:
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def check_schema(data: Mapping[str, Any], kind: str) -> None:
-    if data.get("kind") != kind:
-        raise InvalidInputError(f"not a {kind} record (kind {data.get('kind')!r})")
-    version = data.get("schema_version")
-    if not isinstance(version, int) or not 1 <= version <= RESULT_SCHEMA:
-        raise InvalidInputError(f"{kind} schema_version {version!r} is not supported; this "
-                                f"workbench reads versions 1..{RESULT_SCHEMA}")
 
 
 def target_spec(stage: str | TargetSpec, workload: WorkloadArg | None, variant: str,
@@ -120,9 +103,13 @@ def workdir(keep: bool) -> Iterator[Path]:
 def write_job(directory: Path, name: str, spec: TargetSpec, *, seconds: float,
               calls: int | None, threads: int = 1, mode: str = "loop",
               functions: Sequence[str] = ()) -> Path:
+    """Write the runner's job ``directory/NAME.job.json``; a report left by an earlier
+    run of the same name is removed first, so it is never read for this one."""
+    report = directory / f"{name}.report.json"
+    report.unlink(missing_ok=True)
     job = {"schema_version": JOB_SCHEMA, "target": spec.job_json(), "mode": mode,
            "seconds": seconds, "calls": calls, "threads": threads, "seed": 0,
-           "report": str(directory / f"{name}.report.json"), "functions": list(functions),
+           "report": str(report), "functions": list(functions),
            "lines_out": str(directory / f"{name}.lines.json")}
     path = directory / f"{name}.job.json"
     path.write_text(json.dumps(job), encoding="utf-8")
@@ -160,7 +147,7 @@ def run_tool(argv: Sequence[str], *, what: str, label: str, timeout: float,
 
 def read_report(job: Path, *, what: str, label: str, completed: Completed | None) -> dict[str, Any]:
     """The runner's report, or an ExecutionError with the target's exception line."""
-    path = Path(json.loads(job.read_text(encoding="utf-8"))["report"])
+    path = _report_path(job)
     if not path.exists():
         tail = completed.stderr.strip()[-2000:] if completed is not None else ""
         raise ExecutionError(f"{what} on {label} ended without the runner's report"
@@ -180,6 +167,74 @@ def run_plain(directory: Path, spec: TargetSpec, *, seconds: float, calls: int |
     done = run_tool([sys.executable, *runner_argv(job)], what=what, label=spec.label,
                     timeout=timeout, env=runner_env(threads), check=False)
     return read_report(job, what=what, label=spec.label, completed=done)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfiledRun:
+    """What :func:`profiled_run` gives an adapter: the runner's report under the tool,
+    the tool's exit, and the overhead against the plain run."""
+
+    report: dict[str, Any]
+    completed: Completed
+    overhead: Overhead
+
+
+def profiled_run(
+    directory: Path,
+    spec: TargetSpec,
+    tool_argv: Callable[[Path], Sequence[str]],
+    *,
+    what: str,
+    seconds: float,
+    calls: int | None,
+    threads: int,
+    timeout: float,
+    outputs: Sequence[Path] = (),
+    tool_error: Callable[[Completed], ExecutionError] | None = None,
+    mode: str = "loop",
+    functions: Sequence[str] = (),
+    name: str = "profiled",
+) -> ProfiledRun:
+    """The sequence every adapter follows.
+
+    A plain run fixes the number of calls and times them; a job for that many calls is
+    written; ``tool_argv(job)`` runs it under the tool (``what``); the runner's report is
+    read. A tool that exits non-zero fails with ``tool_error`` (default: its status and
+    the end of its output) -- but a target that raised reports its own exception first.
+    Every path in ``outputs`` (the tool's files) must exist afterwards. The job is
+    ``directory/NAME.job.json``; its report ``NAME.report.json``, line statistics
+    ``NAME.lines.json``.
+    """
+    plain = run_plain(directory, spec, seconds=seconds, calls=calls, threads=threads,
+                      timeout=timeout)
+    n = int(plain["calls"])
+    job = write_job(directory, name, spec, seconds=0.0, calls=n, threads=threads, mode=mode,
+                    functions=functions)
+    done = run_tool(tool_argv(job), what=what, label=spec.label, timeout=timeout,
+                    env=runner_env(threads), check=False)
+    failed = tool_error or functools.partial(_tool_failed, what, spec.label)
+    if done.returncode != 0 and not _report_path(job).exists():
+        raise failed(done)
+    report = read_report(job, what=what, label=spec.label, completed=done)
+    if done.returncode != 0:
+        raise failed(done)
+    for output in outputs:
+        if not output.exists():
+            tail = (done.stdout + done.stderr).strip()[-2000:]
+            raise ExecutionError(f"{what} wrote no {output.name} for {spec.label}; its "
+                                 f"output ends with:\n{tail}")
+    overhead = Overhead(n, float(plain["loop_s"]), float(report["loop_s"]))
+    return ProfiledRun(report, done, overhead)
+
+
+def _tool_failed(what: str, label: str, done: Completed) -> ExecutionError:
+    tail = (done.stderr or done.stdout).strip()[-2000:]
+    return ExecutionError(f"{what} failed while profiling {label} (status {done.returncode});"
+                          f" its output ends with:\n{tail}")
+
+
+def _report_path(job: Path) -> Path:
+    return Path(json.loads(job.read_text(encoding="utf-8"))["report"])
 
 
 def _extra_dirs() -> list[str]:
@@ -213,31 +268,3 @@ def short_path(filename: str) -> str:
         if filename.startswith(root):
             return filename[len(root):]
     return filename
-
-
-def html_table(headers: Sequence[str], rows: Sequence[Sequence[object]],
-               numeric: Sequence[bool] | None = None) -> str:
-    align = numeric or [False] * len(headers)
-    head = "".join(f"<th style='text-align:{'right' if a else 'left'}'>{html.escape(h)}</th>"
-                   for h, a in zip(headers, align, strict=True))
-    body = "".join(
-        "<tr>" + "".join(
-            f"<td style='text-align:{'right' if a else 'left'};padding:1px 6px'>"
-            f"{html.escape(str(c))}</td>" for c, a in zip(row, align, strict=True)) + "</tr>"
-        for row in rows)
-    return (f"<table style='border-collapse:collapse;font-size:12px'><thead><tr>{head}</tr>"
-            f"</thead><tbody>{body}</tbody></table>")
-
-
-def save_text(path: str | os.PathLike[str], renderings: Mapping[str, Callable[[], str]]) -> Path:
-    """Write the rendering chosen by ``path``'s suffix (``.json``, ``.html``, ...)."""
-    target = Path(path)
-    suffix = target.suffix.lower().lstrip(".")
-    if suffix == "htm":
-        suffix = "html"
-    if suffix not in renderings:
-        raise InvalidInputError(f"cannot save to {target.name!r}: choose a file ending in "
-                                + ", ".join(f".{s}" for s in renderings))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(renderings[suffix](), encoding="utf-8")
-    return target

@@ -1,7 +1,8 @@
 """The profiling subcommands of the ``workbench`` CLI: ``flame``, ``memory``, ``lines``.
 
 ``workbench.cli`` calls :func:`add_parsers` on its subparsers and dispatches to
-:data:`COMMANDS`; a handler prints a short text summary, writes ``-o FILE`` (its format
+:data:`COMMANDS`; a handler calls the service layer (:func:`workbench.app.profile`), prints
+a short text summary, writes ``-o FILE`` (its format
 chosen by the suffix) and returns the exit code. Errors propagate as ``WorkbenchError``
 for the CLI's usual mapping to exit codes.
 """
@@ -36,7 +37,7 @@ def _common(cmd: argparse.ArgumentParser, project: Project, default_suffix: str)
 def add_parsers(sub: Any, project: Project) -> None:
     """Add ``flame``, ``memory`` and ``lines`` to the CLI's subparsers."""
     flame = sub.add_parser("flame", help="sample a stage variant with py-spy (flame graph)")
-    _common(flame, project, ".svg py-spy's flame graph, .html, .json or .txt")
+    _common(flame, project, ".svg the flame graph of the stage, .html, .json or .txt")
     flame.add_argument("--rate", type=positive_int, default=100, help="samples per second")
     flame.add_argument("--duration", type=positive_float, default=2.0,
                        help="seconds of calls to sample (default 2)")
@@ -67,34 +68,32 @@ def _finish(result: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _target(args: argparse.Namespace) -> dict[str, Any]:
-    return {"params": params_of(args), "pipeline": args.pipeline, "threads": args.threads,
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"pipeline": args.pipeline, "params": params_of(args), "threads": args.threads,
             "timeout": args.timeout, "keep_artifacts": args.keep_artifacts}
 
 
 def cmd_flame(args: argparse.Namespace) -> int:
-    from workbench.profile.pyspy import flamegraph
+    from workbench import app
 
-    result = flamegraph(args.stage, args.workload, args.variant, rate=args.rate,
-                        native=args.native, duration=args.duration, by_line=args.by_line,
-                        **_target(args))
-    return _finish(result, args)
+    return _finish(app.profile("flame", args.stage, args.workload, args.variant,
+                               rate=args.rate, native=args.native, duration=args.duration,
+                               by_line=args.by_line, **_options(args)), args)
 
 
 def cmd_memory(args: argparse.Namespace) -> int:
-    from workbench.profile.memray_run import memory_track
+    from workbench import app
 
-    result = memory_track(args.stage, args.workload, args.variant, calls=args.calls,
-                          native=args.native, **_target(args))
-    return _finish(result, args)
+    return _finish(app.profile("memory", args.stage, args.workload, args.variant,
+                               calls=args.calls, native=args.native, **_options(args)), args)
 
 
 def cmd_lines(args: argparse.Namespace) -> int:
-    from workbench.profile.lines import line_profile
+    from workbench import app
 
-    result = line_profile(args.stage, args.workload, args.variant, functions=args.functions,
-                          duration=args.duration, **_target(args))
-    return _finish(result, args)
+    return _finish(app.profile("lines", args.stage, args.workload, args.variant,
+                               functions=args.functions, duration=args.duration,
+                               **_options(args)), args)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

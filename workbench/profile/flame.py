@@ -1,37 +1,38 @@
-"""A :class:`Flamegraph`: py-spy's samples of a target as data, and its SVG flame graph.
+"""A :class:`Flamegraph`: py-spy's samples of a target, as data.
 
 The data are collapsed stacks (``frame;frame;...;leaf COUNT``, root first), each frame
 ``function (file:line)``. :meth:`Flamegraph.top_frames` computes each frame's self share
 (samples where it is the leaf) and total share (samples where it is on the stack) -- by
 default over the samples taken inside the runner's measured loop only, so setup (imports,
 loading the workload, the warm-up call) does not dilute the figures.
+:meth:`Flamegraph.stage_stacks` gives the measured samples rooted at the stage: the
+harness frames above the variant's function (the runner, the call wrapper) dropped. The
+picture is drawn from these stacks by :mod:`workbench.render.profile`.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import json
-import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple, Self
 
 from workbench.errors import InvalidInputError
 from workbench.measure.targets import TargetSpec
-from workbench.profile._common import (
-    RESULT_SCHEMA,
-    Overhead,
-    check_schema,
-    html_table,
-    save_text,
-)
+from workbench.profile._common import Overhead
 from workbench.profile._protocol import LOOP_FRAME
+from workbench.results import Result
 
-__all__ = ["Flamegraph", "FrameStat", "frame_stats", "parse_collapsed", "split_frame"]
+__all__ = [
+    "Flamegraph",
+    "FrameStat",
+    "frame_stats",
+    "is_harness_frame",
+    "parse_collapsed",
+    "split_frame",
+    "strip_harness",
+]
 
 Stack = tuple[str, int]  # ("root;...;leaf", samples)
 
@@ -78,6 +79,51 @@ def _in_loop(frames: list[str]) -> list[str] | None:
     return None
 
 
+# The harness: the runner, the call wrapper of workbench.measure.targets.prepare
+# (``prepare.<locals>.call``, or a ``<lambda>`` for a callable), runpy and memray above
+# the runner, and the stage wrapper that iterates a lazy output (``materialize``).
+_HARNESS_FILES = ("workbench/profile/run_target.py", "workbench/measure/targets.py",
+                  "<frozen runpy>", "runpy.py")
+_HARNESS_FUNCTIONS = (("workbench/stages.py", "materialize"),)
+# What ``materialize``'s isinstance check calls: harness work, though in the stdlib.
+_HARNESS_CALLEES = ("<frozen abc>", "abc.py")
+
+
+def _is_file(file: str, path: str) -> bool:
+    return file == path or file.endswith("/" + path)
+
+
+def is_harness_frame(frame: str, *, after_harness: bool = False) -> bool:
+    """Whether ``frame`` is one of the runner's or workbench's own call wrappers.
+
+    ``after_harness`` says the frame above it is a harness frame: then the abc frames of
+    ``materialize``'s isinstance check count as harness too.
+    """
+    function, location = split_frame(frame)
+    file = location.rpartition(":")[0] if ":" in location else location
+    if any(_is_file(file, path) for path in _HARNESS_FILES):
+        return True
+    if file.startswith("memray/") or "/memray/" in file:
+        return True
+    if any(_is_file(file, path) and function == fn for path, fn in _HARNESS_FUNCTIONS):
+        return True
+    return after_harness and file in _HARNESS_CALLEES
+
+
+def strip_harness(frames: Sequence[str]) -> list[str]:
+    """``frames`` (root first) without their leading run of harness frames.
+
+    Only the leading run goes: every frame from the first non-harness frame down is kept,
+    harness-like or not. A stack of harness frames only gives ``[]``.
+    """
+    above = False
+    for i, frame in enumerate(frames):
+        above = is_harness_frame(frame, after_harness=above)
+        if not above:
+            return list(frames[i:])
+    return []
+
+
 def frame_stats(stacks: Iterable[Stack], *, scope: str = "loop") -> list[FrameStat]:
     """Every frame's self and total share, most self time first (``scope``: loop or all)."""
     if scope not in ("loop", "all"):
@@ -104,16 +150,26 @@ def frame_stats(stacks: Iterable[Stack], *, scope: str = "loop") -> list[FrameSt
     return rows
 
 
+
+
 @dataclass(frozen=True)
-class Flamegraph:
-    """py-spy's view of a target: collapsed stacks, the SVG, rate and overhead."""
+class Flamegraph(Result):
+    """py-spy's samples of a target: collapsed stacks, sampling rate and overhead.
+
+    ``stacks`` hold every sample of the profiled process (setup, warm-up and the
+    measured calls); :meth:`stage_stacks` and :meth:`top_frames` look at the measured
+    calls. Schema 2 dropped the ``svg`` of py-spy's second recording: the picture is
+    drawn from the stacks.
+    """
+
+    kind: ClassVar[str] = "flamegraph"
+    schema_version: ClassVar[int] = 2
 
     target: TargetSpec
     rate: int
     native: bool
     by_line: bool
     stacks: tuple[Stack, ...]
-    svg: str
     overhead: Overhead
     tool: str
     created_at: str
@@ -129,6 +185,27 @@ class Flamegraph:
         """Samples taken inside the measured calls (setup and warm-up excluded)."""
         return sum(c for s, c in self.stacks if s and _in_loop(s.split(";")) is not None)
 
+    @property
+    def stage_samples(self) -> int:
+        """Measured samples below the harness: those :meth:`stage_stacks` keeps."""
+        return sum(c for _, c in self.stage_stacks())
+
+    def stage_stacks(self, keep_harness: bool = False) -> tuple[Stack, ...]:
+        """The stacks rooted at the stage: samples inside the measured calls, each
+        without its leading harness frames (the runner, the call wrapper), so the first
+        frame is the variant's function. Samples in the harness alone are left out.
+        ``keep_harness=True`` gives every stack unchanged (setup, warm-up, harness).
+        """
+        if keep_harness:
+            return self.stacks
+        rooted: Counter[str] = Counter()
+        for stack, count in self.stacks:
+            frames = _in_loop(stack.split(";")) if stack else None
+            kept = strip_harness(frames) if frames else []
+            if kept:
+                rooted[";".join(kept)] += count
+        return tuple(sorted(rooted.items(), key=lambda item: (-item[1], item[0])))
+
     def top_frames(self, n: int = 10, *, scope: str = "loop",
                    by: str = "self") -> list[FrameStat]:
         """The ``n`` frames with the largest ``by`` ("self" or "total") share of samples."""
@@ -139,92 +216,32 @@ class Flamegraph:
             raise InvalidInputError(f"by must be 'self' or 'total'; got {by!r}")
         return rows[:n]
 
-    # -- persistence -------------------------------------------------------------------
-    def to_json(self) -> dict[str, Any]:
+    # -- the record --------------------------------------------------------------------
+    def _payload(self) -> dict[str, Any]:
         return {
-            "schema_version": RESULT_SCHEMA, "kind": "flamegraph",
             "target": self.target.to_json(), "rate": self.rate, "native": self.native,
             "by_line": self.by_line, "stacks": [list(s) for s in self.stacks],
-            "svg": self.svg, "overhead": self.overhead.to_json(), "tool": self.tool,
+            "overhead": self.overhead.to_json(), "tool": self.tool,
             "created_at": self.created_at, "artifacts": self.artifacts,
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Flamegraph:
-        check_schema(data, "flamegraph")
+    def _from_payload(cls, data: Mapping[str, Any]) -> Self:
+        # a version-1 record also holds py-spy's own "svg": not read
+        artifacts = data.get("artifacts")
         return cls(
             TargetSpec.from_json(data["target"]), int(data["rate"]), bool(data["native"]),
             bool(data["by_line"]), tuple((str(s), int(c)) for s, c in data["stacks"]),
-            str(data["svg"]), Overhead.from_json(data["overhead"]), str(data["tool"]),
-            str(data["created_at"]), data.get("artifacts"),
+            Overhead.from_json(data["overhead"]), str(data["tool"]),
+            str(data["created_at"]), None if artifacts is None else str(artifacts),
         )
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write ``.json`` (the record), ``.svg`` (py-spy's flame graph), ``.html`` or ``.txt``."""
-        return save_text(path, {"json": lambda: json.dumps(self.to_json()),
-                                "svg": lambda: self.svg, "html": self.to_html,
-                                "txt": self.to_text})
+    def summary_json(self) -> dict[str, Any]:
+        return {"samples": self.samples, "loop_samples": self.loop_samples,
+                "stage_samples": self.stage_samples,
+                "top_frames": [r._asdict() for r in self.top_frames(10)]}
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Flamegraph:
-        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+    def _renderings(self) -> Mapping[str, Callable[[], str]]:
+        from workbench.render.profile import flame_svg
 
-    # -- renderings --------------------------------------------------------------------
-    def _head(self) -> str:
-        mode = ", native frames" if self.native else ""
-        return (f"flame graph of {self.target.label} on {self.target.workload or '-'}: "
-                f"{self.samples} samples at {self.rate} Hz ({self.loop_samples} in the "
-                f"measured calls{mode}) by {self.tool}")
-
-    def to_text(self, n: int = 10) -> str:
-        lines = [self._head(), f"  {self.overhead.to_text()}",
-                 f"  {'self %':>7} {'total %':>7}  function (location)"]
-        lines += [f"  {r.self_pct:7.1f} {r.total_pct:7.1f}  {r.function} ({r.location})"
-                  for r in self.top_frames(n)]
-        return "\n".join(lines)
-
-    def svg_data_uri(self) -> str:
-        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode()
-
-    def to_html(self, n: int = 10) -> str:
-        """One self-contained fragment: summary, top frames, py-spy's interactive SVG."""
-        rows = [(r.function, r.location, f"{r.self_pct:.1f}", f"{r.total_pct:.1f}")
-                for r in self.top_frames(n)]
-        table = html_table(("function", "location", "self %", "total %"), rows,
-                           (False, False, True, True))
-        width, height = _svg_size(self.svg)
-        # The SVG is its own document in the iframe: its script runs (search, zoom,
-        # details) and its ids cannot clash with another flame graph on the page. It is
-        # drawn at the iframe's width; the aspect ratio keeps all of it in view.
-        frame = (f"<iframe class='wb-flamegraph-svg' title='flame graph' "
-                 f"style='width:100%;max-width:{width * 1.5:.0f}px;aspect-ratio:{width}/{height};"
-                 f"border:0;display:block' "
-                 f"srcdoc=\"{html.escape(_srcdoc(self.svg), quote=True)}\"></iframe>")
-        return (f"<div class='wb-profile wb-flamegraph'><p style='font-family:sans-serif;"
-                f"font-size:13px'><b>{html.escape(self._head())}</b><br>"
-                f"{html.escape(self.overhead.to_text())}</p>{table}{frame}</div>")
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
-    def _repr_svg_(self) -> str:
-        return self.svg
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-
-def _svg_size(svg: str) -> tuple[int, int]:
-    head = re.search(r"<svg\b[^>]*>", svg)
-    tag = head.group(0) if head else ""
-    width = re.search(r"\swidth=\"(\d+)", tag)
-    height = re.search(r"\sheight=\"(\d+)", tag)
-    return (int(width.group(1)) if width else 1200, int(height.group(1)) if height else 600)
-
-
-def _srcdoc(svg: str) -> str:
-    body = re.sub(r"^\s*(<\?xml[^>]*\?>)?\s*(<!DOCTYPE[^>]*>)?\s*", "", svg)
-    body = re.sub(r"<!--.*?-->", "", body, flags=re.DOTALL)  # comments only (credits, urls)
-    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><style>html,body{margin:0}"
-            "svg{display:block;width:100%;height:auto}</style></head>"
-            f"<body>{body}</body></html>")
+        return {"svg": lambda: flame_svg(self)}

@@ -3,7 +3,8 @@
 ``python -m memray run --output FILE -m workbench.profile.run_target --job JOB`` records
 every allocation (and RSS/heap snapshots) of the whole process -- imports, loading the
 workload and any model, the warm-up call and ``calls`` measured calls -- and
-:func:`read_capture` turns the capture into data with memray's reader API.
+:func:`read_capture` turns the capture into data with memray's reader API. The runner's
+report gives the phases' wall-clock bounds, placed on the snapshots' time axis.
 """
 
 from __future__ import annotations
@@ -15,22 +16,23 @@ from pathlib import Path
 from typing import Any
 
 from workbench._optional import require
-from workbench.errors import ExecutionError, InvalidInputError
+from workbench.errors import InvalidInputError
 from workbench.measure.targets import TargetSpec, WorkloadArg
 from workbench.profile._common import (
-    Overhead,
     now,
-    read_report,
-    run_plain,
-    run_tool,
+    profiled_run,
     runner_argv,
-    runner_env,
     short_path,
     target_spec,
     workdir,
-    write_job,
 )
-from workbench.profile.memory import AllocationSite, AllocationStack, MemoryTrack, Snapshot
+from workbench.profile.memory import (
+    AllocationSite,
+    AllocationStack,
+    MemoryTrack,
+    Phase,
+    Snapshot,
+)
 from workbench.refs import PipelineArg
 
 __all__ = ["memory_track", "memray_argv", "read_capture"]
@@ -62,12 +64,23 @@ def _from_runner(frames: tuple[str, ...]) -> tuple[str, ...]:
     return frames
 
 
+def _phases(bounds: Mapping[str, Sequence[float]] | None, start_ms: float,
+            ) -> tuple[Phase, ...]:
+    """The runner's phases (epoch milliseconds) relative to the start of tracking."""
+    phases = [Phase(str(name), float(span[0]) - start_ms, float(span[1]) - start_ms)
+              for name, span in (bounds or {}).items() if len(span) == 2]
+    return tuple(sorted(phases, key=lambda p: p.start_ms))
+
+
 def read_capture(path: Path, *, native: bool = False, max_stacks: int = 300,
-                 max_depth: int = 64) -> dict[str, Any]:
-    """Peak heap and RSS, allocation count, snapshots, sites and stacks of a capture.
+                 max_depth: int = 64,
+                 phases: Mapping[str, Sequence[float]] | None = None) -> dict[str, Any]:
+    """Peak heap and RSS, allocation count, snapshots, phases, sites and stacks of a
+    capture.
 
     Sites and stacks are the allocations live at the heap's high-water mark; the
     ``max_stacks`` largest stacks are kept, the rest merged into one "smaller" stack.
+    ``phases`` are the runner's phase bounds in epoch milliseconds.
     """
     memray = require("memray", feature=FEATURE, extra="profile")
     reader = memray.FileReader(str(path))
@@ -106,6 +119,7 @@ def read_capture(path: Path, *, native: bool = False, max_stacks: int = 300,
     return {"peak_heap_bytes": peak_heap,
             "peak_rss_bytes": max((s.rss for s in snapshots), default=0),
             "total_allocations": total_allocations, "snapshots": snapshots,
+            "phases": _phases(phases, start_ms),
             "sites": tuple(sites[:50]), "stacks": tuple(stacks)}
 
 
@@ -132,21 +146,14 @@ def memory_track(
     spec = target_spec(stage, workload, variant, params, pipeline)
     memray = require("memray", feature=FEATURE, extra="profile")
     with workdir(keep_artifacts) as directory:
-        plain = run_plain(directory, spec, seconds=0.0, calls=calls, threads=threads,
-                          timeout=timeout)
-        job = write_job(directory, "memray", spec, seconds=0.0, calls=calls, threads=threads)
         capture = directory / "capture.bin"
-        done = run_tool(memray_argv(capture, runner_argv(job), native=native), what="memray",
-                        label=spec.label, timeout=timeout, env=runner_env(threads), check=False)
-        report = read_report(job, what="memray", label=spec.label, completed=done)
-        if done.returncode != 0 or not capture.exists():
-            tail = (done.stderr or done.stdout).strip()[-2000:]
-            raise ExecutionError(f"memray failed while tracking {spec.label} (status "
-                                 f"{done.returncode}); its output ends with:\n{tail}")
-        data = read_capture(capture, native=native)
+        run = profiled_run(
+            directory, spec, lambda job: memray_argv(capture, runner_argv(job), native=native),
+            what="memray", seconds=0.0, calls=calls, threads=threads, timeout=timeout,
+            outputs=(capture,))
+        data = read_capture(capture, native=native, phases=run.report.get("phases"))
         return MemoryTrack(
-            target=spec, native=native,
-            overhead=Overhead(calls, float(plain["loop_s"]), float(report["loop_s"])),
+            target=spec, native=native, overhead=run.overhead,
             tool=f"memray {getattr(memray, '__version__', '')}".strip(), created_at=now(),
             artifacts=str(directory) if keep_artifacts else None, **data,
         )

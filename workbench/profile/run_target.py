@@ -12,7 +12,10 @@ It prepares the target (:func:`~workbench.measure.targets.prepare`), warms it wi
 call, then calls it ``calls`` times, or until ``seconds`` have passed when ``calls`` is
 null (at least once), inside :func:`_run_loop` -- the frame that profile parsers use to
 tell the measured calls from setup. It writes a report (JSON) with the number of calls
-and the loop's wall time, or the target's exception, to ``report`` (or stdout).
+and the loop's wall time, or the target's exception, to ``report`` (or stdout). The
+report's ``phases`` give each phase's wall-clock bounds ``[start_ms, end_ms]`` in epoch
+milliseconds (``time.time() * 1000``, the clock of memray's snapshots): ``prepare``,
+``warmup`` and ``measured``.
 In ``lines`` mode the loop runs under line_profiler's ``LineProfiler`` on ``functions``
 (default: the stage variant's function) and the per-line statistics go to ``lines_out``.
 """
@@ -35,6 +38,11 @@ if TYPE_CHECKING:
     from workbench.measure.targets import TargetSpec
 
 __all__ = ["main"]
+
+
+def _epoch_ms() -> float:
+    """Wall-clock time in epoch milliseconds (memray's snapshots use the same clock)."""
+    return time.time() * 1000.0
 
 
 def _run_loop(call: Callable[[], Any], calls: int | None, seconds: float) -> tuple[int, float]:
@@ -103,13 +111,18 @@ def _run(job: dict[str, Any]) -> dict[str, Any]:
 
     threads, seed = int(job.get("threads", 1)), int(job.get("seed", 0))
     pin(None, threads, seed)
+    phases: dict[str, list[float]] = {}
     started = time.perf_counter()
+    phases["prepare"] = [_epoch_ms()]
     spec = TargetSpec.from_json(job["target"]).unpacked()
     prepared = prepare(spec)
     pin(None, threads, seed)  # again: preparing may have loaded torch
+    phases["prepare"].append(_epoch_ms())
     prepare_s = time.perf_counter() - started
     warm_started = time.perf_counter()
+    phases["warmup"] = [_epoch_ms()]
     prepared.call()
+    phases["warmup"].append(_epoch_ms())
     warmup_s = time.perf_counter() - warm_started
     calls = job.get("calls")
     calls = None if calls is None else int(calls)
@@ -126,15 +139,19 @@ def _run(job: dict[str, Any]) -> dict[str, Any]:
         for fn in targets:
             profiler.add_function(fn)
         profiler.enable_by_count()
+        phases["measured"] = [_epoch_ms()]
         try:
             done, wall = _run_loop(prepared.call, calls, seconds)
         finally:
+            phases["measured"].append(_epoch_ms())
             profiler.disable_by_count()
         Path(job["lines_out"]).write_text(json.dumps(_line_stats_json(profiler.get_stats())),
                                           encoding="utf-8")
     else:
+        phases["measured"] = [_epoch_ms()]
         done, wall = _run_loop(prepared.call, calls, seconds)
-    report.update(calls=done, loop_s=wall)
+        phases["measured"].append(_epoch_ms())
+    report.update(calls=done, loop_s=wall, phases=phases)
     return report
 
 

@@ -25,6 +25,8 @@ __all__ = [
     "percent",
     "ratio",
     "seconds",
+    "signed_percent",
+    "signed_size",
     "size",
     "throughput",
     "value",
@@ -116,3 +118,15 @@ def estimate(est: Estimate, kind: str = "time", *, why: bool = False) -> str:
         return f"insufficient samples ({reason})" if why and reason else "insufficient samples"
     iv = est.interval
     return with_interval(est.value, iv.low if iv else None, iv.high if iv else None, kind)
+
+
+def signed_size(n: float | None) -> str:
+    """A change in size: ``"+1.5 KiB"``, ``"-512 B"``, ``"+0 B"``."""
+    if n is None:
+        return DASH
+    return ("+" if n >= 0 else "-") + size(abs(n))
+
+
+def signed_percent(p: float | None, digits: int = 0) -> str:
+    """A relative change: ``"+5 %"``, ``"-12 %"``."""
+    return DASH if p is None else f"{p:+.{digits}f} %"
