@@ -78,7 +78,7 @@ def build_parser(project: Project | None = None) -> argparse.ArgumentParser:
 def _write(path: Path | None, result: Any) -> None:
     """``--json PATH``: the result's record, whatever the suffix."""
     if path is not None:
-        from workbench.results import write_atomic
+        from workbench.files import write_atomic
 
         print(f"wrote {write_atomic(path, result.dumps() + chr(10))}")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from workbench.measure.config import MeasureConfig
@@ -78,18 +78,17 @@ def add_measure_flags(cmd: argparse.ArgumentParser, *, output: bool = True) -> N
     from workbench.measure.config import GC_POLICIES, MeasureConfig
 
     d = MeasureConfig()
-    cmd.add_argument("--workers", type=positive_int, default=None,
-                     help=f"worker processes per variant (default {d.workers})")
-    cmd.add_argument("--samples", type=positive_int, default=None,
-                     help=f"timed samples per worker (default {d.samples})")
-    cmd.add_argument("--warmup-calls", type=positive_int, default=None,
-                     help=f"warm-up calls (default {d.warmup_calls})")
-    cmd.add_argument("--warmup-seconds", type=non_negative_seconds, default=None,
-                     help=f"warm-up time in seconds (default {d.warmup_seconds:g})")
-    cmd.add_argument("--timeout", type=positive_float, default=None,
-                     help=f"seconds allowed per worker (default {d.timeout:g})")
-    cmd.add_argument("--threads", type=positive_int, default=None,
-                     help=f"threads (and CPUs) per worker (default {d.threads})")
+    settings: tuple[tuple[str, Any, str], ...] = (
+        ("--workers", positive_int, f"worker processes per variant (default {d.workers})"),
+        ("--samples", positive_int, f"timed samples per worker (default {d.samples})"),
+        ("--warmup-calls", positive_int, f"warm-up calls (default {d.warmup_calls})"),
+        ("--warmup-seconds", non_negative_seconds,
+         f"warm-up time in seconds (default {d.warmup_seconds:g})"),
+        ("--timeout", positive_float, f"seconds allowed per worker (default {d.timeout:g})"),
+        ("--threads", positive_int, f"threads (and CPUs) per worker (default {d.threads})"),
+    )
+    for flag, kind, text in settings:
+        cmd.add_argument(flag, type=kind, default=None, help=text)
     cmd.add_argument("--gc", choices=GC_POLICIES, default=None,
                      help=f"garbage collector during samples (default {d.gc})")
     cmd.add_argument("--inprocess", action="store_true",

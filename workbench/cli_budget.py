@@ -74,8 +74,8 @@ def _baseline(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from workbench import app
+    from workbench.files import write_atomic
     from workbench.progress import progress_bar
-    from workbench.results import write_atomic
 
     with progress_bar(disable=args.no_progress) as progress:
         report = app.check(args.budgets, workload=args.workload, pipeline=args.pipeline,

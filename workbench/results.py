@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from workbench.errors import InvalidInputError
+from workbench.files import read_text, write_atomic
 
-__all__ = ["PLAIN_LIMIT", "Result", "check_record", "mime_type", "write_atomic"]
+__all__ = ["PLAIN_LIMIT", "Result", "check_record", "mime_type"]
 
 #: The most characters ``text/plain`` of a bundle holds; longer text is cut with a note.
 PLAIN_LIMIT = 2000
@@ -57,22 +57,6 @@ def check_record(data: object, kind: str, version: int) -> Mapping[str, Any]:
         raise InvalidInputError(f"{kind} schema_version {v} is newer than this workbench reads "
                                 f"(1..{version}); upgrade the workbench to read it")
     return data
-
-
-def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and
-    ``os.replace``: an interrupted or failed write leaves any existing file as it was."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def _cut(text: str, limit: int = PLAIN_LIMIT) -> str:
@@ -162,17 +146,11 @@ class Result:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Self:
-        p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InvalidInputError(f"{cls.kind} file {str(p)!r} does not exist") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidInputError(f"cannot read {cls.kind} file {str(p)!r}: {exc}") from None
+        text = read_text(path, cls.kind)
         try:
             return cls.loads(text)
         except InvalidInputError as exc:
-            raise InvalidInputError(f"{p}: {exc}") from None
+            raise InvalidInputError(f"{path}: {exc}") from None
 
     # -- renderings ----------------------------------------------------------------------
     def to_text(self, **options: Any) -> str:

@@ -20,8 +20,6 @@ asked for one) a baseline of another workload.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +28,7 @@ from typing import Any
 
 from workbench.budget.result import ScalingObservation
 from workbench.errors import InvalidInputError
+from workbench.files import read_text, write_atomic
 from workbench.measure.measurement import Measurement
 from workbench.results import check_record
 
@@ -126,20 +125,10 @@ def save_baseline(path: str | Path, measurements: Sequence[Measurement], budgets
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"cannot save the baseline to {str(path)!r}: the data is not "
                                 f"JSON-serializable ({exc}); nothing was written") from None
-    target = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        write_atomic(path, text)
     except OSError as exc:
         raise InvalidInputError(f"cannot save the baseline to {str(path)!r}: {exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return baseline
 
 
@@ -147,13 +136,7 @@ def load_baseline(path: str | Path, workload: str | None = None) -> Baseline:
     """Read the baseline at ``path``; with ``workload``, refuse a baseline of another one."""
     p = Path(path)
     where = str(p)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInputError(f"baseline file {where!r} does not exist; record one first"
-                                ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"cannot read baseline file {where!r}: {exc}") from None
+    text = read_text(p, "baseline", missing="; record one first")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -53,6 +53,7 @@ from typing import Any
 from workbench.budget.grammar import Parser, known_names
 from workbench.budget.rules import ALL, DEFAULT_VARIANT, LEVELS, METRICS, MetricInfo, Rule
 from workbench.errors import InvalidInputError
+from workbench.files import read_text
 
 __all__ = [
     "DEFAULT_VARIANT",
@@ -143,11 +144,5 @@ def load_budgets(path: str | Path, *,
                  stages: Iterable[str] | Mapping[str, Sequence[str]] | None = None,
                  ) -> BudgetSpec:
     """Read and parse a budgets file (see :func:`parse_budgets`)."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInputError(f"budgets file {str(p)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"cannot read budgets file {str(p)!r}: {exc}") from None
-    return parse_budgets(text, source=str(p), stages=stages)
+    text = read_text(path, "budgets")
+    return parse_budgets(text, source=str(Path(path)), stages=stages)

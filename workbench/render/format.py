@@ -39,14 +39,17 @@ _TIME = (("s", 1e9), ("ms", 1e6), ("us", 1e3))
 _SIZE = (("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10))
 
 
+def _scaled(x: float, units: tuple[tuple[str, float], ...], smallest: str) -> str:
+    """``x`` in the largest unit it reaches, three significant figures."""
+    for unit, scale in units:
+        if abs(x) >= scale:
+            return f"{x / scale:.3g} {unit}"
+    return smallest
+
+
 def duration(ns: float | None) -> str:
     """``1234567`` ns -> ``"1.23 ms"``."""
-    if ns is None:
-        return DASH
-    for unit, scale in _TIME:
-        if abs(ns) >= scale:
-            return f"{ns / scale:.3g} {unit}"
-    return f"{ns:.3g} ns"
+    return DASH if ns is None else _scaled(ns, _TIME, f"{ns:.3g} ns")
 
 
 def seconds(s: float | None) -> str:
@@ -55,12 +58,7 @@ def seconds(s: float | None) -> str:
 
 def size(n: float | None) -> str:
     """``1536`` bytes -> ``"1.5 KiB"`` (binary units)."""
-    if n is None:
-        return DASH
-    for unit, scale in _SIZE:
-        if abs(n) >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n:.0f} B"
+    return DASH if n is None else _scaled(n, _SIZE, f"{n:.0f} B")
 
 
 def throughput(rate: float | None) -> str:
