@@ -125,10 +125,10 @@ def save_baseline(path: str | Path, measurements: Sequence[Measurement], budgets
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"cannot save the baseline to {str(path)!r}: the data is not "
                                 f"JSON-serializable ({exc}); nothing was written") from None
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise InvalidInputError(f"cannot save the baseline to {str(path)!r}: {exc}") from None
+    if not Path(path).parent.is_dir():
+        raise InvalidInputError(f"cannot save the baseline to {str(path)!r}: its directory "
+                                "does not exist")
+    write_atomic(path, text)
     return baseline
 
 
