@@ -150,8 +150,6 @@ def frame_stats(stacks: Iterable[Stack], *, scope: str = "loop") -> list[FrameSt
     return rows
 
 
-
-
 @dataclass(frozen=True)
 class Flamegraph(Result):
     """py-spy's samples of a target: collapsed stacks, sampling rate and overhead.
