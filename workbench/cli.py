@@ -80,7 +80,8 @@ def _write(path: Path | None, result: Any) -> None:
     if path is not None:
         from workbench.files import write_atomic
 
-        print(f"wrote {write_atomic(path, result.dumps() + chr(10))}")
+        written = write_atomic(path, result.dumps() + "\n")
+        print(f"wrote {written}")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

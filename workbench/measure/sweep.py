@@ -35,7 +35,7 @@ class Sweep(Result):
 
     @property
     def variants(self) -> tuple[str, ...]:
-        return tuple(r.variant for r in self.points[0][1].results) if self.points else ()
+        return self.points[0][1].variants if self.points else ()
 
     def medians(self, variant: str) -> tuple[float | None, ...]:
         out: list[float | None] = []
