@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from workbench.budget.block import BudgetedBlock
 from workbench.budget.result import CheckResult
 from workbench.budget.spec import parse_budgets
 from workbench.budget.verdict import check
@@ -128,6 +129,13 @@ def line_profile() -> LineProfile:
                        1e-6, Overhead(5, 0.5, 1.5), "line_profiler 5", WHEN)
 
 
+def budget_block() -> BudgetedBlock:
+    current = measurement("block", 1.3e6, stage=f"%%budget mine{EVIL}", workload="-")
+    base = measurement("block", 1e6, stage="%%budget earlier", workload="-")
+    return BudgetedBlock(f"mine{EVIL}", f"total = work(data)  # {EVIL}", current,
+                         check_result(), base, f"earlier{EVIL}")
+
+
 SAMPLES: dict[str, Callable[[], object]] = {
     "measurement": lambda: measurement("pure", 1e6),
     "comparison": comparison,
@@ -139,4 +147,5 @@ SAMPLES: dict[str, Callable[[], object]] = {
     "flamegraph": flamegraph,
     "memory_track": memory_track,
     "line_profile": line_profile,
+    "budget-block": budget_block,
 }

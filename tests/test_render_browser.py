@@ -12,8 +12,8 @@ from result_samples import SAMPLES
 
 pytestmark = pytest.mark.slow
 
-SHOWN = ("comparison", "budget-check", "sweep", "measurement", "rag-run", "flamegraph",
-         "memory_track", "line_profile")
+SHOWN = ("comparison", "budget-check", "budget-block", "sweep", "measurement", "rag-run",
+         "flamegraph", "memory_track", "line_profile")
 
 
 def _style(page: Any, selector: str, prop: str) -> str:

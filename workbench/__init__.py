@@ -26,6 +26,13 @@ from workbench.workloads import (
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext workbench``: register ``%%budget`` and ``%wb`` (IPython loads here)."""
+    from workbench.notebook.magics import load
+
+    load(ipython)
+
 __all__ = [
     "EquivalenceResult",
     "ExecutionError",
@@ -40,6 +47,7 @@ __all__ = [
     "Workload",
     "__version__",
     "get_workload",
+    "load_ipython_extension",
     "register_workload",
     "stage",
     "workload",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -22,6 +22,7 @@ from workbench.errors import (
     UnknownNameError,
     WorkbenchError,
 )
+from workbench.pipeline import Pipeline
 from workbench.project import Project, find_project
 
 __all__ = ["main"]
@@ -35,14 +36,19 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(f"{self.prog}: error: {message}")
 
 
-def build_parser(project: Project | None = None) -> argparse.ArgumentParser:
+def build_parser(project: Project | None = None, *,
+                 parser_class: type[argparse.ArgumentParser] = _Parser,
+                 prog: str = "workbench",
+                 more: Callable[[Any], None] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; the notebook's ``%wb`` builds the same one with its own
+    ``parser_class`` (errors raise instead of exiting) and adds commands with ``more``."""
     project = project or Project(root=Path.cwd())
-    parser = _Parser(
-        prog="workbench",
+    parser = parser_class(
+        prog=prog,
         description="Performance budgets for functional Python data pipelines.",
     )
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=parser_class)
 
     run = sub.add_parser("run", help="run the pipeline once on a workload and summarize it")
     add_target_flags(run, project, stage=False)
@@ -72,6 +78,8 @@ def build_parser(project: Project | None = None) -> argparse.ArgumentParser:
     add_target_flags(workloads, project, stage=False)
     stages = sub.add_parser("stages", help="list the pipeline's stages and variants")
     add_target_flags(stages, project, stage=False)
+    if more is not None:
+        more(sub)
     return parser
 
 
@@ -131,16 +139,20 @@ def _cmd_workloads(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def stage_listing(pipeline: Pipeline, label: str) -> str:
+    """The pipeline's stages, their types, parameters and variants, one per line."""
+    lines = [f"pipeline {pipeline.name} ({label})"]
+    for s in pipeline.stages:
+        params = ", ".join(f"{k}={v!r}" for k, v in s.defaults.items()) or "-"
+        lines.append(f"{s.name}: {s.input} -> {s.output}  (params: {params})")
+        lines += [f"  {name:11} {s.get(name).description}" for name in s.variant_names]
+    return "\n".join(lines)
+
+
 def _cmd_stages(args: argparse.Namespace) -> int:
     from workbench.refs import load_pipeline
 
-    pipeline = load_pipeline(args.pipeline)
-    print(f"pipeline {pipeline.name} ({args.pipeline})")
-    for s in pipeline.stages:
-        params = ", ".join(f"{k}={v!r}" for k, v in s.defaults.items()) or "-"
-        print(f"{s.name}: {s.input} -> {s.output}  (params: {params})")
-        for name in s.variant_names:
-            print(f"  {name:11} {s.get(name).description}")
+    print(stage_listing(load_pipeline(args.pipeline), args.pipeline))
     return EXIT_OK
 
 

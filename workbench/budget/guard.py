@@ -113,7 +113,14 @@ class Breach:
 
 
 class PerfBudgetError(WorkbenchError):
-    """A guarded run broke its budget; ``breaches`` and ``figures`` carry the numbers."""
+    """A budget was broken. From :func:`guard`: ``breaches`` and ``figures`` carry the
+    numbers of the one guarded run. From a ``%%budget`` cell
+    (:class:`~workbench.budget.block.BlockBudgetError`): ``figures`` is None and ``breaches``
+    empty; its ``block`` holds the measurement and verdicts."""
+
+    label: str
+    figures: Figures | None
+    breaches: tuple[Breach, ...]
 
     def __init__(self, label: str, figures: Figures, breaches: tuple[Breach, ...]) -> None:
         self.label = label

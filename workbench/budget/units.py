@@ -30,7 +30,7 @@ SIZE_UNITS: dict[str, float] = {
     "B": 1.0, "KB": 1e3, "kB": 1e3, "MB": 1e6, "GB": 1e9,
     "KiB": 1024.0, "MiB": 1024.0**2, "GiB": 1024.0**3,
 }
-RATE_UNITS: dict[str, float] = {"items/s": 1.0}
+RATE_UNITS: dict[str, float] = {"items/s": 1.0, "/s": 1.0}
 _TABLES: dict[str, dict[str, float]] = {
     "time": TIME_UNITS, "size": SIZE_UNITS, "throughput": RATE_UNITS,
 }

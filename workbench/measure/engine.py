@@ -6,7 +6,7 @@ alike; long work reports ``progress(done, total, label)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from workbench.errors import InvalidInputError
@@ -28,7 +28,8 @@ from workbench.refs import PipelineArg, resolve_pipeline
 from workbench.stages import Stage
 from workbench.workloads import Workload
 
-__all__ = ["Progress", "compare", "compare_callables", "interleave", "measure", "sweep"]
+__all__ = ["Progress", "compare", "compare_callables", "interleave", "measure", "measure_together",
+           "sweep", "target_spec"]
 
 Progress = Callable[[int, int, str], None]
 
@@ -41,8 +42,10 @@ def _launcher(config: MeasureConfig, launcher: Launcher | None, clock: Clock | N
     return process_launcher
 
 
-def _spec(target: str | Stage | Callable[..., Any], workload: WorkloadArg | None, variant: str,
-          params: Params | None, pipeline: PipelineArg, config: MeasureConfig) -> TargetSpec:
+def target_spec(target: str | Stage | Callable[..., Any], workload: WorkloadArg | None,
+                variant: str, params: Params | None, pipeline: PipelineArg,
+                config: MeasureConfig) -> TargetSpec:
+    """A checked target (packed for workers when ``config`` measures in processes)."""
     ship = config.mode == "process"
     if isinstance(target, Stage | str):
         name = target.name if isinstance(target, Stage) else target
@@ -70,7 +73,7 @@ def measure(
     Code that worker processes cannot import by name (a notebook cell's) is shipped by
     value."""
     config = config or MeasureConfig()
-    spec = _spec(target, workload, variant, params, pipeline, config)
+    spec = target_spec(target, workload, variant, params, pipeline, config)
     launch = _launcher(config, launcher, clock)
     runs = []
     for i in range(config.workers):
@@ -103,6 +106,18 @@ def interleave(jobs: Sequence[Job], config: MeasureConfig,
     if progress is not None:
         progress(total, total, "done")
     return runs
+
+
+def measure_together(specs: Mapping[str, TargetSpec], config: MeasureConfig, *,
+                     progress: Progress | None = None, launcher: Launcher | None = None,
+                     clock: Clock | None = None) -> dict[str, Measurement]:
+    """Several checked targets (see :func:`target_spec`), interleaved worker by worker,
+    as one measurement each, keyed as given."""
+    if not specs:
+        raise InvalidInputError("measure_together needs at least one target")
+    launch = _launcher(config, launcher, clock)
+    runs = interleave([(key, spec, launch) for key, spec in specs.items()], config, progress)
+    return {key: Measurement.new(spec, config, tuple(runs[key])) for key, spec in specs.items()}
 
 
 def _interleaved(specs: Sequence[TargetSpec], config: MeasureConfig, launch: Launcher,
@@ -138,7 +153,7 @@ def compare(
         st.get(v)
     if "pure" not in chosen and "pure" in st.variants:
         chosen = ("pure", *chosen)
-    specs = [_spec(name, workload, v, params, pipeline, config) for v in chosen]
+    specs = [target_spec(name, workload, v, params, pipeline, config) for v in chosen]
     runs = _interleaved(specs, config, _launcher(config, launcher, clock), progress)
     results = tuple(
         VariantResult(spec.variant or "pure",
@@ -167,7 +182,8 @@ def compare_callables(
     config = config or MeasureConfig()
     if baseline is candidate:
         raise InvalidInputError("compare_callables needs two different callables")
-    specs = [_spec(fn, workload, "pure", None, None, config) for fn in (baseline, candidate)]
+    specs = [target_spec(fn, workload, "pure", None, None, config)
+             for fn in (baseline, candidate)]
     keyed = [(name, spec, _launcher(config, launcher, clock))
              for name, spec in zip(("baseline", "candidate"), specs, strict=True)]
     runs = interleave(keyed, config, progress)

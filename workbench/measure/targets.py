@@ -256,7 +256,7 @@ def prepare(spec: TargetSpec) -> Prepared:
     data = workload.load() if workload is not None else None
     if spec.kind == "callable":
         if workload is None:
-            return Prepared(fn, 1, spec.name)
+            return Prepared(fn, _declared_items(fn), spec.name)
         n = len(data) if isinstance(data, Sized) else 1
         return Prepared(lambda: fn(data), n, spec.name)
     assert pipeline is not None
@@ -280,6 +280,16 @@ def prepare(spec: TargetSpec) -> Prepared:
         return materialize(run(frozen_input, **params))
 
     return Prepared(call, _count(stage, value, params), spec.label)
+
+
+def _declared_items(fn: Any) -> int:
+    """How many items one bare call processes: a callable may say so with an integer
+    ``__workbench_items__`` attribute (a ``%%budget --items N`` cell does); else 1."""
+    items = getattr(fn, "__workbench_items__", 1)
+    if isinstance(items, bool) or not isinstance(items, int) or items < 1:
+        raise InvalidInputError(f"{callable_label(fn)}: __workbench_items__ must be an "
+                                f"integer >= 1; got {items!r}")
+    return items
 
 
 def stage_params(pipeline: Pipeline, stage: Stage, data: Any) -> dict[str, Any]:

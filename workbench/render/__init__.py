@@ -22,7 +22,7 @@ __all__ = ["Renderer", "headline", "html", "page", "text"]
 
 _MODULES = {
     "measurement": "measure", "comparison": "measure", "sweep": "measure",
-    "budget-check": "budget",
+    "budget-check": "budget", "budget-block": "block",
     "flamegraph": "profile", "memory_track": "profile", "line_profile": "profile",
     "pipeline-run": "runs", "fusion-report": "runs", "rag-run": "runs",
 }

@@ -1,0 +1,29 @@
+"""The notebook workbench: ``%load_ext workbench``, ``%%budget``, ``%wb`` and the panel.
+
+Nothing here loads with ``import workbench``; IPython and ipywidgets load when the
+extension is loaded or the panel is built.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.notebook.panel import Panel
+    from workbench.workloads import Workload
+
+__all__ = ["current_session", "panel"]
+
+
+def panel(pipeline: Any = None, workload: Workload | str | None = None) -> Panel:
+    """The widget panel on ``pipeline`` and ``workload`` (default: the session's)."""
+    from workbench.notebook.panel import build_panel
+
+    return build_panel(pipeline=pipeline, workload=workload)
+
+
+def current_session() -> Any:
+    """This kernel's :class:`~workbench.notebook.session.Session`."""
+    from workbench.notebook.session import current
+
+    return current()

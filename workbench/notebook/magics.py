@@ -1,0 +1,125 @@
+"""The IPython extension: ``%%budget`` and ``%wb`` (see their modules for what they do).
+
+``%load_ext workbench`` calls :func:`workbench.load_ipython_extension`, which registers
+:class:`WorkbenchMagics` here. A magic shows its result as the result's own bundle
+(text/plain, a self-contained text/html fragment, the JSON record). ``%wb`` returns its
+result, so ``r = %wb compare chunk`` keeps it; a result the cell does not display itself
+(assigned, or not the cell's last line) is shown once when the cell finishes. Mistakes in
+the arguments, names or values are ``UsageError`` s naming the flag or value, raised
+before anything runs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import shlex
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+
+from workbench.errors import InvalidInputError, UnknownNameError
+
+__all__ = ["WorkbenchMagics", "load"]
+
+
+def _split(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"cannot split the arguments {line!r}: {exc}") from None
+
+
+@contextmanager
+def _usage_errors() -> Iterator[None]:
+    """Our input errors as IPython's UsageError (shown without a traceback)."""
+    try:
+        yield
+    except (InvalidInputError, UnknownNameError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _display(obj: Any) -> None:
+    from IPython import display as ipython_display
+
+    show: Callable[..., Any] = ipython_display.display
+    show(obj)
+
+
+@magics_class
+class WorkbenchMagics(Magics):
+    """``%%budget`` and ``%wb``."""
+
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)  # type: ignore[no-untyped-call]
+        self.ip: Any = shell
+        from workbench.notebook.budget_magic import add_budget_flags
+        from workbench.notebook.session import current
+        from workbench.notebook.wb_magic import MagicParser, build_wb_parser
+
+        self.budget_parser = MagicParser(
+            prog="%%budget", description="Measure the cell's code (warmed, repeated, in "
+            "worker processes) and hold it to limits; an error-level breach raises "
+            "PerfBudgetError after the verdicts are shown.")
+        add_budget_flags(self.budget_parser)
+        self.wb_parser = build_wb_parser(current().project)
+        self._pending: list[Any] = []
+        self.ip.events.register("post_run_cell", self._show_pending)
+
+    def _show_pending(self, result: Any) -> None:
+        """Show the results of ``%wb`` calls that the cell did not display itself."""
+        pending, self._pending = self._pending, []
+        shown = getattr(result, "result", None)
+        for obj in pending:
+            if obj is not shown:
+                _display(obj)
+
+    def unregister(self) -> None:
+        self.ip.events.unregister("post_run_cell", self._show_pending)
+
+    @cell_magic  # type: ignore[untyped-decorator]
+    def budget(self, line: str, cell: str) -> None:
+        from workbench.notebook.budget_magic import plan, raise_for, run_budget
+        from workbench.notebook.progress import cell_progress
+        from workbench.notebook.session import current
+
+        session = current()
+        args = self.budget_parser.parse_args(_split(line))
+        with _usage_errors():
+            code = self.ip.transform_cell(cell)
+            request = plan(args, code, self.ip.user_ns, session,
+                           self.ip.execution_count)
+            with cell_progress(title=f"%%budget {request.name}") as progress:
+                result = run_budget(request, session, progress=progress)
+        _display(result)
+        raise_for(result)
+
+    @line_magic  # type: ignore[untyped-decorator]
+    def wb(self, line: str) -> Any:
+        from workbench.notebook.progress import cell_progress
+        from workbench.notebook.session import current
+        from workbench.notebook.wb_magic import run_wb
+
+        with _usage_errors():
+            result = run_wb(self.wb_parser, _split(line), self.ip.user_ns, current(),
+                            cell_progress, _display)
+        if result is not None and hasattr(result, "_repr_mimebundle_"):
+            self._pending.append(result)
+        return result
+
+
+def load(shell: Any) -> WorkbenchMagics:
+    """Register the magics on ``shell`` (once; loading again replaces them)."""
+    from workbench.notebook.wb_magic import full_help
+
+    magics = WorkbenchMagics(shell)
+    WorkbenchMagics.budget.__doc__ = inspect.cleandoc(magics.budget_parser.format_help())
+    WorkbenchMagics.wb.__doc__ = inspect.cleandoc(full_help(magics.wb_parser))
+    old = getattr(shell, "_workbench_magics", None)
+    if old is not None:
+        old.unregister()
+    shell.register_magics(magics)
+    shell._workbench_magics = magics
+    return magics

@@ -1,0 +1,282 @@
+"""``%wb``: the command line's subcommands in a notebook, on the session's pipeline.
+
+The parser is the CLI's own (:func:`workbench.cli.build_parser`), built with IPython's
+magic argument parser so that errors raise ``UsageError``; ``select``, ``use``, ``panel``
+and ``session`` are added for the notebook. ``--pipeline`` and ``--workload`` default to
+the session's (``%wb use``) and may name a variable of the notebook holding a Pipeline
+(or a function returning one) or a Workload. A profile's ``--variant`` defaults to the
+session's selection for the stage. Each command returns its result; nothing here prints
+a result table.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, NoReturn
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import MagicArgumentParser
+
+from workbench.errors import InvalidInputError
+from workbench.notebook.session import Session
+from workbench.pipeline import Pipeline
+from workbench.project import Project
+from workbench.refs import PipelineArg
+from workbench.workloads import Workload
+
+__all__ = ["HelpShown", "build_wb_parser", "run_wb"]
+
+Display = Callable[[Any], None]
+
+
+class HelpShown(Exception):
+    """``--help`` printed the help: nothing more to do."""
+
+
+class MagicParser(MagicArgumentParser):
+    """IPython's magic parser (errors raise ``UsageError``) with ``-h/--help`` (printing,
+    not exiting) and argparse's usual help layout."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("add_help", True)
+        kwargs.setdefault("formatter_class", argparse.HelpFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if status:
+            raise UsageError(message or f"{self.prog}: error")
+        raise HelpShown()
+
+
+def _notebook_commands(sub: Any) -> None:
+    from workbench.cli_args import positive_int, selection
+
+    select = sub.add_parser("select", help="choose variants: %%wb select chunk=native ...")
+    select.add_argument("choices", nargs="+", type=selection, metavar="STAGE=VARIANT")
+    use = sub.add_parser("use", help="the session's pipeline and workload")
+    use.add_argument("--pipeline", help="MODULE:FUNCTION, or a notebook variable")
+    use.add_argument("--workload", "-w", help="a workload name, or a notebook variable")
+    panel = sub.add_parser("panel", help="the widget panel on the session's pipeline")
+    panel.add_argument("--workload", "-w", help="workload (default: the session's)")
+    panel.add_argument("--workers", type=positive_int, default=None)
+    panel.add_argument("--samples", type=positive_int, default=None)
+    sub.add_parser("session", help="what this session works on and holds")
+    for name, cmd in sub.choices.items():
+        if name != "use" and any(a.dest == "pipeline" for a in cmd._actions):
+            cmd.set_defaults(pipeline=None, workload=None)
+        if name in ("flame", "memory", "lines"):
+            cmd.set_defaults(variant=None)
+
+
+def build_wb_parser(project: Project) -> argparse.ArgumentParser:
+    from workbench.cli import build_parser
+
+    return build_parser(project, parser_class=MagicParser, prog="%wb",
+                        more=_notebook_commands)
+
+
+def full_help(parser: argparse.ArgumentParser) -> str:
+    """The top-level help followed by every subcommand's."""
+    parts = [parser.format_help()]
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        for name, cmd in getattr(action, "choices", {}).items():
+            parts.append(f"\n%wb {name}\n" + "-" * (len(name) + 4) + "\n" + cmd.format_help())
+    return "\n".join(parts)
+
+
+def _pipeline(value: str | None, ns: Mapping[str, Any], session: Session) -> PipelineArg:
+    if value is None:
+        return session.pipeline
+    if value.isidentifier() and value in ns:
+        obj = ns[value]
+        if callable(obj) and not isinstance(obj, Pipeline):
+            obj = obj()
+        if not isinstance(obj, Pipeline):
+            raise InvalidInputError(f"--pipeline {value}: the notebook's {value!r} is a "
+                                    f"{type(obj).__name__}, not a Pipeline")
+        return obj
+    return value
+
+
+def _workload(value: str | None, ns: Mapping[str, Any], session: Session) -> Workload | str:
+    if value is None:
+        return session.workload
+    base = value.partition("@")[0]
+    if base.isidentifier() and base in ns and isinstance(ns[base], Workload):
+        w: Workload = ns[base]
+        size = value.partition("@")[2]
+        return w.with_size(int(size)) if size.isdigit() else w
+    return value
+
+
+def _given(argv: list[str], *flags: str) -> bool:
+    return any(a == f or a.startswith(f + "=") for a in argv for f in flags)
+
+
+class Runner:
+    """One ``%wb`` call: parsed arguments, the notebook's namespace, the session."""
+
+    def __init__(self, args: argparse.Namespace, ns: Mapping[str, Any], session: Session,
+                 progress: Callable[..., Any], show: Display) -> None:
+        self.args = args
+        self.ns = ns
+        self.session = session
+        self.progress = progress
+        self.show = show
+
+    @property
+    def pipeline(self) -> PipelineArg:
+        return _pipeline(self.args.pipeline, self.ns, self.session)
+
+    @property
+    def workload(self) -> Workload | str:
+        return _workload(self.args.workload, self.ns, self.session)
+
+    def _saved(self, result: Any, path: Path | None) -> Any:
+        if path is not None:
+            result.save(path)
+        self.session.keep(f"%wb {self.args.command}", result)
+        return result
+
+    def measure(self) -> Any:
+        from workbench import app
+        from workbench.cli_args import config_of
+        from workbench.cli_target import params_of
+
+        a = self.args
+        options = {"pipeline": self.pipeline, "variants": a.variants, "params": params_of(a),
+                   "config": config_of(a)}
+        with self.progress(disable=a.no_progress, title=a.command) as progress:
+            result = (app.sweep(a.stage, self.workload, sizes=a.sizes, progress=progress,
+                                **options) if a.command == "sweep" else
+                      app.compare(a.stage, self.workload, progress=progress, **options))
+        return self._saved(result, a.json)
+
+    def profile(self) -> Any:
+        from workbench import app
+        from workbench.cli_target import params_of
+
+        a = self.args
+        variant = a.variant or self.session.variant_of(a.stage)
+        options: dict[str, Any] = {"pipeline": self.pipeline, "params": params_of(a),
+                                   "threads": a.threads, "timeout": a.timeout,
+                                   "keep_artifacts": a.keep_artifacts}
+        if a.command == "flame":
+            options.update(rate=a.rate, native=a.native, duration=a.duration,
+                           by_line=a.by_line)
+        elif a.command == "memory":
+            options.update(calls=a.calls, native=a.native)
+        else:
+            options.update(functions=a.functions, duration=a.duration)
+        result = app.profile(a.command, a.stage, self.workload, variant, **options)
+        return self._saved(result, a.output)
+
+    def check(self) -> Any:
+        from workbench import app
+        from workbench.cli_args import config_of
+        from workbench.cli_target import params_of
+
+        a = self.args
+        with self.progress(disable=a.no_progress, title="check") as progress:
+            report = app.check(a.budgets, workload=self.workload, pipeline=self.pipeline,
+                               params=params_of(a), config=config_of(a),
+                               baseline_file=a.baseline, against=a.against,
+                               history=None if a.no_history else a.history,
+                               progress=progress)
+        for notice in report.notices:
+            print(f"NOTICE: {notice}")
+        return self._saved(report.result, a.json)
+
+    def baseline(self) -> None:
+        from workbench import app
+        from workbench.cli_args import config_of
+        from workbench.cli_target import params_of
+
+        a = self.args
+        name = self.workload if isinstance(self.workload, str) else self.workload.name
+        out = a.out or Path("reports") / f"baseline-{name}.json"
+        with self.progress(disable=a.no_progress, title="baseline") as progress:
+            stored = app.baseline(a.budgets, out, workload=self.workload,
+                                  pipeline=self.pipeline, params=params_of(a),
+                                  config=config_of(a), progress=progress)
+        for m in stored.measurements:
+            self.show(m)
+        print(f"wrote {out}")
+
+    def run(self) -> Any:
+        from workbench import app
+        from workbench.cli_target import params_of
+
+        a = self.args
+        select = {**self.session.selection, **dict(a.selection)}
+        result = app.run(self.pipeline, self.workload, select=tuple(select.items()),
+                         all_variants=a.all_variants, fuse=not a.no_fuse,
+                         params=params_of(a))
+        return self._saved(result, a.json)
+
+    def select(self) -> Any:
+        self.session.select(dict(self.args.choices))
+        return self.session.pipeline_object().fusion_report()
+
+    def use(self) -> dict[str, Any]:
+        a = self.args
+        self.session.use(
+            pipeline=None if a.pipeline is None else _pipeline(a.pipeline, self.ns,
+                                                               self.session),
+            workload=None if a.workload is None else _workload(a.workload, self.ns,
+                                                               self.session))
+        return self.session.summary()
+
+    def panel(self) -> Any:
+        from workbench.notebook import panel
+
+        a = self.args
+        options = {k: v for k, v in (("workers", a.workers), ("samples", a.samples))
+                   if v is not None}
+        return panel(workload=a.workload, **options)
+
+    def stages(self) -> None:
+        from workbench.cli import stage_listing
+        from workbench.refs import resolve_pipeline
+
+        pipe, ref = resolve_pipeline(self.pipeline)
+        print(stage_listing(pipe, ref or f"<object>:{pipe.name}"))
+
+    def workloads(self) -> None:
+        from workbench.refs import resolve_pipeline
+        from workbench.workloads import registered_workloads
+
+        resolve_pipeline(self.pipeline)  # its module registers its workloads
+        for w in registered_workloads():
+            print(f"{w.name}: size {w.size:,}, seed {w.seed}  {w.description}")
+
+    def history(self) -> None:
+        from workbench.cli_budget import handlers
+
+        handlers()["history"](self.args)
+
+    def dispatch(self) -> Any:
+        table: dict[str, Callable[[], Any]] = {
+            "compare": self.measure, "sweep": self.measure, "flame": self.profile,
+            "memory": self.profile, "lines": self.profile, "check": self.check,
+            "baseline": self.baseline, "run": self.run, "select": self.select,
+            "use": self.use, "panel": self.panel, "stages": self.stages,
+            "workloads": self.workloads, "history": self.history,
+            "session": self.session.summary,
+        }
+        return table[self.args.command]()
+
+
+def run_wb(parser: argparse.ArgumentParser, argv: list[str], ns: Mapping[str, Any],
+           session: Session, progress: Callable[..., Any], show: Display) -> Any:
+    """Parse ``argv`` and run the command; returns its result (None for listings)."""
+    try:
+        args = parser.parse_args(argv)
+    except HelpShown:
+        return None
+    if args.command is None:
+        raise UsageError("%wb needs a command; see %wb? (compare, sweep, flame, memory, "
+                         "lines, check, baseline, run, select, use, panel, session, ...)")
+    return Runner(args, ns, session, progress, show).dispatch()

@@ -1,0 +1,61 @@
+"""Renderings of a ``%%budget`` block: its status, its figures and its verdict table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+
+from workbench.render import Renderer
+from workbench.render.budget import check_body, check_text
+from workbench.render.fragments import render
+from workbench.render.measure import measurement_body, measurement_headline, measurement_text
+
+if TYPE_CHECKING:
+    from workbench.budget.block import BudgetedBlock
+
+__all__ = ["RENDERERS"]
+
+_WORDS = {"failed": "FAILED", "breach": "BREACH", "undecided": "UNDECIDED", "pass": "PASS",
+          "measured": "MEASURED (no limits given)"}
+
+
+def _status(b: BudgetedBlock) -> str:
+    from workbench.budget.block import block_status
+
+    status = block_status(b)
+    if status == "breach" and b.warn_only:
+        return "BREACH (--warn: not raised)"
+    return _WORDS[status]
+
+
+def _against(b: BudgetedBlock) -> str:
+    if b.against is None:
+        return ""
+    return f" against {b.against}"
+
+
+def block_headline(b: BudgetedBlock) -> str:
+    return f"%%budget {b.name}: {_status(b)}{_against(b)}; {measurement_headline(b.current)}"
+
+
+def block_text(b: BudgetedBlock, **options: Any) -> str:
+    parts = [block_headline(b), measurement_text(b.current)]
+    if b.baseline is not None:
+        parts.append(f"baseline ({b.against}): {measurement_headline(b.baseline)}")
+    if b.check.verdicts:
+        parts.append(check_text(b.check, **options))
+    return "\n".join(parts)
+
+
+def block_body(b: BudgetedBlock, **_: Any) -> str:
+    from workbench.budget.block import block_status
+
+    return render("budget_block.html.j2", b=b, status=_status(b),
+                  css=f"wb-{block_status(b)}", against=_against(b),
+                  current=Markup(measurement_body(b.current)),
+                  baseline=None if b.baseline is None else measurement_headline(b.baseline),
+                  check=Markup(check_body(b.check)) if b.check.verdicts else None)
+
+
+RENDERERS = {"budget-block": Renderer(block_headline, block_text, block_body)}
