@@ -220,14 +220,15 @@ class Runner:
         self.session.select(dict(self.args.choices))
         return self.session.pipeline_object().fusion_report()
 
-    def use(self) -> dict[str, Any]:
+    def use(self) -> None:
         a = self.args
         self.session.use(
             pipeline=None if a.pipeline is None else _pipeline(a.pipeline, self.ns,
                                                                self.session),
             workload=None if a.workload is None else _workload(a.workload, self.ns,
                                                                self.session))
-        return self.session.summary()
+        summary = self.session.summary()
+        print(f"session: pipeline {summary['pipeline']}, workload {summary['workload']}")
 
     def panel(self) -> Any:
         from workbench.notebook import panel

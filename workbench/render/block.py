@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from workbench.render import Renderer
+from workbench.render import format as fmt
 from workbench.render.budget import check_body, check_text
 from workbench.render.fragments import render
-from workbench.render.measure import measurement_body, measurement_headline, measurement_text
+from workbench.render.measure import how, measurement_body, measurement_headline, measurement_text
 
 if TYPE_CHECKING:
     from workbench.budget.block import BudgetedBlock
@@ -36,7 +37,10 @@ def _against(b: BudgetedBlock) -> str:
 
 
 def block_headline(b: BudgetedBlock) -> str:
-    return f"%%budget {b.name}: {_status(b)}{_against(b)}; {measurement_headline(b.current)}"
+    m = b.current
+    figures = (f"p50 {fmt.estimate(m.summary().median)}, {how(m)}" if m.ok
+               else f"FAILED: {m.error_text()}")
+    return f"%%budget {b.name}: {_status(b)}{_against(b)}; {figures}"
 
 
 def block_text(b: BudgetedBlock, **options: Any) -> str:

@@ -49,7 +49,8 @@ def measurement_lines(m: Measurement) -> list[tuple[str, str]]:
     ]
 
 
-def _how(m: Measurement) -> str:
+def how(m: Measurement) -> str:
+    """How many samples from how many workers, isolated or not, per call or batch."""
     unit = "per batch" if m.per_batch else "per call"
     where = "in-process runs, no process isolation" if not m.isolated else "worker processes"
     return f"{len(m.samples)} samples from {len(m.groups)} {where} ({unit})"
@@ -58,13 +59,13 @@ def _how(m: Measurement) -> str:
 def measurement_headline(m: Measurement) -> str:
     if not m.ok:
         return f"{_where(m)}: FAILED: {m.error_text()}"
-    return f"{_where(m)}: p50 {fmt.estimate(m.summary().median)}, {_how(m)}"
+    return f"{_where(m)}: p50 {fmt.estimate(m.summary().median)}, {how(m)}"
 
 
 def measurement_text(m: Measurement) -> str:
     if not m.ok:
         return measurement_headline(m)
-    lines = [f"{_where(m)}: {_how(m)}"]
+    lines = [f"{_where(m)}: {how(m)}"]
     lines += [f"  {label} {value}" for label, value in measurement_lines(m)]
     if m.failures:
         lines.append(f"  {m.error_text()}")
@@ -72,7 +73,7 @@ def measurement_text(m: Measurement) -> str:
 
 
 def measurement_body(m: Measurement) -> str:
-    return render("measurement.html.j2", m=m, where=_where(m), how=_how(m) if m.ok else "",
+    return render("measurement.html.j2", m=m, where=_where(m), how=how(m) if m.ok else "",
                   rows=measurement_lines(m) if m.ok else [])
 
 

@@ -1,0 +1,109 @@
+"""The workbench notebooks executed by papermill, and their offline HTML export.
+
+Real kernels, real measurements (small configurations), real nbconvert, and the exported
+page opened in Chromium with the network blocked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill as pm
+import pytest
+from browser_check import offline_page, require_chromium
+
+from workbench.notebook.export import export_notebook, notebook_html
+
+pytestmark = pytest.mark.slow
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+OWN = NOTEBOOKS / "03_own_pipeline.ipynb"
+
+
+def execute(notebook: Path, out: Path, **parameters: Any) -> Any:
+    pm.execute_notebook(str(notebook), str(out), parameters=parameters, cwd=str(out.parent),
+                        kernel_name="python3", progress_bar=False)
+    return nbformat.read(out, as_version=4)
+
+
+def outputs(nb: Any) -> list[dict[str, Any]]:
+    return [o for c in nb.cells for o in c.get("outputs", [])]
+
+
+def summary(nb: Any) -> dict[str, Any]:
+    for o in outputs(nb):
+        for line in str(o.get("text", "")).splitlines():
+            if line.startswith("WORKBENCH_SUMMARY "):
+                found: dict[str, Any] = json.loads(line.removeprefix("WORKBENCH_SUMMARY "))
+                return found
+    raise AssertionError("no WORKBENCH_SUMMARY line")
+
+
+@pytest.fixture(scope="module")
+def own_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    out = tmp_path_factory.mktemp("own") / "own.ipynb"
+    nb = execute(OWN, out, rows=1500, workers=2, samples=5, latency_limit="5s")
+    return out, nb
+
+
+def test_own_pipeline_notebook_runs_with_non_default_parameters(own_run: tuple[Path, Any],
+                                                                ) -> None:
+    _, nb = own_run
+    tags = [c.get("metadata", {}).get("tags", []) for c in nb.cells]
+    assert tags.index(["injected-parameters"]) == tags.index(["parameters"]) + 1
+    s = summary(nb)
+    assert s["rows"] == 1500
+    assert s["session"]["pipeline"] == "<object>:readings"
+    # the two budgeted blocks pass; the --warn one breaches without failing the run
+    assert s["blocks"] == {"python_block": "pass", "numpy_block": "pass",
+                           "python_again": "breach"}
+    kinds = [k.rsplit(".", 1)[-1].removesuffix("+json") for o in outputs(nb)
+             for k in o.get("data", {}) if k.startswith("application/vnd.workbench.")]
+    assert kinds == ["comparison", "budget-block", "budget-block", "budget-block"]
+    assert not any(o["output_type"] == "error" for o in outputs(nb))
+
+
+def test_an_impossible_limit_fails_the_papermill_run_with_the_breach(tmp_path: Path) -> None:
+    with pytest.raises(pm.PapermillExecutionError) as info:
+        execute(OWN, tmp_path / "fails.ipynb", rows=500, workers=2, samples=5,
+                latency_limit="1ns")
+    assert info.value.ename == "BlockBudgetError"
+    assert "performance budget exceeded in %%budget python_block" in str(info.value)
+    assert "over the limit 1 ns" in str(info.value)
+    # the failed notebook is still written, with the verdicts shown before the error
+    nb = nbformat.read(tmp_path / "fails.ipynb", as_version=4)
+    html = [str(o["data"]["text/html"]) for o in outputs(nb) if "text/html" in o.get("data", {})]
+    assert any("%%budget python_block" in h and "BREACH" in h for h in html)
+
+
+def test_the_export_shows_every_result_offline(own_run: tuple[Path, Any]) -> None:
+    require_chromium()
+    executed, _ = own_run
+    page_path = export_notebook(executed)
+    text = page_path.read_text(encoding="utf-8")
+    assert "<script src=" not in text
+    assert re.search(r"""(src|href)=["']?(https?:)?//""", text) is None
+    with offline_page(page_path) as (page, blocked):
+        assert blocked == []
+        body = page.inner_text("body")
+        assert "%%budget python_block: PASS" in body
+        assert "%%budget numpy_block: PASS against python_block" in body
+        assert "BREACH (--warn: not raised)" in body
+        assert "scale on readings" in body  # the comparison's table
+        # the results are styled tables, not raw text
+        assert page.locator(".wb-budget-block table.wb-table").count() >= 3
+
+
+def test_export_refuses_a_missing_or_broken_notebook(tmp_path: Path) -> None:
+    from workbench.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        notebook_html(tmp_path / "nope.ipynb")
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    with pytest.raises(InvalidInputError, match="not a readable notebook"):
+        notebook_html(broken)
