@@ -107,3 +107,51 @@ def test_export_refuses_a_missing_or_broken_notebook(tmp_path: Path) -> None:
     broken.write_text("{not json")
     with pytest.raises(InvalidInputError, match="not a readable notebook"):
         notebook_html(broken)
+
+
+WORKBENCH = NOTEBOOKS / "02_workbench.ipynb"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.fixture(scope="module")
+def workbench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    out = tmp_path_factory.mktemp("wb") / "workbench.ipynb"
+    nb = execute(WORKBENCH, out, workload="small", workers=2, samples=3, stage="clean")
+    return out, nb
+
+
+def test_workbench_notebook_runs_headless_with_non_default_parameters(
+        workbench_run: tuple[Path, Any]) -> None:
+    _, nb = workbench_run
+    assert not any(o["output_type"] == "error" for o in outputs(nb))
+    records = {k: o["data"][k] for o in outputs(nb) for k in o.get("data", {})
+               if k.startswith("application/vnd.workbench.")}
+    comparison = records["application/vnd.workbench.comparison+json"]
+    assert comparison["stage"] == "clean" and comparison["workload"] == "small"
+    assert [r["variant"] for r in comparison["results"]] == ["pure", "vectorized", "native"]
+    assert records["application/vnd.workbench.budget-block+json"]["name"] == "chunk_block"
+    # the panel rendered: a live widget view with a static snapshot beside it
+    panels = [o["data"] for o in outputs(nb) if WIDGET_VIEW in o.get("data", {})
+              and "text/html" in o["data"]]
+    assert panels, "the panel's output has no static snapshot"
+    assert "clean" in panels[-1]["text/html"] and "vectorized" in panels[-1]["text/html"]
+    # every widget output carries a static rendering, or nothing (a finished progress bar)
+    for o in outputs(nb):
+        data = o.get("data", {})
+        assert WIDGET_VIEW not in data or "text/html" in data, data.get("text/plain")
+
+
+def test_workbench_export_shows_the_panel_snapshot_and_results_offline(
+        workbench_run: tuple[Path, Any]) -> None:
+    require_chromium()
+    executed, _ = workbench_run
+    page_path = export_notebook(executed)
+    with offline_page(page_path) as (page, blocked):
+        assert blocked == []
+        body = page.inner_text("body")
+        assert "clean on small" in body  # the comparison from %wb compare
+        assert "%%budget chunk_block" in body
+        for stage_name in ("clean", "chunk", "embed", "retrieve"):
+            assert stage_name in body
+        # no empty boxes where widgets were: nbconvert's widget containers are absent
+        assert page.locator(".jupyter-widgets").count() == 0

@@ -36,6 +36,7 @@ __all__ = [
     "baseline",
     "check",
     "compare",
+    "measure",
     "profile",
     "run",
     "sweep",
@@ -59,6 +60,18 @@ def run(pipeline: PipelineArg, workload: WorkloadArg, *,
         pipe = pipe.select_all(all_variants)
     pipe = pipe.select(**dict(select)).configure(**dict(params or {}))
     return run_pipeline(pipe, workload, label=pipeline_label(pipe, ref), progress=progress)
+
+
+def measure(target: str | Callable[..., Any], workload: WorkloadArg | None = None, *,
+            variant: str = "pure", pipeline: PipelineArg = None,
+            params: Params | None = None, config: MeasureConfig | None = None,
+            progress: Progress | None = None) -> Measurement:
+    """One target measured: a stage's ``variant`` (by name) or a callable (called with the
+    workload's value, or bare without one); code defined in a notebook goes by value."""
+    from workbench.measure.engine import measure as engine_measure
+
+    return engine_measure(target, workload, variant=variant, params=params, config=config,
+                          pipeline=pipeline, progress=progress)
 
 
 def compare(stage: str, workload: WorkloadArg, *, pipeline: PipelineArg = None,

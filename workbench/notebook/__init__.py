@@ -15,11 +15,14 @@ if TYPE_CHECKING:
 __all__ = ["current_session", "panel"]
 
 
-def panel(pipeline: Any = None, workload: Workload | str | None = None) -> Panel:
-    """The widget panel on ``pipeline`` and ``workload`` (default: the session's)."""
+def panel(pipeline: Any = None, workload: Workload | str | None = None, *,
+          workers: int | None = None, samples: int | None = None) -> Panel:
+    """The widget panel on ``pipeline`` and ``workload`` (default: the session's), measuring
+    with ``workers`` processes of ``samples`` samples (default: the panel's, 3 x 10)."""
     from workbench.notebook.panel import build_panel
 
-    return build_panel(pipeline=pipeline, workload=workload)
+    options = {k: v for k, v in (("workers", workers), ("samples", samples)) if v is not None}
+    return build_panel(pipeline=pipeline, workload=workload, **options)
 
 
 def current_session() -> Any:
