@@ -17,9 +17,9 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
+import workbench.notebook.session as sessions
 from workbench.budget.block import BlockBudgetError, BudgetedBlock
 from workbench.budget.guard import PerfBudgetError
-import workbench.notebook.session as sessions
 
 pytestmark = pytest.mark.slow
 
@@ -394,3 +394,35 @@ def test_wb_session_reports_what_it_holds(shell: InteractiveShell) -> None:
     assert ran.error is None
     s = shell.user_ns["s"]
     assert s["selection"]["chunk"] == "native" and s["workload"] == "tiny"
+
+
+def test_wb_sweep_run_baseline_listings_and_panel(shell: InteractiveShell,
+                                                  tmp_path: Path) -> None:
+    ran = run(shell, f"sw = %wb sweep chunk --sizes 10,20,40 --variants native {SMALL}")
+    assert ran.error is None, ran.error
+    sw = shell.user_ns["sw"]
+    assert sw.kind == "sweep" and [n for n, _ in sw.points] == [10, 20, 40]
+    ran = run(shell, "%wb select chunk=native\nrr = %wb run")
+    assert ran.error is None, ran.error
+    assert dict(shell.user_ns["rr"].selection)["chunk"] == "native"
+    budgets = tmp_path / "budgets.toml"
+    budgets.write_text('[stage."chunk/pure"]\nlatency_p50 = "1.1x"\n')
+    out = tmp_path / "base.json"
+    ran = run(shell, f"%wb baseline --budgets {budgets} --out {out} {SMALL}")
+    assert ran.error is None, ran.error
+    assert f"wrote {out}" in ran.stdout
+    assert len(ran.of("application/vnd.workbench.measurement+json")) == 1
+    ran = run(shell, f"r = %wb check --budgets {budgets} --baseline {out} --no-history {SMALL}")
+    assert ran.error is None, ran.error
+    assert shell.user_ns["r"].verdicts[0].status in ("pass", "inconclusive")
+    ran = run(shell, "%wb stages")
+    assert "chunk: Iterable[CleanDoc]" in ran.stdout and "native" in ran.stdout
+    ran = run(shell, "%wb workloads")
+    assert "tiny: size 40" in ran.stdout
+    ran = run(shell, "p = %wb panel --workers 2 --samples 3")
+    assert ran.error is None, ran.error
+    assert type(shell.user_ns["p"]).__name__ == "Panel"
+    assert any(WIDGET in b for b in ran.bundles)
+
+
+WIDGET = "application/vnd.jupyter.widget-view+json"

@@ -1,0 +1,76 @@
+"""The panel's controls: workload picker, workers and samples (with their defaults
+stated), the Measure and Cancel buttons, the progress bar, the status line and the
+error area."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+
+if TYPE_CHECKING:
+    from workbench.workloads import Workload
+
+__all__ = ["DEFAULT_SAMPLES", "DEFAULT_WORKERS", "Controls"]
+
+#: A panel is interactive: few workers and samples (the CLI's defaults are 5 and 15).
+DEFAULT_WORKERS = 3
+DEFAULT_SAMPLES = 10
+
+
+def workload_options(current: Workload | str) -> list[tuple[str, Any]]:
+    """(label with size, value) for every registered workload, and ``current`` if it is
+    not one of them (a ``NAME@N`` size or a Workload object)."""
+    from workbench.workloads import registered_workloads
+
+    options: list[tuple[str, Any]] = [(f"{w.name} (size {w.size:,})", w.name)
+                                      for w in registered_workloads()]
+    if all(value != current for _, value in options):
+        size = "" if isinstance(current, str) else f" (size {current.size:,})"
+        name = current if isinstance(current, str) else current.name
+        options.append((f"{name}{size}", current))
+    return options
+
+
+class Controls:
+    """The widgets above the stage rows (``settings``) and below them (``run_bar``,
+    ``status``, ``errors``)."""
+
+    def __init__(self, workload: Workload | str, workers: int, samples: int, *,
+                 on_measure: Callable[[], object], on_cancel: Callable[[], object],
+                 on_workload: Callable[[dict[str, Any]], None]) -> None:
+        self.workload_picker: Any = widgets.Dropdown(options=workload_options(workload),
+                                                     value=workload, description="workload")
+        self.workload_picker.observe(on_workload, names="value")
+        self.workers: Any = widgets.BoundedIntText(value=workers, min=1, max=64,
+                                                   description="workers",
+                                                   layout=widgets.Layout(width="150px"))
+        self.samples: Any = widgets.BoundedIntText(value=samples, min=1, max=10_000,
+                                                   description="samples",
+                                                   layout=widgets.Layout(width="150px"))
+        note = widgets.HTML(f"<span style='color:#555'>defaults: {DEFAULT_WORKERS} workers, "
+                            f"{DEFAULT_SAMPLES} samples each (quick; use more for decisions "
+                            "that matter)</span>")
+        self.settings = widgets.HBox([self.workload_picker, self.workers, self.samples, note])
+        self.measure_button: Any = widgets.Button(
+            description="Measure", button_style="success", icon="play",
+            tooltip="compare every variant of the ticked stages (or the focused one)")
+        self.measure_button.add_class("wb-panel-measure")
+        self.measure_button.on_click(lambda _b: on_measure())
+        self.cancel_button: Any = widgets.Button(description="Cancel", disabled=True,
+                                                 icon="stop")
+        self.cancel_button.add_class("wb-panel-cancel")
+        self.cancel_button.on_click(lambda _b: on_cancel())
+        self.progress: Any = widgets.IntProgress(value=0, min=0, max=1, description="progress")
+        self.progress.add_class("wb-panel-progress")
+        self.run_bar = widgets.HBox([self.measure_button, self.cancel_button, self.progress])
+        self.status: Any = widgets.HTML()
+        self.status.add_class("wb-panel-state")
+        self.errors: Any = widgets.HTML()
+        self.errors.add_class("wb-panel-errors")
+
+    def busy(self, busy: bool, cancellable: bool) -> None:
+        self.measure_button.disabled = busy
+        self.cancel_button.disabled = not (busy and cancellable)
+        self.workload_picker.disabled = busy

@@ -1,0 +1,150 @@
+"""What the panel's stage rows say: equivalence and budget status, and the budgets behind it.
+
+Plain functions of results (no widgets): the equivalence of a variant in the last
+comparison of its stage, the worst budget verdict of a variant's rules, the budgets file
+and stored baseline a panel checks against, and small HTML badges for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.budget.result import Verdict
+    from workbench.budget.spec import BudgetSpec
+    from workbench.measure.comparison import Comparison
+    from workbench.measure.measurement import Measurement
+    from workbench.notebook.session import Session
+
+__all__ = ["Budgets", "Status", "budget_status", "equivalence_status", "load_budgets",
+           "verdicts_by_variant", "worst"]
+
+#: How bad a verdict is, worst last (an error-level breach is worse than a warn-level one).
+_SEVERITY = {"pass": 1, "no-baseline": 2, "not-comparable": 3, "inconclusive": 4, "breach": 5}
+_TONES = {"ok": ("#1d6b2a", "#e3f4e5"), "bad": ("#fff", "#c62828"),
+          "warn": ("#7a4a00", "#ffe2a8"), "info": ("#1f5870", "#e0f0f6"),
+          "none": ("#444", "#eeeeee")}
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A short status (``text``), its tone (ok, bad, warn, info, none) and a longer
+    explanation shown as a tooltip."""
+
+    text: str
+    tone: str = "none"
+    detail: str = ""
+
+    def badge(self) -> str:
+        fg, bg = _TONES.get(self.tone, _TONES["none"])
+        return (f"<span class='wb-panel-status wb-panel-{escape(self.tone)}' "
+                f"title='{escape(self.detail or self.text)}' style='color:{fg};"
+                f"background:{bg};border-radius:3px;padding:1px 6px;white-space:nowrap;"
+                f"font-size:12px'>{escape(self.text)}</span>")
+
+
+NOT_MEASURED = Status("not measured", "none", "press Measure to compare this stage's variants")
+
+
+def equivalence_status(comparison: Comparison | None, variant: str) -> Status:
+    """``equivalent`` / ``differs: <reason>`` / ``not measured`` for ``variant``."""
+    if comparison is None or variant not in comparison.variants:
+        return NOT_MEASURED
+    eq = comparison.result(variant).equivalence
+    where = f" on {comparison.workload}"
+    if eq is None:
+        return Status("not measured", "none", f"equivalence was not checked{where}")
+    if eq.equivalent:
+        return Status("equivalent", "ok", f"{eq.detail}{where}")
+    return Status(f"differs: {eq.detail}", "bad", f"{eq.detail}{where}")
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """The budgets a panel holds variants to: the parsed file (None: there is none), the
+    stored baseline's measurements for relative limits, and a note on where they came from."""
+
+    spec: BudgetSpec | None
+    baseline: tuple[Measurement, ...] = ()
+    note: str = ""
+
+
+def load_budgets(session: Session, workload: str) -> Budgets:
+    """The session project's budgets file and ``reports/baseline-<workload>.json`` (if
+    stored). A malformed budgets file raises; a baseline that cannot be used is a note."""
+    from workbench.budget.baseline import load_baseline
+    from workbench.budget.commands import load_spec
+
+    path = session.project.budgets_path
+    if not path.is_file():
+        return Budgets(None, (), f"no budgets file at {path}")
+    spec = load_spec(path, session.pipeline)
+    stored = Path(session.project.root) / "reports" / f"baseline-{workload}.json"
+    if not stored.is_file():
+        return Budgets(spec, (), f"budgets {path}; no stored baseline at {stored}, so "
+                                 "relative limits have no baseline")
+    try:
+        base = load_baseline(stored, workload=workload)
+    except WorkbenchError as exc:
+        return Budgets(spec, (), f"budgets {path}; baseline not used: {exc}")
+    return Budgets(spec, base.measurements, f"budgets {path}; baseline {stored}")
+
+
+def verdicts_by_variant(budgets: Budgets, comparison: Comparison,
+                        ) -> dict[str, tuple[Verdict, ...]]:
+    """Each variant's verdicts from checking the comparison's measurements together
+    (as ``workbench check`` checks its targets) against the budgets and baseline."""
+    from workbench.budget.verdict import check
+
+    out: dict[str, tuple[Verdict, ...]] = {v: () for v in comparison.variants}
+    if budgets.spec is None:
+        return out
+    measured = [r.measurement for r in comparison.results
+                if budgets.spec.rules_for(comparison.stage, r.variant)]
+    if not measured:
+        return out
+    result = check(budgets.spec, measured, budgets.baseline)
+    for verdict in result.verdicts:
+        if (verdict.workload is not None and verdict.rule.stage == comparison.stage
+                and verdict.rule.variant in out):
+            out[verdict.rule.variant] += (verdict,)
+    return out
+
+
+def worst(verdicts: Sequence[Verdict]) -> Verdict | None:
+    """The worst verdict: by status, an error-level one before a warn-level one."""
+    if not verdicts:
+        return None
+    return max(verdicts, key=lambda v: (_SEVERITY.get(v.status, 0), v.rule.level == "error"))
+
+
+def budget_status(budgets: Budgets | None, stage: str, variant: str,
+                  verdicts: Mapping[str, Sequence[Verdict]] | None) -> Status:
+    """The worst verdict of ``stage``/``variant``'s rules in the last measurement;
+    ``no budget`` without rules for it, ``not measured`` before a measurement."""
+    if budgets is None or budgets.spec is None:
+        return Status("no budget", "none", budgets.note if budgets else "no budgets loaded")
+    rules = budgets.spec.rules_for(stage, variant)
+    if not rules:
+        return Status("no budget", "none", f"{budgets.spec.source} has no rule for "
+                                           f"{stage}/{variant}")
+    if verdicts is None or variant not in verdicts:
+        return Status("not measured", "none", f"{len(rules)} rules in {budgets.spec.source}")
+    found = verdicts[variant]
+    bad = worst(found)
+    if bad is None:
+        return Status("not measured", "none", "no verdict for this variant")
+    counts = ", ".join(f"{sum(1 for v in found if v.status == s)} {s}"
+                       for s in _SEVERITY if any(v.status == s for v in found))
+    detail = f"{counts}. Worst: {bad.rule.metric} {bad.rule.limit_text()}: {bad.message}"
+    if bad.status == "breach":
+        tone = "bad" if bad.rule.level == "error" else "warn"
+        return Status(f"breach: {bad.rule.metric} ({bad.rule.level})", tone, detail)
+    tone = {"pass": "ok", "inconclusive": "warn"}.get(bad.status, "info")
+    return Status(f"{bad.status} ({len(found)} rules)", tone, detail)
