@@ -426,3 +426,15 @@ def test_wb_sweep_run_baseline_listings_and_panel(shell: InteractiveShell,
 
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def test_the_package_functions_survive_their_modules_being_imported() -> None:
+    import importlib
+    import pkgutil
+
+    import workbench.notebook as nb
+
+    for info in pkgutil.iter_modules(nb.__path__):
+        importlib.import_module(f"workbench.notebook.{info.name}")
+    assert callable(nb.panel) and callable(nb.current_session)
+    assert isinstance(nb.current_session(), sessions.Session)

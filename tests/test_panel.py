@@ -29,7 +29,7 @@ from workbench.budget.rules import Rule
 from workbench.errors import MissingDependencyError
 from workbench.measure.comparison import Comparison, VariantResult
 from workbench.notebook import session as sessions
-from workbench.notebook.panel import WIDGET_VIEW, Panel, build_panel
+from workbench.notebook.panel_app import WIDGET_VIEW, Panel, build_panel
 from workbench.notebook.suggest import NO_VARIANT, suggest
 from workbench.project import Project
 from workbench.refs import REFERENCE_PIPELINE

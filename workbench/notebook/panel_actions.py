@@ -3,7 +3,7 @@ stage, record a decision. Measuring and profiling run in the panel's background
 :class:`~.panel_tasks.Runner`; their results are judged against the budgets, kept in the
 session and published to the panel's display.
 
-A mixin of :class:`~workbench.notebook.panel.Panel`, which holds the widgets and state
+A mixin of :class:`~workbench.notebook.panel_app.Panel`, which holds the widgets and state
 declared below.
 """
 
