@@ -12,13 +12,17 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.cli_args import add_measure_flags, config_of
 from workbench.cli_target import add_target_flags, params_of
 from workbench.project import Project
 
-__all__ = ["DEFAULT_CHECK_JSON", "DEFAULT_HISTORY", "add_parsers", "handlers"]
+if TYPE_CHECKING:
+    from workbench.app import CheckReport
+
+__all__ = ["DEFAULT_CHECK_JSON", "DEFAULT_HISTORY", "add_parsers", "handlers",
+           "run_check_command"]
 
 DEFAULT_HISTORY = Path("reports") / "history.sqlite"
 DEFAULT_CHECK_JSON = Path("reports") / "check.json"
@@ -72,17 +76,25 @@ def _baseline(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(args: argparse.Namespace) -> int:
+def run_check_command(args: argparse.Namespace, *, workload: Any, pipeline: Any,
+                      progress: Any) -> CheckReport:
+    """``check``'s flags through the service layer (the CLI and ``%wb check``); the
+    caller resolves the workload and pipeline."""
     from workbench import app
+
+    return app.check(args.budgets, workload=workload, pipeline=pipeline,
+                     params=params_of(args), config=config_of(args),
+                     baseline_file=args.baseline, against=args.against,
+                     history=None if args.no_history else args.history, progress=progress)
+
+
+def _check(args: argparse.Namespace) -> int:
     from workbench.files import write_atomic
     from workbench.progress import progress_bar
 
     with progress_bar(disable=args.no_progress) as progress:
-        report = app.check(args.budgets, workload=args.workload, pipeline=args.pipeline,
-                           params=params_of(args), config=config_of(args),
-                           baseline_file=args.baseline, against=args.against,
-                           history=None if args.no_history else args.history,
-                           progress=progress)
+        report = run_check_command(args, workload=args.workload, pipeline=args.pipeline,
+                                   progress=progress)
     for notice in report.notices:
         print(f"NOTICE: {notice}")
     print(report.result.to_text(color=sys.stdout.isatty()))

@@ -174,17 +174,12 @@ class Runner:
         return self._saved(result, a.output)
 
     def check(self) -> Any:
-        from workbench import app
-        from workbench.cli_args import config_of
-        from workbench.cli_target import params_of
+        from workbench.cli_budget import run_check_command
 
         a = self.args
         with self.progress(disable=a.no_progress, title="check") as progress:
-            report = app.check(a.budgets, workload=self.workload, pipeline=self.pipeline,
-                               params=params_of(a), config=config_of(a),
-                               baseline_file=a.baseline, against=a.against,
-                               history=None if a.no_history else a.history,
-                               progress=progress)
+            report = run_check_command(a, workload=self.workload, pipeline=self.pipeline,
+                                       progress=progress)
         for notice in report.notices:
             print(f"NOTICE: {notice}")
         return self._saved(report.result, a.json)
