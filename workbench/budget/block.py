@@ -43,6 +43,19 @@ class BudgetedBlock(Result):
         return self.current.ok
 
     @property
+    def status(self) -> str:
+        """failed | breach | undecided | pass | measured (no limits were given)."""
+        if not self.current.ok:
+            return "failed"
+        if self.blocking:
+            return "breach"
+        if not self.check.verdicts:
+            return "measured"
+        if any(v.undecided for v in self.check.verdicts):
+            return "undecided"
+        return "pass"
+
+    @property
     def blocking(self) -> bool:
         """An error-level breach (raised unless ``warn_only``)."""
         return self.check.exit_code() == 1
@@ -63,24 +76,7 @@ class BudgetedBlock(Result):
                    bool(data["warn_only"]))
 
     def summary_json(self) -> dict[str, Any]:
-        return {"status": _status(self), "check": self.check.summary_json()}
-
-
-def _status(block: BudgetedBlock) -> str:
-    if not block.current.ok:
-        return "failed"
-    if block.blocking:
-        return "breach"
-    if not block.check.verdicts:
-        return "measured"
-    if any(v.undecided for v in block.check.verdicts):
-        return "undecided"
-    return "pass"
-
-
-def block_status(block: BudgetedBlock) -> str:
-    """failed | breach | undecided | pass | measured (no limits)."""
-    return _status(block)
+        return {"status": self.status, "check": self.check.summary_json()}
 
 
 class BlockBudgetError(PerfBudgetError):

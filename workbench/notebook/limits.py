@@ -11,9 +11,8 @@ from collections.abc import Mapping, Sequence
 
 from workbench.budget.grammar import Parser
 from workbench.budget.rules import Rule
-from workbench.errors import InvalidInputError
 
-__all__ = ["FLAG_METRICS", "flag_rules", "merge"]
+__all__ = ["FLAG_METRICS", "flag_rules", "merge", "needs_baseline"]
 
 #: ``%%budget`` flag -> budget metric.
 FLAG_METRICS: dict[str, str] = {
@@ -46,9 +45,3 @@ def merge(file_rules: Sequence[Rule], flags: Sequence[Rule]) -> tuple[Rule, ...]
 def needs_baseline(rules: Sequence[Rule]) -> Rule | None:
     """The first relative rule (it needs ``--against``), if any."""
     return next((r for r in rules if r.kind == "relative"), None)
-
-
-def check_items(items: object) -> int:
-    if isinstance(items, bool) or not isinstance(items, int) or items < 1:
-        raise InvalidInputError(f"--items must be an integer >= 1; got {items!r}")
-    return items

@@ -22,12 +22,9 @@ _WORDS = {"failed": "FAILED", "breach": "BREACH", "undecided": "UNDECIDED", "pas
 
 
 def _status(b: BudgetedBlock) -> str:
-    from workbench.budget.block import block_status
-
-    status = block_status(b)
-    if status == "breach" and b.warn_only:
+    if b.status == "breach" and b.warn_only:
         return "BREACH (--warn: not raised)"
-    return _WORDS[status]
+    return _WORDS[b.status]
 
 
 def _against(b: BudgetedBlock) -> str:
@@ -53,10 +50,8 @@ def block_text(b: BudgetedBlock, **options: Any) -> str:
 
 
 def block_body(b: BudgetedBlock, **_: Any) -> str:
-    from workbench.budget.block import block_status
-
-    return render("budget_block.html.j2", b=b, status=_status(b),
-                  css=f"wb-{block_status(b)}", against=_against(b),
+    return render("budget_block.html.j2", b=b, status=_status(b), css=f"wb-{b.status}",
+                  against=_against(b),
                   current=Markup(measurement_body(b.current)),
                   baseline=None if b.baseline is None else measurement_headline(b.baseline),
                   check=Markup(check_body(b.check)) if b.check.verdicts else None)
