@@ -10,8 +10,10 @@ from collections.abc import Callable
 
 from workbench.budget.block import BudgetedBlock
 from workbench.budget.result import CheckResult
-from workbench.budget.spec import parse_budgets
+from workbench.budget.rules import Rule
+from workbench.budget.spec import BudgetSpec, parse_budgets
 from workbench.budget.verdict import check
+from workbench.decisions import DecisionRecord, build_decision
 from workbench.measure.comparison import VariantResult, build_comparison
 from workbench.measure.config import MeasureConfig
 from workbench.measure.measurement import Measurement
@@ -136,6 +138,22 @@ def budget_block() -> BudgetedBlock:
                          check_result(), base, f"earlier{EVIL}")
 
 
+def decision() -> DecisionRecord:
+    from datetime import UTC, datetime
+
+    made = comparison()
+    # a stage name holding "/" cannot be written in budgets.toml: the rule is built
+    spec = BudgetSpec((Rule(STAGE, "*", "latency_p50", "absolute", 2e6),))
+    verdicts = {v: tuple(check(spec, [made.result(v).measurement], []).verdicts)  # type: ignore[attr-defined]
+                for v in made.variants}  # type: ignore[attr-defined]
+    return build_decision(
+        stage=STAGE, variant="pure", rationale=f"pure is fast enough {EVIL}",
+        pipeline=f"my.pipe:make{EVIL}", comparison=made,  # type: ignore[arg-type]
+        verdicts=verdicts, profiles=(flamegraph(), memory_track()),
+        limits=spec.rules, who=f"ann{EVIL}", decision_id="d-0123456789ab",
+        clock=lambda: datetime(2026, 11, 28, tzinfo=UTC))
+
+
 SAMPLES: dict[str, Callable[[], object]] = {
     "measurement": lambda: measurement("pure", 1e6),
     "comparison": comparison,
@@ -148,4 +166,5 @@ SAMPLES: dict[str, Callable[[], object]] = {
     "memory_track": memory_track,
     "line_profile": line_profile,
     "budget-block": budget_block,
+    "decision": decision,
 }

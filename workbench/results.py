@@ -30,10 +30,50 @@ from typing import Any, ClassVar, Self
 from workbench.errors import InvalidInputError
 from workbench.files import read_text, write_atomic
 
-__all__ = ["PLAIN_LIMIT", "Result", "check_record", "mime_type"]
+__all__ = ["KINDS", "PLAIN_LIMIT", "Result", "check_record", "mime_type", "result_class",
+           "result_from_json"]
 
 #: The most characters ``text/plain`` of a bundle holds; longer text is cut with a note.
 PLAIN_LIMIT = 2000
+
+
+#: Every result kind and the class that reads it ("module:Class", imported when needed).
+KINDS: dict[str, str] = {
+    "measurement": "workbench.measure.measurement:Measurement",
+    "comparison": "workbench.measure.comparison:Comparison",
+    "sweep": "workbench.measure.sweep:Sweep",
+    "budget-check": "workbench.budget.result:CheckResult",
+    "budget-block": "workbench.budget.block:BudgetedBlock",
+    "flamegraph": "workbench.profile.flame:Flamegraph",
+    "memory_track": "workbench.profile.memory:MemoryTrack",
+    "line_profile": "workbench.profile.lines:LineProfile",
+    "pipeline-run": "workbench.runs:PipelineRun",
+    "fusion-report": "workbench.pipeline:FusionReport",
+    "rag-run": "workbench.rag.reference:RagRun",
+    "decision": "workbench.decisions.record:DecisionRecord",
+}
+
+
+def result_class(kind: str) -> type[Result]:
+    """The class that reads records of ``kind``; an unknown kind is a clear error."""
+    import importlib
+
+    if kind not in KINDS:
+        raise InvalidInputError(f"unknown result kind {kind!r}; known kinds: "
+                                + ", ".join(sorted(KINDS)))
+    module, _, name = KINDS[kind].partition(":")
+    cls: type[Result] = getattr(importlib.import_module(module), name)
+    return cls
+
+
+def result_from_json(data: object) -> Result:
+    """Any result from its JSON record (the record's ``kind`` picks the class)."""
+    if not isinstance(data, Mapping):
+        raise InvalidInputError(f"a result record is a JSON object; got {type(data).__name__}")
+    kind = data.get("kind")
+    if not isinstance(kind, str):
+        raise InvalidInputError(f"a result record names its kind; got kind {kind!r}")
+    return result_class(kind).from_json(data)
 
 
 def mime_type(kind: str) -> str:

@@ -21,6 +21,8 @@ its equivalence to ``pure``) and, optionally, the budget verdicts of each varian
    excess over the limits (log of observed/limit), then the least escalated.
 
 Nothing here measures or reads files: :func:`suggest` is a pure function of its inputs.
+The suggestion is advice: a user may choose another variant, and the decision record says
+whether they followed it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from workbench.stages import STANDARD_VARIANTS
 
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     from workbench.budget.result import Verdict
     from workbench.measure.comparison import Comparison
 
-__all__ = ["NO_VARIANT", "Suggestion", "breach_excess", "suggest"]
+__all__ = ["NO_VARIANT", "REFERENCE", "Suggestion", "breach_excess", "eligible", "suggest"]
 
 REFERENCE = "pure"
 NO_VARIANT = "no variant meets the budget: revise the budget or optimize further"
@@ -50,6 +52,15 @@ class Suggestion:
     variant: str | None
     reason: str
     closest: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"variant": self.variant, "reason": self.reason, "closest": self.closest}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Suggestion:
+        variant, closest = data.get("variant"), data.get("closest")
+        return cls(None if variant is None else str(variant), str(data["reason"]),
+                   None if closest is None else str(closest))
 
 
 def _ranked(variants: Sequence[str], order: Sequence[str] | None) -> list[str]:
@@ -77,6 +88,19 @@ def _equivalent(comparison: Comparison, variant: str) -> tuple[bool, str]:
 
 def _breaches(verdicts: Sequence[Verdict]) -> list[Verdict]:
     return [v for v in verdicts if v.status == "breach" and v.rule.level == "error"]
+
+
+def eligible(comparison: Comparison, variant: str,
+             verdicts: Sequence[Verdict] = ()) -> tuple[bool, str]:
+    """Whether ``variant`` is eligible (rule 1 above) and, if not, why not."""
+    same, detail = _equivalent(comparison, variant)
+    if not same:
+        return False, f"not equivalent to pure ({detail})"
+    found = _breaches(verdicts)
+    if found:
+        return False, "breaches " + ", ".join(f"{b.rule.metric} {b.rule.limit_text()}"
+                                              for b in found)
+    return True, "equivalent to pure and within every error-level budget"
 
 
 def breach_excess(v: Verdict) -> float:

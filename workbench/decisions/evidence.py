@@ -1,0 +1,159 @@
+"""From evidence to a decision record: the alternatives, the suggestion, the hotspot hint.
+
+:func:`build_decision` is a pure function of the evidence it is given (the stage's
+comparison, each variant's budget verdicts, any profiles) plus who decided and why; the
+clock, the id and the author can be passed in, so tests are exact.
+"""
+
+from __future__ import annotations
+
+import getpass
+import subprocess
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.decisions.hotspots import Hint, read_hotspot
+from workbench.decisions.record import (
+    MAX_RATIONALE,
+    Alternative,
+    DecisionRecord,
+    check_text,
+)
+from workbench.decisions.rule import REFERENCE, eligible, suggest
+from workbench.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from workbench.budget.result import Verdict
+    from workbench.budget.rules import Rule
+    from workbench.measure.comparison import Comparison
+    from workbench.results import Result
+
+__all__ = ["alternatives", "author", "build_decision", "hotspot_hint", "new_id"]
+
+
+def new_id() -> str:
+    """A fresh decision id: ``d-`` and 12 hex digits."""
+    return "d-" + uuid.uuid4().hex[:12]
+
+
+def author(directory: Path | None = None) -> str:
+    """git's ``user.name`` (in ``directory``'s repository), else the OS user."""
+    try:
+        done = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
+                              timeout=5, cwd=directory)
+        name = done.stdout.strip() if done.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        name = ""
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def _figures(comparison: Comparison, variant: str) -> tuple[tuple[str, float | None], ...]:
+    row = comparison.summary_json()["variants"].get(variant, {})
+
+    def point(value: object) -> float | None:
+        if isinstance(value, dict):
+            value = value.get("value")
+        return float(value) if isinstance(value, int | float) else None
+
+    return (("p50_ns", point(row.get("p50_ns"))), ("p95_ns", point(row.get("p95_ns"))),
+            ("p99_ns", point(row.get("p99_ns"))),
+            ("throughput_items_per_s", point(row.get("throughput_items_per_s"))),
+            ("peak_rss_bytes", point(row.get("peak_rss_bytes"))),
+            ("speedup", point(row.get("speedup"))))
+
+
+def alternatives(comparison: Comparison, verdicts: Mapping[str, Sequence[Verdict]],
+                 ) -> tuple[Alternative, ...]:
+    """Every variant of the comparison with its equivalence, eligibility, verdicts and
+    figures."""
+    out = []
+    for r in comparison.results:
+        eq = r.equivalence
+        if r.variant == REFERENCE:
+            same, detail = True, "the reference"
+        elif eq is None:
+            same, detail = None, "equivalence was not checked"
+        else:
+            same, detail = eq.equivalent, eq.detail
+        own = tuple(verdicts.get(r.variant, ()))
+        ok, why = eligible(comparison, r.variant, own)
+        out.append(Alternative(r.variant, same, detail, ok, why, own,
+                               _figures(comparison, r.variant)))
+    return tuple(out)
+
+
+def _rss_limit(rules: Sequence[Rule]) -> float | None:
+    found = [r.value for r in rules if r.metric == "peak_rss" and r.kind == "absolute"]
+    return min(found) if found else None
+
+
+def hotspot_hint(comparison: Comparison, verdicts: Mapping[str, Sequence[Verdict]],
+                 profiles: Sequence[Result] = ()) -> Hint:
+    """The hotspot hint of the comparison's stage, read from pure's verdicts and figures
+    and the stage's profiles (pure's preferred when there are several of a kind)."""
+    def pick(kind: str) -> Any:
+        found = [p for p in profiles if p.kind == kind]
+        own = [p for p in found
+               if getattr(getattr(p, "target", None), "variant", None) == REFERENCE]
+        picked = own or found
+        return picked[0] if picked else None
+
+    pure = next((r for r in comparison.results if r.variant == REFERENCE), None)
+    peak = None
+    if pure is not None and pure.measurement.peak_rss_kb is not None:
+        peak = float(pure.measurement.peak_rss_kb * 1024)
+    own = tuple(verdicts.get(REFERENCE, ()))
+    return read_hotspot(verdicts=own, flame=pick("flamegraph"), memory=pick("memory_track"),
+                        peak_rss=peak, rss_limit=_rss_limit([v.rule for v in own]))
+
+
+def build_decision(*, stage: str, variant: str, rationale: str, pipeline: str,
+                   comparison: Comparison, pipeline_name: str = "",
+                   verdicts: Mapping[str, Sequence[Verdict]] | None = None,
+                   order: Sequence[str] | None = None, profiles: Sequence[Result] = (),
+                   limits: Sequence[Rule] = (), who: str | None = None,
+                   decision_id: str | None = None,
+                   clock: Callable[[], datetime] | None = None) -> DecisionRecord:
+    """The decision to use ``variant`` for ``stage``, on ``comparison`` (every variant of
+    the stage, measured on one workload) and ``profiles`` of the stage. A variant that was
+    not measured, or that differs from pure, is refused: the equivalence law holds for
+    every choice."""
+    rationale = check_text(rationale, "the rationale", limit=MAX_RATIONALE)
+    if comparison.stage != stage:
+        raise InvalidInputError(f"the comparison is of stage {comparison.stage!r}, not "
+                                f"{stage!r}")
+    if variant not in comparison.variants:
+        raise InvalidInputError(f"variant {variant!r} of {stage} was not measured in the "
+                                f"evidence; measured: {', '.join(comparison.variants)}")
+    for other in profiles:
+        target = getattr(other, "target", None)
+        if target is not None and getattr(target, "name", stage) != stage:
+            raise InvalidInputError(f"a {other.kind} of {target.label} is not evidence "
+                                    f"about stage {stage!r}")
+    verdicts = verdicts or {}
+    alts = alternatives(comparison, verdicts)
+    chosen = next(a for a in alts if a.variant == variant)
+    if chosen.equivalent is False:
+        raise InvalidInputError(
+            f"{stage}/{variant} is not equivalent to pure on {comparison.workload} "
+            f"({chosen.equivalence}); a variant that changes the results cannot be chosen")
+    hint = hotspot_hint(comparison, verdicts, profiles)
+    first = comparison.results[0].measurement
+    sha = first.environment.get("git_sha")
+    when = (clock or (lambda: datetime.now(UTC)))()
+    return DecisionRecord(
+        id=decision_id or new_id(), created_at=when.isoformat(timespec="seconds"),
+        author=who or author(), pipeline=pipeline, workload=comparison.workload,
+        stage=stage, variant=variant, rationale=rationale, alternatives=alts,
+        suggestion=suggest(comparison, verdicts, order), hint=hint,
+        evidence=(comparison, *profiles), limits=tuple(limits),
+        git_sha=None if sha is None else str(sha), environment=dict(first.environment),
+        pipeline_name=pipeline_name or pipeline)

@@ -1,0 +1,170 @@
+"""A budget decision: which variant of a stage was chosen, why, and on what evidence.
+
+A :class:`DecisionRecord` is a result (kind ``decision``) that stands alone: the evidence
+it was chosen on (the comparison, budget verdicts, profiles) is embedded as result
+records, beside a per-variant digest (:class:`Alternative`) that the log and the export
+read without re-doing statistics. Records are never edited: a later decision on the same
+pipeline and stage names the one it ``supersedes``.
+
+Schema version 1 fields: ``id``, ``created_at`` (UTC), ``author``, ``pipeline`` (its
+reference, ``module:function``, or ``<object>:NAME``), ``pipeline_name``,
+``workload``, ``stage``, ``variant``, ``rationale``, ``alternatives``, ``suggestion``,
+``hint``, ``evidence``, ``limits`` (the rules the chosen variant is held to),
+``budgets_file`` (the budgets file updated with them, if any), ``git_sha``,
+``environment`` and ``supersedes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+from workbench.budget.result import Verdict
+from workbench.budget.rules import Rule
+from workbench.decisions.hotspots import Hint
+from workbench.decisions.rule import Suggestion
+from workbench.errors import InvalidInputError
+from workbench.results import Result, result_from_json
+
+__all__ = ["FIGURES", "Alternative", "DecisionRecord", "check_text"]
+
+#: The figures an alternative carries (ns, items/s, bytes; speed-up over pure).
+FIGURES = ("p50_ns", "p95_ns", "p99_ns", "throughput_items_per_s", "peak_rss_bytes",
+           "speedup")
+#: The longest rationale (characters) a decision accepts.
+MAX_RATIONALE = 100_000
+
+
+def check_text(value: object, what: str, *, limit: int = 1000) -> str:
+    """``value`` as a stripped, non-empty string of at most ``limit`` characters."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} must be text; got {type(value).__name__} {value!r}")
+    text = value.strip()
+    if not text:
+        raise InvalidInputError(f"{what} is empty; write what it should say")
+    if len(text) > limit:
+        raise InvalidInputError(f"{what} has {len(text):,} characters; at most {limit:,} "
+                                "are accepted")
+    if "\x00" in text:
+        raise InvalidInputError(f"{what} contains a NUL character")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """One variant considered: its equivalence to pure, whether it was eligible (and why
+    not), its budget verdicts and its figures from the comparison."""
+
+    variant: str
+    equivalent: bool | None  # None: not checked
+    equivalence: str
+    eligible: bool
+    why: str
+    verdicts: tuple[Verdict, ...] = ()
+    figures: tuple[tuple[str, float | None], ...] = ()
+
+    def figure(self, name: str) -> float | None:
+        return dict(self.figures).get(name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"variant": self.variant, "equivalent": self.equivalent,
+                "equivalence": self.equivalence, "eligible": self.eligible, "why": self.why,
+                "verdicts": [v.to_json() for v in self.verdicts],
+                "figures": dict(self.figures)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Alternative:
+        eq = data["equivalent"]
+        figures = data.get("figures", {})
+        unknown = sorted(set(figures) - set(FIGURES))
+        if unknown:
+            raise InvalidInputError(f"unknown figures {unknown}; known: {', '.join(FIGURES)}")
+        return cls(str(data["variant"]), None if eq is None else bool(eq),
+                   str(data["equivalence"]), bool(data["eligible"]), str(data["why"]),
+                   tuple(Verdict.from_json(v) for v in data.get("verdicts", ())),
+                   tuple((k, None if figures[k] is None else float(figures[k]))
+                         for k in FIGURES if k in figures))
+
+
+@dataclass(frozen=True)
+class DecisionRecord(Result):
+    """One recorded decision (see the module docstring)."""
+
+    kind: ClassVar[str] = "decision"
+    schema_version: ClassVar[int] = 1
+
+    id: str
+    created_at: str
+    author: str
+    pipeline: str
+    workload: str
+    stage: str
+    variant: str
+    rationale: str
+    alternatives: tuple[Alternative, ...]
+    suggestion: Suggestion
+    hint: Hint | None = None
+    evidence: tuple[Result, ...] = ()
+    limits: tuple[Rule, ...] = ()
+    budgets_file: str | None = None
+    git_sha: str | None = None
+    environment: Mapping[str, Any] = field(default_factory=dict)
+    supersedes: str | None = None
+    pipeline_name: str = ""  # the Pipeline's own name (``pipeline`` is how it was named)
+
+    @property
+    def followed_suggestion(self) -> bool:
+        return self.suggestion.variant == self.variant
+
+    @property
+    def chosen(self) -> Alternative | None:
+        return next((a for a in self.alternatives if a.variant == self.variant), None)
+
+    def evidence_of(self, kind: str) -> tuple[Result, ...]:
+        return tuple(e for e in self.evidence if e.kind == kind)
+
+    def with_supersedes(self, earlier: str | None) -> DecisionRecord:
+        from dataclasses import replace
+
+        return replace(self, supersedes=earlier)
+
+    def _payload(self) -> dict[str, Any]:
+        return {
+            # id, pipeline and stage lead, so the log finds them without parsing the rest
+            "id": self.id, "created_at": self.created_at, "author": self.author,
+            "pipeline": self.pipeline, "pipeline_name": self.pipeline_name,
+            "workload": self.workload, "stage": self.stage,
+            "variant": self.variant, "rationale": self.rationale,
+            "alternatives": [a.to_json() for a in self.alternatives],
+            "suggestion": self.suggestion.to_json(),
+            "followed_suggestion": self.followed_suggestion,
+            "hint": None if self.hint is None else self.hint.to_json(),
+            "evidence": [e.to_json() for e in self.evidence],
+            "limits": [r.to_json() for r in self.limits],
+            "budgets_file": self.budgets_file, "git_sha": self.git_sha,
+            "environment": dict(self.environment), "supersedes": self.supersedes,
+        }
+
+    @classmethod
+    def _from_payload(cls, data: Mapping[str, Any]) -> Self:
+        hint, budgets, sha, sup = (data.get(k) for k in
+                                   ("hint", "budgets_file", "git_sha", "supersedes"))
+        environment = data.get("environment", {})
+        if not isinstance(environment, Mapping):
+            raise InvalidInputError(f"environment must be an object; got {environment!r}")
+        return cls(
+            id=str(data["id"]), created_at=str(data["created_at"]),
+            author=str(data["author"]), pipeline=str(data["pipeline"]),
+            workload=str(data["workload"]), stage=str(data["stage"]),
+            variant=str(data["variant"]), rationale=str(data["rationale"]),
+            alternatives=tuple(Alternative.from_json(a) for a in data["alternatives"]),
+            suggestion=Suggestion.from_json(data["suggestion"]),
+            hint=None if hint is None else Hint.from_json(hint),
+            evidence=tuple(result_from_json(e) for e in data.get("evidence", ())),
+            limits=tuple(Rule.from_json(r) for r in data.get("limits", ())),
+            budgets_file=None if budgets is None else str(budgets),
+            git_sha=None if sha is None else str(sha), environment=dict(environment),
+            supersedes=None if sup is None else str(sup),
+            pipeline_name=str(data.get("pipeline_name", "")),
+        )

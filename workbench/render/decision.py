@@ -1,0 +1,89 @@
+"""Renderings of a budget decision: the choice and the suggestion, the hotspot hint, the
+alternatives with their figures and verdicts, the limits, and the rationale."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from workbench.render import Renderer
+from workbench.render import format as fmt
+from workbench.render.budget import verdict_cells
+from workbench.render.fragments import render
+from workbench.render.tables import table
+
+if TYPE_CHECKING:
+    from workbench.decisions.record import Alternative, DecisionRecord
+
+__all__ = ["ALTERNATIVE_COLUMNS", "RENDERERS", "alternative_cells", "decision_body"]
+
+ALTERNATIVE_COLUMNS = ("variant", "equivalent", "eligible", "p50", "p95", "throughput",
+                       "peak RSS", "speed-up vs pure")
+VERDICT_COLUMNS = ("variant", "status", "level", "metric", "observed [interval]", "limit")
+
+
+def alternative_cells(a: Alternative) -> tuple[str, ...]:
+    same = {True: "yes", False: "no", None: "not checked"}[a.equivalent]
+    speedup = a.figure("speedup")
+    return (a.variant, same, "yes" if a.eligible else f"no: {a.why}",
+            fmt.duration(a.figure("p50_ns")), fmt.duration(a.figure("p95_ns")),
+            fmt.throughput(a.figure("throughput_items_per_s")),
+            fmt.size(a.figure("peak_rss_bytes")),
+            "reference" if a.variant == "pure" else fmt.ratio(speedup))
+
+
+def verdict_rows(d: DecisionRecord) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for a in d.alternatives:
+        for v in a.verdicts:
+            status, level, _, metric, observed, limit, _ = verdict_cells(v)
+            rows.append((a.variant, status, level, metric, observed, limit))
+    return rows
+
+
+def _suggested(d: DecisionRecord) -> str:
+    return d.suggestion.variant or "none"
+
+
+def decision_headline(d: DecisionRecord) -> str:
+    followed = "following" if d.followed_suggestion else "NOT following"
+    return (f"decision {d.id}: {d.stage} uses {d.variant} ({followed} the suggestion "
+            f"{_suggested(d)}); {d.author}, {d.created_at}")
+
+
+def decision_text(d: DecisionRecord, **_: Any) -> str:
+    lines = [decision_headline(d),
+             f"pipeline {d.pipeline}, workload {d.workload}, code {d.git_sha or 'unknown'}"]
+    if d.supersedes:
+        lines.append(f"supersedes {d.supersedes}")
+    lines += ["rationale:", *(f"  {line}" for line in d.rationale.splitlines()),
+              f"suggestion: {_suggested(d)} -- {d.suggestion.reason}"]
+    if d.hint is not None:
+        kind = d.hint.type or "not read"
+        lines.append(f"hotspot (a hint): {kind} -- {d.hint.recommendation}")
+        lines += [f"  {fact}" for fact in d.hint.facts]
+    if d.alternatives:
+        lines += table(ALTERNATIVE_COLUMNS, [alternative_cells(a) for a in d.alternatives])
+    rows = verdict_rows(d)
+    if rows:
+        lines += table(VERDICT_COLUMNS, rows)
+    held = ", ".join(f"{r.metric} {r.limit_text()} ({r.level})" for r in d.limits)
+    lines.append(f"limits for {d.stage}/{d.variant}: {held or 'none recorded'}"
+                 + (f" (written to {d.budgets_file})" if d.budgets_file else ""))
+    kinds = ", ".join(e.kind for e in d.evidence) or "none"
+    lines.append(f"evidence: {kinds}")
+    return "\n".join(lines)
+
+
+def decision_body(d: DecisionRecord, *, superseded_by: str | None = None, **_: Any) -> str:
+    profiles = [e.summary_line() for e in d.evidence if e.kind != "comparison"]
+    return render("decision.html.j2", d=d, headline=decision_headline(d),
+                  suggested=_suggested(d), columns=ALTERNATIVE_COLUMNS,
+                  alternatives=[(a, alternative_cells(a)) for a in d.alternatives],
+                  verdict_columns=VERDICT_COLUMNS, verdicts=verdict_rows(d),
+                  limits=[f"{r.metric} {r.limit_text()} ({r.level})" for r in d.limits],
+                  profiles=profiles, superseded_by=superseded_by,
+                  cpu=str(d.environment.get("cpu_model", "unknown")),
+                  python=str(d.environment.get("python", "unknown")))
+
+
+RENDERERS = {"decision": Renderer(decision_headline, decision_text, decision_body)}
