@@ -14,7 +14,7 @@ from workbench.budget.rules import ALL, DEFAULT_VARIANT, LEVELS, METRICS, LimitK
 from workbench.budget.units import accepted_units, parse_quantity, to_canonical, unit_kind
 from workbench.errors import InvalidInputError
 
-__all__ = ["Parser", "known_names"]
+__all__ = ["Parser", "known_names", "table_key"]
 
 _KEY_PART = re.compile(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_\-]+)")
 _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
@@ -24,6 +24,12 @@ _ASSIGN = re.compile(r"^\s*((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+)"
 
 def _split_key(text: str) -> tuple[str, ...]:
     return tuple(next(g for g in m.groups() if g is not None) for m in _KEY_PART.finditer(text))
+
+
+def table_key(line: str) -> tuple[str, ...] | None:
+    """The key of a table header line (``[stage."a/b"]`` -> ``("stage", "a/b")``), else None."""
+    header = _HEADER.match(line)
+    return _split_key(header.group(1)) if header else None
 
 
 def _key_lines(text: str) -> dict[tuple[str, ...], int]:
