@@ -305,6 +305,29 @@ def test_wb_compare_returns_the_comparison_and_shows_it_once(shell: InteractiveS
     assert sessions.current().last("comparison") is not None
 
 
+def test_wb_decide_takes_the_session_evidence_and_records_it_in_the_log(
+        shell: InteractiveShell, tmp_path: Path) -> None:
+    from workbench.decisions import DecisionLog, DecisionRecord
+
+    assert run(shell, f"c = %wb compare chunk {SMALL}").error is None
+    compared = shell.user_ns["c"]
+    ran = run(shell, 'd = %wb decide chunk pure --because "pure meets the budget"')
+    assert ran.error is None, ran.error
+    d = shell.user_ns["d"]
+    assert isinstance(d, DecisionRecord) and d.evidence == (compared,)
+    assert "measured every variant" not in ran.stdout  # the session's comparison was used
+    assert f"recorded {d.id} in {tmp_path / 'decisions' / 'decisions.jsonl'}" in ran.stdout
+    assert len(ran.of("application/vnd.workbench.decision+json")) == 1
+    assert DecisionLog(tmp_path / "decisions" / "decisions.jsonl").read().records == (d,)
+    assert sessions.current().decisions == [d]
+    listed = run(shell, "%wb decisions")
+    assert d.id in listed.stdout and "current" in listed.stdout
+    shown = run(shell, f"%wb decisions show {d.id}")
+    assert shown.result.result == d
+    refused = run(shell, '%wb decide chunk pure --because ""')
+    assert "the rationale (--because) is empty" in str(refused.error)
+
+
 def test_wb_select_sets_the_session_and_is_checked(shell: InteractiveShell) -> None:
     from IPython.core.error import UsageError
 

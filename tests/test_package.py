@@ -30,7 +30,9 @@ def test_core_modules_do_not_import_front_end_libraries() -> None:
     code = (
         "import sys, json; import workbench.rag.reference, workbench.rag.clean, "
         "workbench.rag.chunk, workbench.rag.embed, workbench.cli, workbench.measure.engine, "
-        "workbench.render.measure, workbench.measure.plots, workbench.measure.worker; "
+        "workbench.render.measure, workbench.measure.plots, workbench.measure.worker, "
+        "workbench.decisions.timeline, workbench.decisions.budget_follow, "
+        "workbench.cli_decide; "
         "print(json.dumps([m for m in ('IPython', 'ipywidgets', 'papermill', 'torch', "
         "'transformers', 'polars', 'numba') if m in sys.modules]))"
     )
@@ -40,12 +42,13 @@ def test_core_modules_do_not_import_front_end_libraries() -> None:
 
 
 def test_the_core_imports_nothing_from_the_reference_pipeline() -> None:
-    # measure/, profile/, budget/ and the model know no RAG: the reference pipeline is one
-    # user of them, loaded only when a command names it.
+    # measure/, profile/, budget/, decisions/ and the model know no RAG: the reference
+    # pipeline is one user of them, loaded only when a command names it.
     code = (
         "import sys, json, pkgutil, importlib, workbench.measure, workbench.profile, "
-        "workbench.budget\n"
-        "for pkg in (workbench.measure, workbench.profile, workbench.budget):\n"
+        "workbench.budget, workbench.decisions\n"
+        "for pkg in (workbench.measure, workbench.profile, workbench.budget, "
+        "workbench.decisions):\n"
         "    for m in pkgutil.iter_modules(pkg.__path__):\n"
         "        importlib.import_module(pkg.__name__ + '.' + m.name)\n"
         "import workbench.workloads, workbench.shipping, workbench.refs, workbench.runs\n"
@@ -54,7 +57,7 @@ def test_the_core_imports_nothing_from_the_reference_pipeline() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert json.loads(out.stdout) == []
-    for package in ("measure", "profile", "budget"):
+    for package in ("measure", "profile", "budget", "decisions"):
         for path in (Path(workbench.__file__).parent / package).glob("*.py"):
             assert "workbench.rag" not in path.read_text(), path
 

@@ -3,7 +3,7 @@
 ipywidgets work without a frontend: the tests set widget values and click buttons, wait
 for the panel's background thread, and read what the widgets show. Measurements are real
 (the reference pipeline's ``chunk`` stage on ``tiny``, 2 workers x 5 samples). Also here:
-the suggestion rule (Hypothesis properties), the latency ECDF SVG, the panel's static
+the latency ECDF SVG, the panel's static
 snapshot and display updates, and the walk-through notebook under papermill.
 """
 
@@ -18,19 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from result_samples import EVIL, measurement
 from result_samples import comparison as sample_comparison
 
 from workbench import Pipeline, stage
-from workbench.budget.result import Verdict
-from workbench.budget.rules import Rule
 from workbench.errors import MissingDependencyError
 from workbench.measure.comparison import Comparison, VariantResult
 from workbench.notebook import session as sessions
 from workbench.notebook.panel_app import WIDGET_VIEW, Panel, build_panel
-from workbench.notebook.suggest import NO_VARIANT, suggest
 from workbench.project import Project
 from workbench.refs import REFERENCE_PIPELINE
 from workbench.render.ecdf import latency_ecdf_svg
@@ -117,10 +112,20 @@ def test_toggle_measure_and_decide_on_real_measurements(session: sessions.Sessio
     panel.decision.rationale.value = "native is faster here, and equivalent"
     panel.decision.button.click()
     (decision,) = session.decisions
-    assert (decision.stage, decision.variant, decision.suggested) == ("chunk", "native", "pure")
-    assert decision.evidence == (comparison,)
+    assert (decision.stage, decision.variant, decision.suggestion.variant) == \
+        ("chunk", "native", "pure")
+    assert decision.evidence == (comparison,) and not decision.followed_suggestion
     assert decision.rationale == "native is faster here, and equivalent"
+    # in the project's decision log, breach and all: native was chosen against its budget
+    from workbench.decisions import DecisionLog
+
+    log = session.project.decisions_path
+    assert DecisionLog(log).read().records == (decision,)
+    native = next(a for a in decision.alternatives if a.variant == "native")
+    assert not native.eligible and "breaches latency_p50" in native.why
     assert "Recorded: chunk = native" in _text(panel.decision.feedback.value)
+    assert f"as {decision.id} in {log}" in _text(panel.decision.feedback.value)
+    assert "Hotspot (a hint you may disagree with)" in _text(panel.decision.suggestion.value)
     assert "native is faster here" in panel.decision.feedback.value
 
     bundle = panel._repr_mimebundle_()
@@ -214,9 +219,9 @@ def test_profiles_show_their_html_and_errors_inside_the_panel(
     assert said in _text(panel.errors.value)
     assert not panel.tabs.buttons["memory"].disabled
     panel.decision.rationale.value = "the flame graph shows the time is in the kernel"
-    panel.decision.button.click()
-    (decision,) = session.decisions
-    assert decision.evidence == (kept,) and decision.suggested is None  # not measured
+    panel.decision.button.click()  # a profile alone is not enough to decide on
+    assert session.decisions == []
+    assert "measure chunk first" in _text(panel.decision.feedback.value)
 
 
 def test_an_exception_in_the_thread_is_shown_with_its_traceback(
@@ -284,6 +289,12 @@ def test_display_carries_the_snapshot_and_results_update_it(
     assert options["display_id"] == panel.display_id and panel.display_id
     assert set(bundle) == {WIDGET_VIEW, "text/html", "text/plain"}
     assert "a decision to keep" not in bundle["text/html"]
+    results = tuple(VariantResult(v, measurement(v, 1e6, workers=2, samples=5,
+                                                 workload="tiny", stage="chunk"),
+                                  equivalence=EquivalenceResult(True, "same"))
+                    for v in ("pure", "vectorized", "native"))
+    panel.adopt([Comparison("chunk", "tiny", "pure", results)])  # as if %wb compare made it
+    panel.set_focus("chunk")
     panel.decision.rationale.value = "a decision to keep"
     panel.decision.button.click()
     kind, bundle, options = shown[-1]
@@ -311,94 +322,6 @@ def test_the_walkthrough_notebook_runs_headless_under_papermill(tmp_path: Path) 
     assert "<b>[vectorized]</b>" in output.data["text/html"]  # %wb select clean=vectorized
     compared = next(c for c in cells if "%wb compare" in c.source)
     assert any("comparison" in "".join(o.get("data", {})) for o in compared.outputs)
-
-
-# -- the suggestion rule --------------------------------------------------------------------
-
-OTHERS = ("vectorized", "native", "numba", "gpu")
-
-
-def _comparison(equivalent: dict[str, bool]) -> Comparison:
-    results = tuple(VariantResult(
-        v, measurement(v, 1e6, workers=1, samples=3, workload="tiny", stage="s"),
-        equivalence=EquivalenceResult(True, "the reference") if v == "pure" else
-        EquivalenceResult(equivalent[v], "same" if equivalent[v] else "item 0 differs"))
-        for v in ("pure", *equivalent))
-    return Comparison("s", "tiny", "pure", results)
-
-
-def _verdict(variant: str, status: str, level: str, excess: float = 2.0) -> Verdict:
-    rule = Rule("s", variant, "latency_p50", "absolute", 1e6, level)
-    return Verdict(rule, status, "tiny", status, observed=1e6 * excess)  # type: ignore[arg-type]
-
-
-STATUSES = ("pass", "breach", "inconclusive", "no-baseline", "not-comparable")
-
-
-@st.composite
-def cases(draw: Any) -> tuple[Comparison, dict[str, list[Verdict]], list[str]]:
-    names = draw(st.lists(st.sampled_from(OTHERS), unique=True, max_size=4))
-    equivalent = {v: draw(st.booleans()) for v in names}
-    verdicts = {v: [_verdict(v, draw(st.sampled_from(STATUSES)),
-                             draw(st.sampled_from(("error", "warn"))),
-                             draw(st.floats(1.01, 10.0)))
-                    for _ in range(draw(st.integers(0, 3)))]
-                for v in ("pure", *names)}
-    order = draw(st.permutations(["pure", *names]))
-    return _comparison(equivalent), verdicts, order
-
-
-def _eligible(c: Comparison, verdicts: dict[str, list[Verdict]], v: str) -> bool:
-    eq = c.result(v).equivalence
-    return (v == "pure" or (eq is not None and eq.equivalent)) and not any(
-        x.status == "breach" and x.rule.level == "error" for x in verdicts.get(v, ()))
-
-
-@given(cases())
-def test_pure_is_suggested_whenever_it_is_eligible(case: Any) -> None:
-    c, verdicts, order = case
-    s = suggest(c, verdicts, order)
-    assert (s.variant == "pure") == _eligible(c, verdicts, "pure")
-
-
-@given(cases())
-def test_the_suggestion_is_the_least_escalated_eligible_variant(case: Any) -> None:
-    c, verdicts, order = case
-    s = suggest(c, verdicts, order)
-    ranked = ["pure", *(v for v in order if v != "pure")]
-    eligible = [v for v in ranked if _eligible(c, verdicts, v)]
-    assert s.variant == (eligible[0] if eligible else None)
-    if s.variant is None:
-        assert s.reason.startswith(NO_VARIANT) and s.closest in c.variants
-        assert f"closest: {s.closest}" in s.reason
-    else:
-        eq = c.result(s.variant).equivalence
-        assert eq is not None and eq.equivalent  # never a variant that differs from pure
-
-
-@given(cases(), st.data())
-def test_adding_a_breach_never_makes_that_variant_suggested(case: Any, data: Any) -> None:
-    c, verdicts, order = case
-    before = suggest(c, verdicts, order)
-    victim = data.draw(st.sampled_from(c.variants))
-    worse = {**verdicts, victim: [*verdicts[victim], _verdict(victim, "breach", "error")]}
-    after = suggest(c, worse, order)
-    assert after.variant != victim
-    if before.variant != victim:
-        assert after.variant == before.variant
-
-
-def test_no_eligible_variant_names_the_closest_by_breaches() -> None:
-    c = _comparison({"vectorized": True, "native": True})
-    verdicts = {"pure": [_verdict("pure", "breach", "error", 3.0)] * 2,
-                "vectorized": [_verdict("vectorized", "breach", "error", 3.0)],
-                "native": [_verdict("native", "breach", "error", 1.5)]}
-    s = suggest(c, verdicts)
-    assert s.variant is None and s.closest == "native"
-    assert s.reason == (f"{NO_VARIANT}; closest: native (latency_p50 <= 1 ms)")
-    assert suggest(c, None).variant == "pure"
-    warn_only = {"pure": [_verdict("pure", "breach", "warn")]}
-    assert suggest(c, warn_only).variant == "pure"
 
 
 # -- the latency ECDF ------------------------------------------------------------------------

@@ -174,6 +174,11 @@ def _run(page: Any, lab: Lab, shots: Path) -> None:
     expect(recorded).to_contain_text("Recorded: chunk = native", timeout=30_000)
     expect(recorded.locator(".wb-panel-decisions")).to_contain_text(RATIONALE)
     expect(recorded.locator(".wb-panel-decisions")).to_contain_text("comparison, flamegraph")
+    from workbench.decisions import DecisionLog
+
+    (logged,) = DecisionLog(lab.root / "decisions" / "decisions.jsonl").read().records
+    assert (logged.stage, logged.variant, logged.rationale) == ("chunk", "native", RATIONALE)
+    assert [e.kind for e in logged.evidence] == ["comparison", "flamegraph"]
     _step(page, shots, "5-decision")
 
     # 6. the saved notebook carries the latest static snapshot beside the widget view

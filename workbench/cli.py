@@ -56,6 +56,11 @@ def build_parser(project: Project | None = None, *,
                      default=[], metavar="STAGE=VARIANT", help="a stage's variant (repeatable)")
     run.add_argument("--all", dest="all_variants", metavar="VARIANT",
                      help="select VARIANT for every stage that has it")
+    run.add_argument("--decided", action="store_true",
+                     help="use the variants the decision log records (before --all and "
+                          "--select)")
+    run.add_argument("--log", type=Path, default=project.decisions_path,
+                     help="the decision log --decided reads (default: %(default)s)")
     run.add_argument("--no-fuse", action="store_true", help="do not fuse vectorized stages")
     run.add_argument("--json", type=Path, metavar="PATH", help="also write the run as JSON")
 
@@ -69,11 +74,13 @@ def build_parser(project: Project | None = None, *,
             cmd.add_argument("--sizes", required=True, type=sizes,
                              help="comma-separated workload sizes, e.g. 20,40,80,160")
 
+    from workbench import cli_decide
     from workbench.cli_budget import add_parsers
     from workbench.profile import cli_commands as profile_cli
 
     add_parsers(sub, project)
     profile_cli.add_parsers(sub, project)
+    cli_decide.add_parsers(sub, project)
     workloads = sub.add_parser("workloads", help="list the registered workloads")
     add_target_flags(workloads, project, stage=False)
     stages = sub.add_parser("stages", help="list the pipeline's stages and variants")
@@ -97,7 +104,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     result = app.run(args.pipeline, args.workload, select=args.selection,
                      all_variants=args.all_variants, fuse=not args.no_fuse,
-                     params=params_of(args),
+                     params=params_of(args), decided=args.log if args.decided else None,
                      progress=lambda seg: print(f"running {seg} ...", file=sys.stderr))
     print(result.to_text())
     _write(args.json, result)
@@ -157,12 +164,13 @@ def _cmd_stages(args: argparse.Namespace) -> int:
 
 
 def _commands() -> dict[str, Any]:
+    from workbench import cli_decide
     from workbench.cli_budget import handlers
     from workbench.profile import cli_commands as profile_cli
 
     return {"run": _cmd_run, "compare": _cmd_measure, "sweep": _cmd_measure,
             "workloads": _cmd_workloads, "stages": _cmd_stages, **handlers(),
-            **profile_cli.COMMANDS}
+            **profile_cli.COMMANDS, **cli_decide.handlers()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ is a fusion break, listed by :meth:`Pipeline.fusion_report`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -129,6 +130,25 @@ class Pipeline:
             self.stage(stage_name).get(variant)
         return Pipeline(self.name, self.stages, {**self.selection, **choices}, self.params,
                         self.fuse)
+
+    def select_decided(self, decisions: Mapping[str, str] | str | os.PathLike[str], *,
+                       name: str | None = None) -> Pipeline:
+        """A new pipeline with the recorded decisions applied: ``decisions`` is a decision
+        log's path (its latest decision per stage of this pipeline, matched by ``name``
+        or this pipeline's own name) or a mapping of stage to variant. Stages without a
+        decision keep their variant; a decided stage or variant this pipeline lacks is an
+        error naming it."""
+        if isinstance(decisions, Mapping):
+            return self.select(**decisions)
+        from pathlib import Path
+
+        from workbench.decisions.store import DecisionLog
+
+        if not Path(decisions).is_file():
+            raise InvalidInputError(f"no decision log at {str(decisions)!r}; `workbench "
+                                    "decide` (or %wb decide, or the panel) records one")
+        names = (self.name,) if name is None else (self.name, name)
+        return self.select(**DecisionLog(decisions).read().choices(*names))
 
     def select_all(self, variant: str) -> Pipeline:
         """Every stage that has ``variant`` switched to it; the others keep theirs."""

@@ -7,6 +7,7 @@
     workload = "rows"                    # the default workload's name
     budgets = "perf/budgets.toml"        # relative to this pyproject.toml
     modules = ["mypkg.workloads"]        # more modules that register workloads
+    decisions = "perf/decisions.jsonl"   # the decision log (default decisions/decisions.jsonl)
 
 Searched upward from a directory the front end names (the CLI: its working directory).
 With no such table the reference pipeline is the default, with its ``tiny`` workload and
@@ -23,11 +24,13 @@ from typing import Any
 from workbench.errors import InvalidInputError
 from workbench.refs import REFERENCE_PIPELINE
 
-__all__ = ["DEFAULT_WORKLOAD", "Project", "find_project", "read_project"]
+__all__ = ["DEFAULT_DECISIONS", "DEFAULT_WORKLOAD", "Project", "find_project", "read_project"]
 
 #: The reference pipeline's default workload.
 DEFAULT_WORKLOAD = "tiny"
-_KEYS = {"pipeline": str, "workload": str, "budgets": str, "modules": list}
+_KEYS = {"pipeline": str, "workload": str, "budgets": str, "modules": list, "decisions": str}
+#: The decision log's default place, relative to the project's root.
+DEFAULT_DECISIONS = Path("decisions") / "decisions.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +43,15 @@ class Project:
     budgets: Path = Path("budgets.toml")
     modules: tuple[str, ...] = ()
     source: Path | None = None  # the pyproject.toml read, if any
+    decisions: Path = DEFAULT_DECISIONS
 
     @property
     def budgets_path(self) -> Path:
         return self.budgets if self.budgets.is_absolute() else self.root / self.budgets
+
+    @property
+    def decisions_path(self) -> Path:
+        return self.decisions if self.decisions.is_absolute() else self.root / self.decisions
 
 
 def _table(path: Path) -> dict[str, Any] | None:
@@ -81,7 +89,8 @@ def read_project(path: Path) -> Project:
     return Project(root=path.parent, pipeline=pipeline,
                    workload=table.get("workload", DEFAULT_WORKLOAD),
                    budgets=Path(table.get("budgets", "budgets.toml")),
-                   modules=tuple(table.get("modules", ())), source=path)
+                   modules=tuple(table.get("modules", ())), source=path,
+                   decisions=Path(table.get("decisions", DEFAULT_DECISIONS)))
 
 
 def find_project(start: Path) -> Project:

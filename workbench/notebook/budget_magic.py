@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.budget.block import BlockBudgetError, BudgetedBlock
+from workbench.budget.limits import FLAG_METRICS, flag_rules, merge, needs_baseline
 from workbench.budget.rules import Rule
 from workbench.budget.spec import BudgetSpec
 from workbench.errors import ExecutionError, InvalidInputError
@@ -34,7 +35,6 @@ from workbench.measure.config import MeasureConfig
 from workbench.measure.measurement import Measurement
 from workbench.measure.targets import TargetSpec
 from workbench.notebook.cell import CellBlock, block_from_cell
-from workbench.notebook.limits import FLAG_METRICS, flag_rules, merge, needs_baseline
 from workbench.notebook.session import Session
 
 __all__ = ["BudgetRequest", "add_budget_flags", "plan", "run_budget"]

@@ -64,7 +64,8 @@ class WorkbenchMagics(Magics):
             "worker processes) and hold it to limits; an error-level breach raises "
             "PerfBudgetError after the verdicts are shown.")
         add_budget_flags(self.budget_parser)
-        self.wb_parser = build_wb_parser(current().project)
+        self.wb_project = current().project
+        self.wb_parser = build_wb_parser(self.wb_project)
         self._pending: list[Any] = []
         self.ip.events.register("post_run_cell", self._show_pending)
 
@@ -100,10 +101,15 @@ class WorkbenchMagics(Magics):
     def wb(self, line: str) -> Any:
         from workbench.notebook.progress import cell_progress
         from workbench.notebook.session import current
-        from workbench.notebook.wb_magic import run_wb
+        from workbench.notebook.wb_magic import build_wb_parser, run_wb
 
+        session = current()
+        # built per call: the defaults (budgets file, decision log) are the session's
+        # project's, which %wb use or a new session may have changed since loading
+        parser = self.wb_parser if session.project == self.wb_project else \
+            build_wb_parser(session.project)
         with _usage_errors():
-            result = run_wb(self.wb_parser, _split(line), self.ip.user_ns, current(),
+            result = run_wb(parser, _split(line), self.ip.user_ns, session,
                             cell_progress, _display)
         if result is not None and hasattr(result, "_repr_mimebundle_"):
             self._pending.append(result)

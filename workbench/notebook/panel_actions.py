@@ -15,14 +15,15 @@ from collections.abc import Iterable
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from workbench.decisions.rule import suggest
 from workbench.errors import WorkbenchError
 from workbench.notebook.panel_status import verdicts_by_variant
 from workbench.notebook.panel_tabs import PROFILES, timing_html
 from workbench.notebook.panel_tasks import Runner, error_html
-from workbench.notebook.suggest import suggest
 
 if TYPE_CHECKING:
     from workbench.budget.result import Verdict
+    from workbench.decisions.rule import Suggestion
     from workbench.measure.comparison import Comparison
     from workbench.measure.config import MeasureConfig
     from workbench.notebook.panel_decide import DecisionArea
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from workbench.notebook.panel_status import Budgets
     from workbench.notebook.panel_tabs import ResultTabs
     from workbench.notebook.session import Session
-    from workbench.notebook.suggest import Suggestion
     from workbench.pipeline import Pipeline
     from workbench.results import Result
     from workbench.workloads import Workload
@@ -206,8 +206,9 @@ class Actions:
 
     # -- decisions -----------------------------------------------------------------------
     def record(self) -> None:
-        """Record the focused stage's selected variant with the rationale (refused when
-        empty), the suggestion and the evidence: its comparison and its profiles."""
+        """Record the focused stage's selected variant in the project's decision log with
+        the rationale (refused when empty) and the evidence: its comparison (refused
+        before one: nothing is measured from here) and its profiles."""
         self.sync()
         stage, variant = self.focus, self.session.variant_of(self.focus)
         rationale = str(self.decision.rationale.value).strip()
@@ -217,17 +218,18 @@ class Actions:
             return
         with self.lock:
             comparison = self.comparisons.get(stage)
-            suggestion = self.suggestions.get(stage)
             profiles = tuple(r for (s, _), r in self.profiles.items() if s == stage)
-        evidence = ((comparison,) if comparison is not None else ()) + profiles
+        if comparison is None:
+            self.decision.refuse(f"not recorded: measure {stage} first (tick it and press "
+                                 "Measure); a decision rests on a comparison of its variants")
+            return
         try:
-            decision = self.session.decide(
-                stage, variant, rationale, evidence=evidence,
-                suggested=suggestion.variant if suggestion is not None else None)
+            done = self.session.decide(stage, variant, rationale,
+                                       evidence=(comparison, *profiles))
         except WorkbenchError as exc:
             self.decision.refuse(f"not recorded: {exc}")
             return
-        self.decision.confirm(decision, tuple(self.session.decisions))
+        self.decision.confirm(done.record, tuple(self.session.decisions), str(done.log))
         self.publish()
 
 

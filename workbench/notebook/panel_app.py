@@ -22,6 +22,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from workbench._optional import require
+from workbench.decisions.evidence import hotspot_hint
 from workbench.errors import WorkbenchError
 from workbench.measure.comparison import Comparison
 from workbench.notebook.panel_actions import PANEL_LABEL, Actions
@@ -42,8 +43,8 @@ from workbench.refs import resolve_pipeline
 
 if TYPE_CHECKING:
     from workbench.budget.result import Verdict
+    from workbench.decisions.rule import Suggestion
     from workbench.notebook.session import Session
-    from workbench.notebook.suggest import Suggestion
     from workbench.refs import PipelineArg
     from workbench.results import Result
     from workbench.workloads import Workload
@@ -190,7 +191,11 @@ class Panel(Actions):
             self.tabs.fusion.value = error_html("no fusion report", exc)
         with self.lock:
             suggestion = self.suggestions.get(self.focus)
-        self.decision.show_suggestion(self.focus, variant, suggestion)
+            comparison = self.comparisons.get(self.focus)
+            verdicts = self.verdicts.get(self.focus, {})
+            profiles = [r for (s, _), r in self.profiles.items() if s == self.focus]
+        hint = None if comparison is None else hotspot_hint(comparison, verdicts, profiles)
+        self.decision.show_suggestion(self.focus, variant, suggestion, hint)
 
     def snapshot(self) -> Snapshot:
         with self.lock:

@@ -1,5 +1,6 @@
-"""The panel's "Record decision" area: the suggested variant, a rationale, a button, and
-the session's decisions once one is recorded (an empty rationale is refused, visibly)."""
+"""The panel's "Record decision" area: the suggested variant and the hotspot hint, a
+rationale, a button, and the session's decisions once one is recorded in the project's
+decision log (an empty rationale, or a stage not measured yet, is refused, visibly)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 if TYPE_CHECKING:
-    from workbench.notebook.session import Decision
-    from workbench.notebook.suggest import Suggestion
+    from workbench.decisions.hotspots import Hint
+    from workbench.decisions.record import DecisionRecord
+    from workbench.decisions.rule import Suggestion
 
 __all__ = ["DecisionArea", "decisions_html"]
 
@@ -19,18 +21,19 @@ EMPTY_RATIONALE = ("not recorded: write a rationale first (why this variant, on 
                    "evidence); a decision without one is refused")
 
 
-def decisions_html(decisions: Sequence[Decision]) -> str:
+def decisions_html(decisions: Sequence[DecisionRecord]) -> str:
     """The session's decisions as a small table (newest last)."""
     if not decisions:
         return ""
     cell = "<td style='padding:2px 10px 2px 0;vertical-align:top'>"
     rows = "".join(
         f"<tr>{cell}{escape(d.stage)}</td>{cell}<b>{escape(d.variant)}</b></td>"
-        f"{cell}{escape(d.suggested or '-')}"
+        f"{cell}{escape(d.suggestion.variant or 'none')}"
         f"{'' if d.followed_suggestion else ' (not followed)'}</td>"
         f"{cell}{escape(d.rationale)}</td>"
         f"{cell}{escape(', '.join(e.kind for e in d.evidence) or 'none')}</td>"
-        f"{cell}{escape(d.created_at)}</td></tr>" for d in decisions)
+        f"{cell}{escape(d.created_at)} <code>{escape(d.id)}</code></td></tr>"
+        for d in decisions)
     head = "".join(f"<th style='text-align:left;padding:2px 10px 2px 0'>{h}</th>" for h in
                    ("stage", "variant", "suggested", "rationale", "evidence", "recorded"))
     return ("<table class='wb-panel-decisions' style='border-collapse:collapse;font-size:12px'>"
@@ -58,26 +61,35 @@ class DecisionArea:
         self.box = widgets.VBox([widgets.HTML("<b>Record decision</b>"), self.suggestion,
                                  self.rationale, widgets.HBox([self.button]), self.feedback])
 
-    def show_suggestion(self, stage: str, variant: str, suggestion: Suggestion | None) -> None:
+    def show_suggestion(self, stage: str, variant: str, suggestion: Suggestion | None,
+                        hint: Hint | None = None) -> None:
         if suggestion is None:
             said = "measure this stage to get a suggestion"
         elif suggestion.variant is None:
             said = f"<b>none</b>: {escape(suggestion.reason)}"
         else:
             said = f"<b>{escape(suggestion.variant)}</b>: {escape(suggestion.reason)}"
+        read = ""
+        if hint is not None:
+            kind = (f"<b>{escape(hint.type)}</b>: the decision table says "
+                    f"{escape(hint.recommendation)}" if hint.type else escape(hint.recommendation))
+            facts = "; ".join(hint.facts)
+            read = (f"<div class='wb-panel-hint' title='{escape(facts)}'>Hotspot (a hint you "
+                    f"may disagree with): {kind}</div>")
         self.suggestion.value = (f"<div>Stage <b>{escape(stage)}</b>, selected variant "
-                                 f"<b>{escape(variant)}</b>. Suggested: {said}</div>")
+                                 f"<b>{escape(variant)}</b>. Suggested: {said}</div>{read}")
 
     def refuse(self, message: str) -> None:
         self.feedback.value = (f"<div class='wb-panel-refused' style='color:#9b1c1c'>"
                                f"{escape(message)}</div>")
 
-    def confirm(self, decision: Decision, decisions: Sequence[Decision]) -> None:
+    def confirm(self, decision: DecisionRecord, decisions: Sequence[DecisionRecord],
+                where: str) -> None:
         followed = "following" if decision.followed_suggestion else "not following"
         self.feedback.value = (
             f"<div class='wb-panel-recorded' style='color:#1d6b2a'>Recorded: "
             f"{escape(decision.stage)} = {escape(decision.variant)} ({followed} the "
-            f"suggestion {escape(decision.suggested or 'none')}), with "
-            f"{len(decision.evidence)} result(s) as evidence. Decisions in this session:"
-            f"</div>{decisions_html(decisions)}")
+            f"suggestion {escape(decision.suggestion.variant or 'none')}), with "
+            f"{len(decision.evidence)} result(s) as evidence, as {escape(decision.id)} in "
+            f"{escape(where)}. Decisions in this session:</div>{decisions_html(decisions)}")
         self.rationale.value = ""

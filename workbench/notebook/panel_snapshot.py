@@ -18,8 +18,8 @@ from workbench.notebook.panel_tabs import timing_html
 from workbench.render.fragments import fragment
 
 if TYPE_CHECKING:
+    from workbench.decisions.record import DecisionRecord
     from workbench.measure.comparison import Comparison
-    from workbench.notebook.session import Decision
     from workbench.results import Result
 
 __all__ = ["RowState", "Snapshot", "plain"]
@@ -46,7 +46,7 @@ class Snapshot:
     comparisons: tuple[Comparison, ...]
     fusion_html: str
     profiles: tuple[Result, ...]
-    decisions: tuple[Decision, ...]
+    decisions: tuple[DecisionRecord, ...]
 
     def _rows_html(self) -> str:
         out = []

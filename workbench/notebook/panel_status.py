@@ -10,16 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from workbench.errors import WorkbenchError
+from workbench.budget.judge import Budgets, baseline_path, standing_budgets, verdicts_by_variant
 
 if TYPE_CHECKING:
     from workbench.budget.result import Verdict
-    from workbench.budget.spec import BudgetSpec
     from workbench.measure.comparison import Comparison
-    from workbench.measure.measurement import Measurement
     from workbench.notebook.session import Session
 
 __all__ = ["Budgets", "Status", "budget_status", "equivalence_status", "load_budgets",
@@ -65,56 +62,12 @@ def equivalence_status(comparison: Comparison | None, variant: str) -> Status:
     return Status(f"differs: {eq.detail}", "bad", f"{eq.detail}{where}")
 
 
-@dataclass(frozen=True)
-class Budgets:
-    """The budgets a panel holds variants to: the parsed file (None: there is none), the
-    stored baseline's measurements for relative limits, and a note on where they came from."""
-
-    spec: BudgetSpec | None
-    baseline: tuple[Measurement, ...] = ()
-    note: str = ""
-
-
 def load_budgets(session: Session, workload: str) -> Budgets:
     """The session project's budgets file and ``reports/baseline-<workload>.json`` (if
     stored). A malformed budgets file raises; a baseline that cannot be used is a note."""
-    from workbench.budget.baseline import load_baseline
-    from workbench.budget.commands import load_spec
-
-    path = session.project.budgets_path
-    if not path.is_file():
-        return Budgets(None, (), f"no budgets file at {path}")
-    spec = load_spec(path, session.pipeline)
-    stored = Path(session.project.root) / "reports" / f"baseline-{workload}.json"
-    if not stored.is_file():
-        return Budgets(spec, (), f"budgets {path}; no stored baseline at {stored}, so "
-                                 "relative limits have no baseline")
-    try:
-        base = load_baseline(stored, workload=workload)
-    except WorkbenchError as exc:
-        return Budgets(spec, (), f"budgets {path}; baseline not used: {exc}")
-    return Budgets(spec, base.measurements, f"budgets {path}; baseline {stored}")
-
-
-def verdicts_by_variant(budgets: Budgets, comparison: Comparison,
-                        ) -> dict[str, tuple[Verdict, ...]]:
-    """Each variant's verdicts from checking the comparison's measurements together
-    (as ``workbench check`` checks its targets) against the budgets and baseline."""
-    from workbench.budget.verdict import check
-
-    out: dict[str, tuple[Verdict, ...]] = {v: () for v in comparison.variants}
-    if budgets.spec is None:
-        return out
-    measured = [r.measurement for r in comparison.results
-                if budgets.spec.rules_for(comparison.stage, r.variant)]
-    if not measured:
-        return out
-    result = check(budgets.spec, measured, budgets.baseline)
-    for verdict in result.verdicts:
-        if (verdict.workload is not None and verdict.rule.stage == comparison.stage
-                and verdict.rule.variant in out):
-            out[verdict.rule.variant] += (verdict,)
-    return out
+    return standing_budgets(session.project.budgets_path,
+                            baseline_path(session.project.root, workload), workload,
+                            session.pipeline)
 
 
 def worst(verdicts: Sequence[Verdict]) -> Verdict | None:

@@ -5,7 +5,7 @@ the panel work on (the project's ``[tool.workbench]`` defaults until changed), t
 variant selection (``%wb select``, the panel's toggles), the named ``%%budget`` cells with
 their measured blocks (so a later cell can be checked ``--against`` one, measured again
 beside it), every result a magic or the panel produced, and the decisions recorded in
-this session.
+this session (each also written to the project's decision log).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,12 +23,16 @@ from workbench.refs import PipelineArg, resolve_pipeline
 from workbench.workloads import Workload
 
 if TYPE_CHECKING:
+    from workbench.app import Decided
+    from workbench.budget.rules import Rule
+    from workbench.decisions.record import DecisionRecord
     from workbench.notebook.cell import CellBlock
     from workbench.results import Result
 
-__all__ = ["Decision", "NamedCell", "Session", "current", "reset"]
+__all__ = ["NamedCell", "Session", "current", "reset"]
 
 WorkloadArg = Workload | str
+_EVIDENCE = ("comparison", "flamegraph", "memory_track", "line_profile")
 
 
 @dataclass(frozen=True)
@@ -39,24 +42,6 @@ class NamedCell:
     name: str
     block: CellBlock
     result: Result
-
-
-@dataclass(frozen=True)
-class Decision:
-    """A variant chosen in this session, with the evidence it was chosen on (kept in the
-    session; the project's decision log stores it once that exists)."""
-
-    stage: str
-    variant: str
-    rationale: str
-    suggested: str | None
-    evidence: tuple[Result, ...] = ()
-    created_at: str = field(
-        default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-
-    @property
-    def followed_suggestion(self) -> bool:
-        return self.suggested == self.variant
 
 
 @dataclass
@@ -69,7 +54,7 @@ class Session:
     selection: dict[str, str] = field(default_factory=dict)
     cells: dict[str, NamedCell] = field(default_factory=dict)
     results: list[tuple[str, Result]] = field(default_factory=list)
-    decisions: list[Decision] = field(default_factory=list)
+    decisions: list[DecisionRecord] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -128,14 +113,42 @@ class Session:
         with self._lock:
             return self.cells.get(name)
 
-    def decide(self, stage: str, variant: str, rationale: str, *, suggested: str | None,
-               evidence: tuple[Result, ...] = ()) -> Decision:
-        """Record a decision in the session (the variant is checked against the stage)."""
-        resolve_pipeline(self.pipeline)[0].stage(stage).get(variant)
-        decision = Decision(stage, variant, rationale.strip(), suggested, evidence)
+    def decide(self, stage: str, variant: str, rationale: str, *,
+               evidence: tuple[Result, ...] = (), limits: tuple[Rule, ...] = (),
+               **options: Any) -> Decided:
+        """Record a decision in the project's decision log (``app.decide`` on the
+        session's pipeline and workload, the project's budgets and stored baseline) and
+        keep it in the session. ``options`` go to ``app.decide``."""
+        from workbench import app
+        from workbench.budget.judge import baseline_path
+
+        name = self.workload if isinstance(self.workload, str) else self.workload.name
+        stored = baseline_path(self.project.root, name)
+        options.setdefault("baseline_file", stored if stored.is_file() else None)
+        options.setdefault("budgets", self.project.budgets_path)
+        options.setdefault("log", self.project.decisions_path)
+        done = app.decide(stage, variant, rationale, pipeline=self.pipeline,
+                          workload=self.workload, evidence=evidence, limits=limits,
+                          **options)
+        self.remember_decision(done.record)
+        return done
+
+    def remember_decision(self, record: DecisionRecord) -> None:
         with self._lock:
-            self.decisions.append(decision)
-        return decision
+            self.decisions.append(record)
+
+    def evidence_for(self, stage: str) -> tuple[Result, ...]:
+        """The newest comparison of ``stage`` kept in the session and the newest profile
+        of each kind of it (flame graph, memory track, line profile)."""
+        with self._lock:
+            kept = [r for _, r in reversed(self.results)]
+        found: dict[str, Result] = {}
+        for r in kept:
+            about = getattr(r, "stage", None) if r.kind == "comparison" else \
+                getattr(getattr(r, "target", None), "name", None)
+            if about == stage and r.kind in _EVIDENCE and r.kind not in found:
+                found[r.kind] = r
+        return tuple(found[k] for k in _EVIDENCE if k in found)
 
     def summary(self) -> dict[str, Any]:
         """A small plain view of the session (for ``%wb session`` and tests)."""

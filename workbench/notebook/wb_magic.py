@@ -4,7 +4,8 @@ The parser is the CLI's own (:func:`workbench.cli.build_parser`), built with IPy
 magic argument parser so that errors raise ``UsageError``; ``select``, ``use``, ``panel``
 and ``session`` are added for the notebook. ``--pipeline`` and ``--workload`` default to
 the session's (``%wb use``) and may name a variable of the notebook holding a Pipeline
-(or a function returning one) or a Workload. A profile's ``--variant`` defaults to the
+(or a function returning one) or a Workload. ``%wb decide`` takes the session's newest
+comparison and profiles of the stage as its evidence. A profile's ``--variant`` defaults to the
 session's selection for the stage. Each command returns its result; nothing here prints
 a result table.
 """
@@ -208,7 +209,7 @@ class Runner:
         select = {**self.session.selection, **dict(a.selection)}
         result = app.run(self.pipeline, self.workload, select=tuple(select.items()),
                          all_variants=a.all_variants, fuse=not a.no_fuse,
-                         params=params_of(a))
+                         params=params_of(a), decided=a.log if a.decided else None)
         return self._saved(result, a.json)
 
     def select(self) -> Any:
@@ -248,6 +249,37 @@ class Runner:
         for w in registered_workloads():
             print(f"{w.name}: size {w.size:,}, seed {w.seed}  {w.description}")
 
+    def decide(self) -> Any:
+        from workbench.cli_decide import run_decide_command
+
+        a = self.args
+        with self.progress(disable=a.no_progress, title="decide") as progress:
+            done = run_decide_command(a, workload=self.workload, pipeline=self.pipeline,
+                                      evidence=self.session.evidence_for(a.stage),
+                                      progress=progress)
+        self.session.remember_decision(done.record)
+        for notice in done.notices:
+            print(f"NOTICE: {notice}")
+        print(f"recorded {done.record.id} in {done.log}")
+        if done.budgets is not None:
+            print(done.budgets.summary)
+        return self._saved(done.record, a.json)
+
+    def decisions(self) -> Any:
+        """``list`` prints the log; ``show`` returns the record; ``export`` writes."""
+        from workbench.cli_decide import handlers
+
+        a = self.args
+        if a.action == "show":
+            from workbench import app
+
+            read = app.decisions(a.log)
+            for notice in read.notices():
+                print(f"NOTICE: {notice}")
+            return read.find(a.id)
+        handlers()["decisions"](a)
+        return None
+
     def history(self) -> None:
         from workbench.cli_budget import handlers
 
@@ -260,6 +292,7 @@ class Runner:
             "baseline": self.baseline, "run": self.run, "select": self.select,
             "use": self.use, "panel": self.panel, "stages": self.stages,
             "workloads": self.workloads, "history": self.history,
+            "decide": self.decide, "decisions": self.decisions,
             "session": self.session.summary,
         }
         return table[self.args.command]()

@@ -1,4 +1,4 @@
-"""The limits of a ``%%budget`` cell: its flags as budget rules.
+"""Limits given as flags (``%%budget``, ``workbench decide``): flags as budget rules.
 
 Each flag names a metric of the budgets file (:mod:`workbench.budget.rules`) and takes a
 limit in the same grammar: an absolute value with a unit (``120ms``, ``800MB``,
@@ -21,17 +21,18 @@ FLAG_METRICS: dict[str, str] = {
 }
 
 
-def flag_rules(values: Mapping[str, str | None], stage: str, variant: str) -> tuple[Rule, ...]:
-    """One error-level rule per given flag (``{"latency": "120ms", ...}``); a bad value is
-    an InvalidInputError naming the flag, the value and what it accepts."""
-    parser = Parser("", "%%budget", None)
+def flag_rules(values: Mapping[str, str | None], stage: str, variant: str, *,
+               source: str = "%%budget", level: str = "error") -> tuple[Rule, ...]:
+    """One rule at ``level`` per given flag (``{"latency": "120ms", ...}``); a bad value
+    is an InvalidInputError naming ``source``, the flag, the value and what it accepts."""
+    parser = Parser("", source, None)
     rules = []
     for flag, metric in FLAG_METRICS.items():
         value = values.get(flag)
         if value is None:
             continue
         kind, limit = parser.limit((), f"--{flag}", metric, value)
-        rules.append(Rule(stage, variant, metric, kind, limit, "error"))
+        rules.append(Rule(stage, variant, metric, kind, limit, level))
     return tuple(rules)
 
 
