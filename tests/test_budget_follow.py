@@ -141,3 +141,47 @@ def test_limits_are_written_as_text_that_reads_back_exactly(metric: str, kind: s
     spec = parse_budgets(f"[stage.chunk]\n{metric} = {value_text}\n")
     (back,) = spec.rules
     assert (back.kind, back.value) == (kind, value), text
+
+
+def test_the_updated_file_keeps_its_mode_and_a_new_one_gets_the_umasks(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    path = tmp_path / "budgets.toml"
+    path.write_text("[stage.chunk]\nlatency_p50 = \"1.1x\"\n", encoding="utf-8")
+    path.chmod(0o664)
+    follow_decision(path, decided("chunk", "native", ("latency_p50", "absolute", 2e6, "error")))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o664
+    old = os.umask(0o027)
+    try:
+        fresh = tmp_path / "fresh.toml"
+        follow_decision(fresh, decided("chunk", "pure", ("latency_p50", "absolute", 1e6,
+                                                         "error")))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o640
+
+
+def test_a_malformed_budgets_file_stops_the_decision_before_anything_is_written(
+        tmp_path: Path) -> None:
+    from result_samples import measurement
+
+    from workbench import app
+    from workbench.budget.limits import flag_rules
+    from workbench.measure.comparison import VariantResult, build_comparison
+    from workbench.stages import EquivalenceResult
+
+    path = tmp_path / "budgets.toml"
+    path.write_text("[stage.chunk]\nvariant = [\"pure\", \"native\"]\nlatency_p50 = \"1.1x\"\n"
+                    "[stage.chunk]\n", encoding="utf-8")  # a table twice: not TOML
+    before = path.read_bytes()
+    results = tuple(VariantResult(v, measurement(v, 1e6, workers=2, samples=5,
+                                                 workload="tiny", stage="chunk"),
+                                  equivalence=EquivalenceResult(True, "same"))
+                    for v in ("pure", "native"))
+    log = tmp_path / "log.jsonl"
+    with pytest.raises(InvalidInputError, match="malformed TOML"):
+        app.decide("chunk", "native", "fast", log=log,
+                   evidence=(build_comparison("chunk", "tiny", results),), budgets=path,
+                   limits=flag_rules({"latency": "2ms"}, "chunk", "native"))
+    assert not log.exists() and path.read_bytes() == before

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from workbench.errors import ExecutionError, InvalidInputError, WorkbenchError
+from workbench.errors import ExecutionError, InvalidInputError
 from workbench.measure.config import MeasureConfig
 from workbench.measure.targets import Params, WorkloadArg
 from workbench.refs import PipelineArg
@@ -261,7 +261,6 @@ def decide(stage: str, variant: str, because: str, *, log: Path,
     ``update_budgets``, the budgets file is updated so that ``workbench check`` holds the
     variant there."""
     from workbench.budget.judge import Budgets, standing_budgets, verdicts_by_variant
-    from workbench.budget.limits import merge
     from workbench.budget.rules import ALL, Rule
     from workbench.budget.spec import BudgetSpec
     from workbench.decisions.evidence import build_decision
@@ -295,33 +294,37 @@ def decide(stage: str, variant: str, because: str, *, log: Path,
     judged = Budgets(merged if merged.rules else None, standing.baseline, standing.note)
     verdicts = verdicts_by_variant(judged, comparison)
     held = tuple(Rule(stage, variant, r.metric, r.kind, r.value, r.level)
-                 for r in merge([r for r in merged.rules if r.stage == stage
-                                 and r.variant in (variant, ALL)], given))
+                 for r in merged.rules if r.stage == stage and r.variant in (variant, ALL))
     record = build_decision(
         stage=stage, variant=variant, rationale=because,
         pipeline=pipeline_label(pipe, ref), pipeline_name=pipe.name, comparison=comparison,
         verdicts=verdicts,
         order=pipe.stage(stage).variant_names, profiles=profiles, limits=held, who=who)
-    follow = update_budgets and bool(given) and budgets is not None
-    if follow:
+    followed = None
+    if update_budgets and given and budgets is not None:
         from dataclasses import replace
 
-        record = replace(record, budgets_file=str(budgets))
-    written = DecisionLog(log).append(record)
-    followed = None
-    if follow and budgets is not None:
-        from workbench.decisions.budget_follow import follow_decision
+        from workbench.decisions.budget_follow import plan_follow
 
-        stages = {s.name: s.variant_names for s in pipe.stages}
+        record = replace(record, budgets_file=str(budgets))
+        # checked before the log is touched: a budgets file that cannot take the limits
+        # stops the decision, and nothing is written anywhere
+        followed = plan_follow(budgets, record,
+                               stages={s.name: s.variant_names for s in pipe.stages})
+    written = DecisionLog(log).append(record)
+    if followed is not None:
         try:
-            followed = follow_decision(budgets, written, stages=stages)
-        except WorkbenchError as exc:
+            followed.write()
+        except OSError as exc:
             raise ExecutionError(f"decision {written.id} was recorded in {log}, but {budgets} "
-                                 f"was not updated: {exc}") from None
+                                 f"could not be written: {exc}") from None
     elif given and budgets is None:
         notices.append("limits were given but no budgets file: the decision records them, "
                        "and no file holds the variant to them")
-    elif not given:
+    elif given:
+        notices.append(f"--no-budget-update: {budgets} was left as it is; the decision "
+                       "records the limits")
+    else:
         notices.append(f"no limits were given: {budgets or 'the budgets file'} was left as "
                        "it is (give --latency/--p95/... to budget the chosen variant)")
     if standing.note:

@@ -38,7 +38,7 @@ from workbench.errors import ExecutionError, InvalidInputError
 if TYPE_CHECKING:
     from workbench.decisions.record import DecisionRecord
 
-__all__ = ["Followed", "follow_decision", "limit_text"]
+__all__ = ["Followed", "follow_decision", "limit_text", "plan_follow"]
 
 _UNITS = {"time": ("s", "ms", "us", "ns"), "size": ("GiB", "GB", "MiB", "MB", "KiB", "KB", "B"),
           "throughput": ("items/s",)}
@@ -48,11 +48,21 @@ _HEADER = "# Budgets (see the workbench's budgets grammar); written by `workbenc
 
 @dataclass(frozen=True, slots=True)
 class Followed:
-    """What an update did: the file, whether it changed, and a one-line summary."""
+    """What an update does: the file, whether it changes, a one-line summary, and the new
+    text (None: unchanged)."""
 
     path: Path
     changed: bool
     summary: str
+    text: str | None = None
+
+    def write(self) -> Followed:
+        """Write the new text (atomically), if there is one; returns self."""
+        from workbench.files import write_atomic
+
+        if self.text is not None:
+            write_atomic(self.path, self.text)
+        return self
 
 
 def _exact(number: float, text: str, value: float, unit: str | None) -> bool:
@@ -157,11 +167,18 @@ def _with_comment(text: str, key: str, comment: str) -> str:
 def follow_decision(budgets: Path, record: DecisionRecord, *,
                     stages: Mapping[str, Sequence[str]] | None = None) -> Followed:
     """Hold ``record``'s chosen variant at its limits in the budgets file ``budgets``
-    (see the module docstring)."""
+    (see the module docstring): :func:`plan_follow`, then written."""
+    return plan_follow(budgets, record, stages=stages).write()
+
+
+def plan_follow(budgets: Path, record: DecisionRecord, *,
+                stages: Mapping[str, Sequence[str]] | None = None) -> Followed:
+    """The update :func:`follow_decision` makes, checked but not written: every error
+    (a malformed file, a table that cannot be narrowed) is raised here."""
     import tomlkit
 
     from workbench.budget.spec import parse_budgets
-    from workbench.files import read_text, write_atomic
+    from workbench.files import read_text
 
     stage, variant = record.stage, record.variant
     if not record.limits:
@@ -202,5 +219,4 @@ def follow_decision(budgets: Path, record: DecisionRecord, *,
     if exists and new == text:
         return Followed(budgets, False, f"{budgets}: unchanged ([stage.{quoted}] already "
                                         f"holds {said})")
-    write_atomic(budgets, new)
-    return Followed(budgets, True, f"{budgets}: [stage.{quoted}] {said}")
+    return Followed(budgets, True, f"{budgets}: [stage.{quoted}] {said}", new)
