@@ -183,6 +183,10 @@ def test_a_held_lock_times_out_with_a_clear_error_and_writes_nothing(tmp_path: P
             pytest.raises(ExecutionError, match=r"has held .*log.jsonl.lock for more than"):
         log.append(record())
     assert not log.path.exists()
+    log.append(record())
+    with FileLock(str(log.lock_path)), \
+            pytest.raises(ExecutionError, match=r"for more than 0.2 s; read again later"):
+        log.read()  # a write may be in progress: not read half-written
 
 
 @functools.cache

@@ -202,7 +202,23 @@ class DecisionLog:
         return [(number, data)]
 
     def read(self) -> LogRead:
-        """Every record, in the order written (see the module docstring for damage)."""
+        """Every record, in the order written (see the module docstring for damage). The
+        read holds the lock when it can take it, so a write in progress is not mistaken
+        for a cut line; a log in a place it cannot lock (read-only) is read without it."""
+        from filelock import FileLock, Timeout
+
+        if not self.path.is_file():
+            return self._read()
+        try:
+            with FileLock(str(self.lock_path), timeout=self.lock_timeout):
+                return self._read()
+        except Timeout:
+            raise ExecutionError(f"another process has held {self.lock_path} for more than "
+                                 f"{self.lock_timeout:g} s; read again later") from None
+        except OSError:  # the lock file cannot be made here (a read-only checkout)
+            return self._read()
+
+    def _read(self) -> LogRead:
         raw, torn = self._raw()
         records = []
         for number, data in raw:
@@ -257,7 +273,7 @@ class DecisionLog:
         record = record.with_supersedes(earlier)
         line = (json.dumps(record.to_json(), separators=(",", ":"), ensure_ascii=False)
                 + "\n").encode("utf-8")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         try:
             size = os.fstat(fd).st_size
             if size and not self._ends_with_newline(size):
