@@ -4,82 +4,118 @@ One file: the workbench's stylesheet inlined, a timeline per stage drawn as inli
 each decision with its evidence table, verdicts, the suggestion against the choice and the
 rationale. No script, no external URL, nothing fetched: a restrictive
 Content-Security-Policy forbids all of it, and every string from the log is escaped by
-the template engine. Laid out to print (no clipped overflow, no decision split across a
-page break where it fits on one).
+the template engine (the templates are ``templates/*.j2`` beside this module, rendered with
+autoescaping; a decision's own block is :func:`workbench.render.decision.decision_body`).
+Laid out to print (no clipped overflow, no decision split across a page break where it
+fits on one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from workbench.decisions.record import DecisionRecord
 from workbench.decisions.store import LogRead, parse_since
 
+if TYPE_CHECKING:
+    import jinja2
+
 __all__ = ["CSP", "export_html", "timeline_svg"]
 
 #: Nothing may load or run: inline styles and data: images only.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
 _COLOURS = {"pure": "#2e7d32", "vectorized": "#1f4e99", "native": "#b45309"}
+_OTHER, _GREY = "#6a1b9a", "#9a9a9a"
+_LABEL = 24  # characters of a variant name drawn under its mark (the tooltip has it all)
 
 
-def timeline_svg(records: Sequence[DecisionRecord], superseded: dict[str, str], *,
-                 width: int = 720) -> str:
-    """The decisions of one stage as marks on a time axis (superseded ones grey)."""
+@functools.cache
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("workbench.decisions", "templates"), autoescape=True,
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def _render(template: str, **context: Any) -> str:
+    return str(_environment().get_template(template).render(**context))
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    ident: str
+    when: str
+    variant: str
+    label: str
+    x: str
+    label_y: int
+    anchor: str
+    colour: str
+    superseded: str | None
+
+
+def _label(variant: str) -> str:
+    return variant if len(variant) <= _LABEL else variant[:_LABEL - 1] + "\u2026"
+
+
+def timeline_svg(records: Sequence[DecisionRecord], superseded: Mapping[str, str], *,
+                 width: int = 720) -> Markup:
+    """The decisions of one stage as marks on a time axis, labelled by variant, oldest
+    left; superseded ones (``superseded``: id -> the id that replaced it) drawn grey.
+    Empty for no records."""
     if not records:
-        return ""
-    times = [parse_since(r.created_at).timestamp() for r in records]
-    low, high = min(times), max(times)
-    span = high - low or 1.0
-    left, right, row = 20, width - 20, 40
-    height = 30 + row
-    parts = [f'<svg class="wb-timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="decision timeline">',
-             f'<line x1="{left}" y1="{row}" x2="{right}" y2="{row}" stroke="#999"/>']
-    for i, (r, t) in enumerate(zip(records, times, strict=True)):
-        x = left + (right - left) * ((t - low) / span if high > low else 0.5)
-        old = r.id in superseded
-        colour = "#aaa" if old else _COLOURS.get(r.variant, "#6a1b9a")
-        y_text = row - 12 if i % 2 == 0 else row + 22
-        parts.append(f'<g><title>{escape(r.id)} {escape(r.created_at)}: {escape(r.variant)}'
-                     f'{" (superseded)" if old else ""}</title>'
-                     f'<circle cx="{x:.1f}" cy="{row}" r="6" fill="{colour}"/>'
-                     f'<text x="{x:.1f}" y="{y_text}" font-size="11" text-anchor="middle" '
-                     f'fill="{colour}">{escape(r.variant[:24])}</text></g>')
-    parts.append(f'<text x="{left}" y="{height - 2}" font-size="10" fill="#555">'
-                 f'{escape(records[0].created_at[:10])}</text>'
-                 f'<text x="{right}" y="{height - 2}" font-size="10" fill="#555" '
-                 f'text-anchor="end">{escape(records[-1].created_at[:10])}</text></svg>')
-    return "".join(parts)
+        return Markup("")
+    ordered = sorted(records, key=lambda r: parse_since(r.created_at))
+    times = [parse_since(r.created_at).timestamp() for r in ordered]
+    low, high = times[0], times[-1]
+    left, right, axis = 24, width - 24, 44
+    marks = []
+    for i, (r, t) in enumerate(zip(ordered, times, strict=True)):
+        share = (t - low) / (high - low) if high > low else 0.5
+        x = left + (right - left) * share
+        anchor = "start" if x < left + 60 else "end" if x > right - 60 else "middle"
+        marks.append(_Mark(r.id, r.created_at, r.variant, _label(r.variant), f"{x:.1f}",
+                           axis - 12 if i % 2 == 0 else axis - 27, anchor,
+                           _GREY if r.id in superseded else _COLOURS.get(r.variant, _OTHER),
+                           superseded.get(r.id)))
+    return Markup(_render("timeline.svg.j2", width=width, height=axis + 22, left=left,
+                          right=right, axis=axis, marks=marks, stage=ordered[0].stage,
+                          first=ordered[0].created_at[:10], last=ordered[-1].created_at[:10]))
 
 
 def export_html(read: LogRead | Sequence[DecisionRecord], *, stage: str | None = None,
                 since: datetime | None = None, title: str = "Budget decisions") -> str:
     """The page (see the module docstring) for the decisions of ``stage`` made at or
-    after ``since`` (both optional)."""
+    after ``since`` (both optional); ``read`` is a read of the log or the records
+    themselves. An empty selection gives a page saying that no decision matches."""
     from workbench.render.decision import decision_body
-    from workbench.render.fragments import render, stylesheet
+    from workbench.render.fragments import stylesheet
 
+    source = str(read.path) if isinstance(read, LogRead) else ""
     if not isinstance(read, LogRead):
-        from pathlib import Path
-
-        read = LogRead(Path("<records>"), tuple(read))
+        read = LogRead(Path(), tuple(read))
     shown = read.select(stage=stage, since=since)
     superseded = read.superseded_by()
     stages: dict[str, list[DecisionRecord]] = {}
     for r in shown:
         stages.setdefault(r.stage, []).append(r)
-    sections = [(name, Markup(timeline_svg(records, superseded)),
-                 [(r, Markup(decision_body(r, superseded_by=superseded.get(r.id))))
-                  for r in reversed(records)])
-                for name, records in stages.items()]
-    filters = [f"stage {stage}" if stage else "", f"since {since.isoformat()}" if since
-               else ""]
-    return render("decision_log.html.j2", title=title, csp=Markup(CSP), style=Markup(stylesheet()),
-                  sections=sections, count=len(shown), total=len(read.records),
-                  filters=", ".join(f for f in filters if f), source=str(read.path),
-                  superseded=superseded, torn=read.torn)
+    sections = []
+    for name, records in stages.items():
+        newest_first = sorted(records, key=lambda r: parse_since(r.created_at), reverse=True)
+        sections.append((name, timeline_svg(records, superseded), [
+            (r, Markup(decision_body(r, superseded_by=superseded.get(r.id))))
+            for r in newest_first]))
+    filters = [f"stage {stage}" if stage is not None else "",
+               f"since {since.isoformat()}" if since is not None else ""]
+    return _render("decision_log.html.j2", title=title, csp=Markup(CSP), style=Markup(stylesheet()),
+                   sections=sections, count=len(shown), total=len(read.records),
+                   filters=", ".join(f for f in filters if f), source=source,
+                   superseded=superseded, shown={r.id for r in shown}, torn=read.torn)

@@ -23,6 +23,8 @@ VERDICT_COLUMNS = ("variant", "status", "level", "metric", "observed [interval]"
 
 def alternative_cells(a: Alternative) -> tuple[str, ...]:
     same = {True: "yes", False: "no", None: "not checked"}[a.equivalent]
+    if a.equivalence and a.equivalence not in a.why:  # else "eligible" says it
+        same += f" ({a.equivalence})"
     speedup = a.figure("speedup")
     return (a.variant, same, "yes" if a.eligible else f"no: {a.why}",
             fmt.duration(a.figure("p50_ns")), fmt.duration(a.figure("p95_ns")),
