@@ -4,28 +4,25 @@ One file: the workbench's stylesheet inlined, a timeline per stage drawn as inli
 each decision with its evidence table, verdicts, the suggestion against the choice and the
 rationale. No script, no external URL, nothing fetched: a restrictive
 Content-Security-Policy forbids all of it, and every string from the log is escaped by
-the template engine (the templates are ``templates/*.j2`` beside this module, rendered with
-autoescaping; a decision's own block is :func:`workbench.render.decision.decision_body`).
+the template engine (``decision_log.html.j2`` and ``timeline.svg.j2``, among the render
+package's autoescaped templates; a decision's own block is
+:func:`workbench.render.decision.decision_body`).
 Laid out to print (no clipped overflow, no decision split across a page break where it
 fits on one).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from workbench.decisions.record import DecisionRecord
 from workbench.decisions.store import LogRead, parse_since
-
-if TYPE_CHECKING:
-    import jinja2
+from workbench.render.fragments import render
 
 __all__ = ["CSP", "export_html", "timeline_svg"]
 
@@ -34,19 +31,6 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action
 _COLOURS = {"pure": "#2e7d32", "vectorized": "#1f4e99", "native": "#b45309"}
 _OTHER, _GREY = "#6a1b9a", "#9a9a9a"
 _LABEL = 24  # characters of a variant name drawn under its mark (the tooltip has it all)
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("workbench.decisions", "templates"), autoescape=True,
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-
-
-def _render(template: str, **context: Any) -> str:
-    return str(_environment().get_template(template).render(**context))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +70,7 @@ def timeline_svg(records: Sequence[DecisionRecord], superseded: Mapping[str, str
                            axis - 12 if i % 2 == 0 else axis - 27, anchor,
                            _GREY if r.id in superseded else _COLOURS.get(r.variant, _OTHER),
                            superseded.get(r.id)))
-    return Markup(_render("timeline.svg.j2", width=width, height=axis + 22, left=left,
+    return Markup(render("timeline.svg.j2", width=width, height=axis + 22, left=left,
                           right=right, axis=axis, marks=marks, stage=ordered[0].stage,
                           first=ordered[0].created_at[:10], last=ordered[-1].created_at[:10]))
 
@@ -115,7 +99,7 @@ def export_html(read: LogRead | Sequence[DecisionRecord], *, stage: str | None =
             for r in newest_first]))
     filters = [f"stage {stage}" if stage is not None else "",
                f"since {since.isoformat()}" if since is not None else ""]
-    return _render("decision_log.html.j2", title=title, csp=Markup(CSP), style=Markup(stylesheet()),
+    return render("decision_log.html.j2", title=title, csp=Markup(CSP), style=Markup(stylesheet()),
                    sections=sections, count=len(shown), total=len(read.records),
                    filters=", ".join(f for f in filters if f), source=source,
                    superseded=superseded, shown={r.id for r in shown}, torn=read.torn)
