@@ -73,7 +73,9 @@ def test_check_against_a_slower_parent_fails_and_an_identical_one_passes(
     assert "breach" in out and "work/pure" in out
     result = json.loads((tmp_path / "check.json").read_text())
     (p50,) = [v for v in result["verdicts"] if v["rule"]["metric"] == "latency_p50"]
-    assert p50["status"] == "breach" and p50["ratio"] > 1.5
+    # over the 1.1x limit with the interval above 1 (twice the work measured 1.42x-2x on
+    # these shared machines: fixed per-call costs and neighbours dilute the ratio)
+    assert p50["status"] == "breach" and p50["ratio"] > 1.1 and p50["ratio_low"] > 1.0
     # AND an identical commit on top passes
     (repo / "note.txt").write_text("the same code, another commit")
     _commit(repo, "pipe_ab", 80_000, "same again")
