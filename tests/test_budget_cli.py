@@ -45,6 +45,10 @@ def _commit(repo: Path, module: str, n: int, message: str) -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+    # the throwaway pipelines run on the reference pipeline's ``tiny`` workload, which its
+    # module registers: import it here, not rely on an earlier test having done so
+    import workbench.rag.workloads  # noqa: F401
+
     root = tmp_path / "repo"
     root.mkdir()
     _git(root, "init", "-q")
