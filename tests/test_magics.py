@@ -404,11 +404,18 @@ def test_wb_check_applies_the_budgets_file(shell: InteractiveShell, tmp_path: Pa
     budgets = tmp_path / "budgets.toml"
     budgets.write_text('[stage."chunk/pure"]\nlatency_p50 = "1ns"\n')
     ran = run(shell, f"r = %wb check --budgets {budgets} --no-history {SMALL} "
-                     f"--json {tmp_path / 'check.json'}")
+                     f"--json {tmp_path / 'check.json'} --warn")
     assert ran.error is None, ran.error
     r = shell.user_ns["r"]
     assert r.kind == "budget-check" and r.count("breach") == 1
     assert json.loads((tmp_path / "check.json").read_text())["kind"] == "budget-check"
+    # without --warn the breach fails the cell, after the verdicts are shown
+    ran = run(shell, f"r2 = %wb check --budgets {budgets} --no-history {SMALL}")
+    assert type(ran.error).__name__ == "CheckBudgetError", ran.error
+    assert "chunk/pure latency_p50 <= 1 ns" in str(ran.error)
+    shown = ran.of("application/vnd.workbench.budget-check+json")
+    assert len(shown) == 1 and shown[0]["verdicts"][0]["status"] == "breach"
+    assert "r2" not in shell.user_ns
 
 
 def test_wb_session_reports_what_it_holds(shell: InteractiveShell) -> None:

@@ -20,7 +20,7 @@ from workbench.errors import WorkbenchError
 from workbench.measure.measurement import Measurement
 from workbench.results import Result
 
-__all__ = ["BlockBudgetError", "BudgetedBlock"]
+__all__ = ["BlockBudgetError", "BudgetedBlock", "CheckBudgetError"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +92,17 @@ class BlockBudgetError(PerfBudgetError):
         WorkbenchError.__init__(
             self, f"performance budget exceeded in %%budget {block.name}: "
             + "; ".join(breaches))
+
+
+class CheckBudgetError(PerfBudgetError):
+    """``%wb check`` found an error-level breach; ``result`` holds every verdict."""
+
+    def __init__(self, result: CheckResult) -> None:
+        self.result = result
+        self.label = "check"
+        self.figures = None
+        self.breaches = ()
+        broken = [f"{v.rule.label} {v.rule.metric} {v.rule.limit_text()}: {v.message}"
+                  for v in result.verdicts if v.blocking]
+        WorkbenchError.__init__(self, "performance budget exceeded in check: "
+                                + "; ".join(broken))

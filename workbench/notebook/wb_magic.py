@@ -64,6 +64,10 @@ def _notebook_commands(sub: Any) -> None:
     panel.add_argument("--workers", type=positive_int, default=None)
     panel.add_argument("--samples", type=positive_int, default=None)
     sub.add_parser("session", help="what this session works on and holds")
+    sub.choices["check"].add_argument(
+        "--warn", action="store_true",
+        help="show an error-level breach without raising (by default it raises "
+             "CheckBudgetError after the verdicts, so a papermill run fails)")
     for name, cmd in sub.choices.items():
         if name != "use" and any(a.dest == "pipeline" for a in cmd._actions):
             cmd.set_defaults(pipeline=None, workload=None)
@@ -75,7 +79,7 @@ def build_wb_parser(project: Project) -> argparse.ArgumentParser:
     from workbench.cli import build_parser
 
     return build_parser(project, parser_class=MagicParser, prog="%wb",
-                        more=_notebook_commands)
+                        more=_notebook_commands, report=False)
 
 
 def full_help(parser: argparse.ArgumentParser) -> str:
@@ -183,7 +187,13 @@ class Runner:
                                        progress=progress)
         for notice in report.notices:
             print(f"NOTICE: {notice}")
-        return self._saved(report.result, a.json)
+        result = self._saved(report.result, a.json)
+        if report.exit_code() == 1 and not a.warn:
+            from workbench.budget.block import CheckBudgetError
+
+            self.show(result)  # the verdicts first, then the error fails the cell
+            raise CheckBudgetError(result)
+        return result
 
     def baseline(self) -> None:
         from workbench import app
