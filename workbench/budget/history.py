@@ -27,7 +27,7 @@ from workbench.measure import stats
 from workbench.measure.measurement import Measurement
 
 __all__ = ["HistoryRow", "Point", "Series", "load_series", "record", "record_rows",
-           "rows_from_check", "rows_from_measurements"]
+           "rows_from_check", "rows_from_measurements", "series_keys"]
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS history (id INTEGER PRIMARY KEY AUTOINCREMENT, "
@@ -229,3 +229,25 @@ def load_series(db_path: str | Path, stage: str, metric: str, variant: str | Non
     except sqlite3.DatabaseError as exc:
         raise InvalidInputError(f"cannot read history from {str(db_path)!r}: {exc}") from None
     return Series(stage, metric, tuple(Point(*row) for row in rows))
+
+
+def series_keys(db_path: str | Path, metric: str = "latency_p50"
+                ) -> tuple[tuple[str, str, str | None], ...]:
+    """The distinct ``(stage, variant, workload)`` with rows of ``metric``, sorted (a
+    ``None`` workload before the named ones)."""
+    if metric not in METRICS:
+        raise InvalidInputError(f"unknown metric {metric!r}; choose one of: "
+                                + ", ".join(METRICS))
+    if not Path(db_path).is_file():
+        raise InvalidInputError(f"history database {str(db_path)!r} does not exist")
+    try:
+        conn = _connect(db_path, 30.0)
+        try:
+            rows = conn.execute("SELECT DISTINCT stage, variant, workload FROM history "
+                                "WHERE metric = ?", (metric,)).fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise InvalidInputError(f"cannot read history from {str(db_path)!r}: {exc}") from None
+    keys = [(str(s), str(v), None if w is None else str(w)) for s, v, w in rows]
+    return tuple(sorted(keys, key=lambda k: (k[0], k[1], k[2] is not None, k[2] or "")))
