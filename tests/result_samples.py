@@ -26,6 +26,8 @@ from workbench.profile.lines import FunctionLines, LineRow
 from workbench.profile.memory import AllocationSite, AllocationStack, Phase, Snapshot
 from workbench.rag.reference import RagRun
 from workbench.rag.types import Hit
+from workbench.report.choices import StageChoice, StageChoices
+from workbench.report.shares import StageShare, StageShares
 from workbench.runs import PipelineRun, SegmentTiming
 from workbench.stages import EquivalenceResult
 
@@ -154,6 +156,20 @@ def decision() -> DecisionRecord:
         clock=lambda: datetime(2026, 11, 28, tzinfo=UTC))
 
 
+def stage_choices() -> StageChoices:
+    return StageChoices(f"my.pipe:make{EVIL}", WORKLOAD, (
+        StageChoice(STAGE, "native", f"native is the least escalated {EVIL}", "pure",
+                    "d-0123456789ab", "2026-11-28T00:00:00+00:00"),
+        StageChoice(f"embed{EVIL}", None, "no variant meets the budget; closest: pure"),
+    ), f"budgets budgets.toml {EVIL}", f"decisions/{EVIL}.jsonl")
+
+
+def stage_shares() -> StageShares:
+    return StageShares(f"my.pipe:make{EVIL}", WORKLOAD, 3, (
+        StageShare(STAGE, f"pure{EVIL}", 0.004, 0.8),
+        StageShare("embed", "native", 0.001, 0.2)))
+
+
 SAMPLES: dict[str, Callable[[], object]] = {
     "measurement": lambda: measurement("pure", 1e6),
     "comparison": comparison,
@@ -167,4 +183,6 @@ SAMPLES: dict[str, Callable[[], object]] = {
     "line_profile": line_profile,
     "budget-block": budget_block,
     "decision": decision,
+    "stage-choices": stage_choices,
+    "stage-shares": stage_shares,
 }

@@ -51,6 +51,8 @@ KINDS: dict[str, str] = {
     "fusion-report": "workbench.pipeline:FusionReport",
     "rag-run": "workbench.rag.reference:RagRun",
     "decision": "workbench.decisions.record:DecisionRecord",
+    "stage-choices": "workbench.report.choices:StageChoices",
+    "stage-shares": "workbench.report.shares:StageShares",
 }
 
 

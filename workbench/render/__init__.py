@@ -25,7 +25,7 @@ _MODULES = {
     "budget-check": "budget", "budget-block": "block",
     "flamegraph": "profile", "memory_track": "profile", "line_profile": "profile",
     "pipeline-run": "runs", "fusion-report": "runs", "rag-run": "runs",
-    "decision": "decision",
+    "decision": "decision", "stage-choices": "report", "stage-shares": "report",
 }
 
 
