@@ -39,9 +39,11 @@ class _Parser(argparse.ArgumentParser):
 def build_parser(project: Project | None = None, *,
                  parser_class: type[argparse.ArgumentParser] = _Parser,
                  prog: str = "workbench",
-                 more: Callable[[Any], None] | None = None) -> argparse.ArgumentParser:
+                 more: Callable[[Any], None] | None = None,
+                 report: bool = True) -> argparse.ArgumentParser:
     """The command line's parser; the notebook's ``%wb`` builds the same one with its own
-    ``parser_class`` (errors raise instead of exiting) and adds commands with ``more``."""
+    ``parser_class`` (errors raise instead of exiting), adds commands with ``more`` and
+    leaves out ``report`` (which starts kernels of its own)."""
     project = project or Project(root=Path.cwd())
     parser = parser_class(
         prog=prog,
@@ -74,13 +76,15 @@ def build_parser(project: Project | None = None, *,
             cmd.add_argument("--sizes", required=True, type=sizes,
                              help="comma-separated workload sizes, e.g. 20,40,80,160")
 
-    from workbench import cli_decide
+    from workbench import cli_decide, cli_report
     from workbench.cli_budget import add_parsers
     from workbench.profile import cli_commands as profile_cli
 
     add_parsers(sub, project)
     profile_cli.add_parsers(sub, project)
     cli_decide.add_parsers(sub, project)
+    if report:
+        cli_report.add_parsers(sub, project)
     workloads = sub.add_parser("workloads", help="list the registered workloads")
     add_target_flags(workloads, project, stage=False)
     stages = sub.add_parser("stages", help="list the pipeline's stages and variants")
@@ -164,13 +168,13 @@ def _cmd_stages(args: argparse.Namespace) -> int:
 
 
 def _commands() -> dict[str, Any]:
-    from workbench import cli_decide
+    from workbench import cli_decide, cli_report
     from workbench.cli_budget import handlers
     from workbench.profile import cli_commands as profile_cli
 
     return {"run": _cmd_run, "compare": _cmd_measure, "sweep": _cmd_measure,
             "workloads": _cmd_workloads, "stages": _cmd_stages, **handlers(),
-            **profile_cli.COMMANDS, **cli_decide.handlers()}
+            **profile_cli.COMMANDS, **cli_decide.handlers(), **cli_report.handlers()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

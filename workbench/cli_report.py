@@ -1,0 +1,112 @@
+"""The ``report`` subcommand: the report notebooks run by papermill into a reports folder
+(see :mod:`workbench.report.runner`).
+
+Exit codes: 0 every notebook ran and no error-level budget breach; 1 a breach (the report
+is still written and says so at the top of its index); 2 a usage error (nothing runs);
+3 a notebook failed to execute (its partial output is kept and linked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from workbench.cli_target import add_target_flags
+from workbench.project import Project
+
+__all__ = ["add_parsers", "handlers"]
+
+EPILOG = """\
+parameters: -p KEY=VALUE goes to every report notebook that declares KEY in its
+parameters cell; -p NOTEBOOK:KEY=VALUE to one (e.g. -p budgets:against=HEAD~1).
+--parameters lists what each notebook declares.
+
+exit codes: 0 all notebooks ran, no error-level breach; 1 an error-level breach (the
+report is written); 2 usage error; 3 a notebook failed to execute (partial output kept).
+"""
+
+
+def add_parsers(sub: Any, project: Project) -> None:
+    from workbench.report.runner import BUILTIN
+
+    cmd = sub.add_parser(
+        "report", help="run the report notebooks (papermill) into reports/<time>-<sha>/",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_target_flags(cmd, project, stage=False)
+    cmd.add_argument("--notebook", "-n", dest="notebooks", action="append", default=None,
+                     metavar="NB", help="a built-in report notebook (" + ", ".join(BUILTIN)
+                     + ") or a path to a notebook of your own (repeatable; default: all "
+                     "built-in ones, in that order)")
+    cmd.add_argument("-p", "--parameter", dest="given", action="append", default=[],
+                     metavar="[NB:]KEY=VALUE", help="a notebook parameter (repeatable)")
+    cmd.add_argument("--out", type=Path, default=project.root / "reports",
+                     help="the reports folder (default: %(default)s)")
+    cmd.add_argument("--parameters", action="store_true",
+                     help="list each notebook's parameters and exit")
+    cmd.add_argument("--no-progress", action="store_true",
+                     help="no progress bar (one line per notebook is printed anyway)")
+
+
+def _listing(plan: Any) -> str:
+    from workbench.report.params import declared_parameters
+
+    lines = []
+    for run in plan.notebooks:
+        lines.append(f"{run.name} ({run.source})")
+        for d in declared_parameters(run.source).values():
+            lines.append(f"  {d.name} = {d.default!r}  {d.help}".rstrip())
+    return "\n".join(lines)
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command as it could be typed again (what the report pages show)."""
+    words = ["workbench", "report", "--workload", args.workload, "--pipeline", args.pipeline]
+    for nb in args.notebooks or ():
+        words += ["--notebook", nb]
+    for given in args.given:
+        words += ["-p", given]
+    return shlex.join(words)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from workbench.cli_target import params_of
+    from workbench.errors import InvalidInputError
+    from workbench.project import find_project
+    from workbench.report.params import parse_given
+    from workbench.report.runner import BUILTIN, execute, notebook_path, plan_report
+
+    if params_of(args):
+        raise InvalidInputError("report takes no --param/--model: stage parameters belong "
+                                "to the notebooks (-p KEY=VALUE)")
+    cwd = Path.cwd()
+    notebooks = [notebook_path(n) for n in (args.notebooks or BUILTIN)]
+    plan = plan_report(notebooks, given=[parse_given(g) for g in args.given],
+                       workload=args.workload, pipeline=args.pipeline,
+                       out=args.out.resolve(), cwd=cwd,
+                       log=find_project(cwd).decisions_path,
+                       command=_command(args))
+    if args.parameters:
+        print(_listing(plan))
+        return 0
+    bar = not args.no_progress and sys.stderr.isatty()
+
+    def line(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    print(f"report: {len(plan.notebooks)} notebooks on {plan.workload} into {plan.out}",
+          file=sys.stderr)
+    report = execute(plan, progress=line, bar=bar)
+    summary = report.summary
+    print(f"{summary['status'].upper()}: {report.index}")
+    for b in summary["breaches"]:
+        print(f"  breach: {b['where']}: {b['target']} {b['rule']}", file=sys.stderr)
+    print(f"all reports: {plan.out / 'index.html'}")
+    return report.exit_code
+
+
+def handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
+    return {"report": _report}

@@ -1,0 +1,281 @@
+"""``workbench report``: the report notebooks executed by papermill into one run folder.
+
+A run writes ``OUT/<UTC time>-<short sha>/``: each executed notebook (``NN-NAME.ipynb``)
+and its offline HTML (``NN-NAME.html``), ``summary.json`` (:mod:`.summary`) and
+``index.html``; then ``OUT/index.html`` lists every run (:mod:`.pages`). The summary and
+the run's index are rewritten after every notebook, so a run that is stopped halfway
+still shows what it did (as ``running``).
+
+Each notebook runs in its own kernel, in the working directory the command ran in, so
+the project's ``[tool.workbench]`` defaults and relative paths mean what they mean on the
+command line. The kernel is the notebook's own (``python3`` for the built-in ones),
+started with this interpreter's folder first on ``PATH`` so that its ``python`` is this
+environment's. Every notebook that declares them gets the report's ``workload``, its
+``history`` database (``OUT/history.sqlite``) and the project's decision ``log``.
+
+A notebook that raises a performance budget error (``%%budget``, ``%wb check``, the guard)
+ends as ``breach``; one that raises anything else, or whose kernel dies, as ``failed``,
+its partial output kept and exported. The run goes on with the next notebook either way.
+Exit code: 3 if a notebook failed, else 1 if one breached, else 0.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import InvalidInputError
+
+__all__ = ["BUILTIN", "NotebookRun", "Report", "ReportPlan", "builtin_path", "execute",
+           "plan_report"]
+
+#: The built-in report notebooks, in the order a report runs them.
+BUILTIN = ("compare", "profile", "budgets", "decisions")
+EXIT_OK, EXIT_BREACH, EXIT_FAILED = 0, 1, 3
+
+
+def builtin_path(name: str) -> Path:
+    return Path(str(resources.files("workbench.report").joinpath("notebooks", f"{name}.ipynb")))
+
+
+def notebook_path(text: str) -> Path:
+    """A built-in report notebook's name, or the path of a notebook of one's own."""
+    if text in BUILTIN:
+        return builtin_path(text)
+    path = Path(text)
+    if path.suffix != ".ipynb" or not path.is_file():
+        raise InvalidInputError(f"--notebook {text!r}: neither a built-in report notebook ("
+                                + ", ".join(BUILTIN) + ") nor an existing .ipynb file")
+    return path
+
+
+@dataclass
+class NotebookRun:
+    """One notebook of a run: where it came from and went, and how it ended."""
+
+    name: str
+    source: Path
+    parameters: dict[str, Any]
+    status: str = "pending"
+    seconds: float | None = None
+    kernel_seconds: float | None = None  # start-up before the first cell ran
+    export_seconds: float | None = None
+    error: dict[str, Any] | None = None
+    ipynb: str | None = None
+    html: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "source": str(self.source), "status": self.status,
+                "parameters": self.parameters, "seconds": self.seconds,
+                "kernel_seconds": self.kernel_seconds, "export_seconds": self.export_seconds,
+                "error": self.error, "ipynb": self.ipynb, "html": self.html}
+
+
+@dataclass
+class ReportPlan:
+    """Everything checked before anything runs (usage errors stop here)."""
+
+    notebooks: list[NotebookRun]
+    workload: str
+    pipeline: str
+    pipeline_name: str
+    out: Path
+    cwd: Path
+    log: Path
+    command: str
+
+
+@dataclass
+class Report:
+    """A finished (or interrupted) run: its folder and summary."""
+
+    path: Path
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def index(self) -> Path:
+        return self.path / "index.html"
+
+    @property
+    def exit_code(self) -> int:
+        return {"failed": EXIT_FAILED, "breach": EXIT_BREACH}.get(self.summary["status"],
+                                                                  EXIT_OK)
+
+
+def plan_report(notebooks: Sequence[Path], *, given: Sequence[Any], workload: str,
+                pipeline: str, out: Path, cwd: Path, log: Path, command: str) -> ReportPlan:
+    """Check the notebooks, their parameters and the workload: a usage error names what
+    is wrong before any kernel starts."""
+    from workbench.refs import resolve_pipeline
+    from workbench.report.params import declared_parameters, parameters_for
+    from workbench.workloads import get_workload
+
+    names = [f"{i:02d}-{p.stem}" for i, p in enumerate(notebooks, 1)]
+    declared = {name: declared_parameters(p) for name, p in zip(names, notebooks, strict=True)}
+    by_stem = {p.stem: name for name, p in zip(names, notebooks, strict=True)}
+    # -p NOTEBOOK:KEY=VALUE names a notebook by its file name, without the number
+    given = [type(g)(g.key, g.text, by_stem.get(g.notebook, g.notebook)) if g.notebook else g
+             for g in given]
+    pipe, _ = resolve_pipeline(pipeline)  # its module registers its workloads
+    get_workload(workload)
+    common = {"workload": workload, "history": str(out / "history.sqlite"), "log": str(log)}
+    values = parameters_for(declared, given, common)
+    runs = [NotebookRun(name, path, values[name])
+            for name, path in zip(names, notebooks, strict=True)]
+    return ReportPlan(runs, workload, pipeline, pipe.name, out, cwd, log, command)
+
+
+def _git(cwd: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
+                              cwd=cwd)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _run_folder(out: Path, now: datetime, short: str) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    base = f"{now:%Y%m%dT%H%M%SZ}-{short}"
+    for n in range(1, 1000):
+        path = out / (base if n == 1 else f"{base}-{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise InvalidInputError(f"{out}: too many report runs named {base}")
+
+
+def _budget_errors() -> set[str]:
+    from workbench.budget.block import BlockBudgetError, CheckBudgetError
+    from workbench.budget.guard import PerfBudgetError
+
+    found, todo = set(), [PerfBudgetError, BlockBudgetError, CheckBudgetError]
+    while todo:
+        cls = todo.pop()
+        found.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def _timings(nb: Any) -> tuple[float | None, float | None]:
+    """Total seconds and kernel start-up seconds from papermill's cell metadata."""
+    meta = nb.get("metadata", {}).get("papermill", {})
+    starts = [c.get("metadata", {}).get("papermill", {}).get("start_time")
+              for c in nb.get("cells", [])]
+    first = next((s for s in starts if s), None)
+    began = meta.get("start_time")
+    kernel = None
+    if first and began:
+        kernel = (datetime.fromisoformat(first) - datetime.fromisoformat(began)).total_seconds()
+    duration = meta.get("duration")
+    return (float(duration) if duration is not None else None), kernel
+
+
+def _execute_one(run: NotebookRun, folder: Path, cwd: Path,
+                 bar: Mapping[str, Any] | None) -> Any:
+    import nbformat
+    import papermill as pm
+
+    target = folder / f"{run.name}.ipynb"
+    run.ipynb = target.name
+    started = time.perf_counter()
+    try:
+        pm.execute_notebook(str(run.source), str(target), parameters=run.parameters,
+                            cwd=str(cwd), progress_bar=dict(bar) if bar else False,
+                            request_save_on_cell_execute=True)
+        run.status = "pass"
+    except pm.PapermillExecutionError as exc:
+        run.status = "breach" if exc.ename in _budget_errors() else "failed"
+        run.error = {"ename": exc.ename, "evalue": str(exc.evalue)[:2000],
+                     "cell": exc.exec_count}
+    except Exception as exc:  # a kernel that died or never started: a failed notebook
+        run.status = "failed"
+        run.error = {"ename": type(exc).__name__, "evalue": str(exc)[:2000], "cell": None}
+    run.seconds = time.perf_counter() - started
+    if not target.is_file():
+        run.ipynb = None
+        return None
+    read: Any = nbformat.read
+    nb = read(str(target), as_version=4)
+    _, run.kernel_seconds = _timings(nb)
+    return nb
+
+
+def _export(run: NotebookRun, folder: Path) -> None:
+    from workbench.errors import WorkbenchError
+    from workbench.notebook.export import export_notebook
+
+    if run.ipynb is None:
+        return
+    started = time.perf_counter()
+    try:
+        run.html = export_notebook(folder / run.ipynb, folder / f"{run.name}.html").name
+    except (WorkbenchError, OSError, ValueError) as exc:
+        run.status = "failed"
+        run.error = {"ename": "ExportError", "evalue": f"HTML export failed: {exc}",
+                     "cell": None}
+    run.export_seconds = time.perf_counter() - started
+
+
+def _status(runs: Sequence[NotebookRun], finished: bool) -> str:
+    states = {r.status for r in runs}
+    if "failed" in states:
+        return "failed"
+    if "breach" in states:
+        return "breach"
+    return "pass" if finished else "running"
+
+
+def execute(plan: ReportPlan, *, progress: Callable[[str], None] | None = None,
+            bar: bool = False) -> Report:
+    """Run the planned notebooks (see the module docstring)."""
+    from workbench.report.pages import write_pages
+
+    now = datetime.now(UTC)
+    sha = _git(plan.cwd, "rev-parse", "HEAD")
+    dirty = bool(_git(plan.cwd, "status", "--porcelain", "--untracked-files=no"))
+    folder = _run_folder(plan.out, now, sha[:7] if sha else "nogit")
+    summary: dict[str, Any] = {
+        "schema_version": 1, "kind": "report", "id": folder.name,
+        "created_at": now.isoformat(timespec="seconds"), "finished_at": None,
+        "git": {"sha": sha, "dirty": dirty}, "workload": plan.workload,
+        "pipeline": plan.pipeline, "command": plan.command, "status": "running",
+        "exit_code": None, "notebooks": [], "breaches": [], "stages": {}, "notes": []}
+    report = Report(folder, summary)
+    records: list[Any] = []
+    # the kernel is started as `python`: make that this environment's interpreter
+    old_path = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old_path])
+    try:
+        for i, run in enumerate(plan.notebooks, 1):
+            write_pages(report, plan, records)
+            label = f"[{i}/{len(plan.notebooks)}] {run.name}"
+            nb = _execute_one(run, folder, plan.cwd,
+                              {"desc": label, "leave": False} if bar else None)
+            if nb is not None:
+                from workbench.report.summary import notebook_records
+
+                records.append((run.name, list(notebook_records(nb, summary["notes"],
+                                                                run.name))))
+            _export(run, folder)
+            if progress is not None:
+                why = f": {run.error['ename']}: {run.error['evalue'][:200]}" if run.error \
+                    else ""
+                progress(f"{label}: {run.status} in {run.seconds:.1f} s{why}")
+        summary["status"] = _status(plan.notebooks, finished=True)
+        summary["exit_code"] = report.exit_code
+        summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    finally:
+        os.environ["PATH"] = old_path
+        write_pages(report, plan, records)
+    return report
