@@ -2,9 +2,10 @@
 # Each sets everything up first (idempotent: a second run installs nothing new).
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
-WORKLOAD ?= small
+# Empty: the project's default workload ([tool.workbench] in pyproject.toml: tiny).
+WORKLOAD ?=
 
-.PHONY: setup browser run test lint typecheck pytest bench check
+.PHONY: setup browser run lab test lint typecheck pytest bench check
 
 # torch is pinned and installed first so that pip takes the CPU build on this disk
 # instead of resolving a multi-GB CUDA build for the project's `torch>=2.4`.
@@ -16,8 +17,14 @@ setup:
 browser:
 	test -x /usr/lib/chromium/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
 
+# The main job: the report notebooks run by papermill into reports/<UTC time>-<sha>/;
+# prints the path of the index it wrote (reports/index.html lists every run).
 run: setup
-	$(PYTHON) -m workbench.cli run --workload $(WORKLOAD)
+	$(PYTHON) -m workbench.cli report $(if $(WORKLOAD),--workload $(WORKLOAD))
+
+# JupyterLab on the notebooks (the panel, the magics, your own pipeline).
+lab: setup
+	$(PYTHON) -m jupyterlab --notebook-dir=notebooks
 
 lint:
 	$(PYTHON) -m ruff check workbench tests benchmarks
