@@ -47,16 +47,31 @@ def own_notebook(path: Path, *cells: str, parameters: str = "greeting = 'hi'") -
 
 
 @pytest.fixture(scope="module")
-def full_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, Path]:
+def decision_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A log holding one real decision: chunk uses native."""
+    from workbench import app
+    from workbench.measure.config import MeasureConfig
+
+    log = tmp_path_factory.mktemp("decisions") / "decisions.jsonl"
+    done = app.decide("chunk", "native", "native is fastest here", log=log, workload="tiny",
+                      config=MeasureConfig(workers=2, samples=3))
+    return log, done.record.id
+
+
+@pytest.fixture(scope="module")
+def full_report(tmp_path_factory: pytest.TempPathFactory,
+                decision_log: tuple[Path, str]) -> tuple[Path, int, Path]:
     out = tmp_path_factory.mktemp("reports")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(ROOT)
-        code = main(["report", "--workload", "tiny", "--out", str(out), *FAST])
+        code = main(["report", "--workload", "tiny", "--out", str(out), *FAST,
+                     "-p", f"log={decision_log[0]}"])
     (run,) = runs(out)
     return out, code, run
 
 
-def test_a_report_on_tiny_writes_every_file(full_report: tuple[Path, int, Path]) -> None:
+def test_a_report_on_tiny_writes_every_file(full_report: tuple[Path, int, Path],
+                                            decision_log: tuple[Path, str]) -> None:
     out, code, run = full_report
     assert code == 0
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{7}(-\d+)?", run.name), run.name
@@ -70,7 +85,8 @@ def test_a_report_on_tiny_writes_every_file(full_report: tuple[Path, int, Path])
     assert all(nb["status"] == "pass" and nb["seconds"] > 0 and nb["kernel_seconds"] > 0
                for nb in s["notebooks"])
     # the report's settings reached the notebooks that declare them
-    assert s["notebooks"][0]["parameters"] == {"workload": "tiny", "workers": 2, "samples": 5}
+    assert s["notebooks"][0]["parameters"] == {"workload": "tiny", "workers": 2, "samples": 5,
+                                               "log": str(decision_log[0])}
     assert s["notebooks"][2]["parameters"]["history"] == str(out / "history.sqlite")
     stages = s["stages"]
     assert list(stages)[:4] == ["clean", "chunk", "embed", "retrieve"]
@@ -83,6 +99,13 @@ def test_a_report_on_tiny_writes_every_file(full_report: tuple[Path, int, Path])
     # the budgets file's error-level rule on chunk/pure was judged and recorded
     verdicts = stages["chunk"]["variants"]["pure"]["verdicts"]
     assert any(v["metric"] == "latency_p50" and v["level"] == "error" for v in verdicts)
+    # the decision in the log: the summary's, the decided pipeline's (profile) and the pages'
+    decided = stages["chunk"]["decided"]
+    assert decided["variant"] == "native" and decided["id"] == decision_log[1]
+    assert stages["chunk"]["share"]["variant"] == "native"
+    assert all(stages[n]["decided"] is None for n in ("clean", "embed", "retrieve"))
+    assert decision_log[1] in (run / "04-decisions.html").read_text()
+    assert decision_log[1] in (run / "01-compare.html").read_text()  # decided, beside suggested
     profiled = [(name, p["kind"]) for name, st in stages.items() for p in st["profiles"]]
     hottest = max(stages, key=lambda n: stages[n]["share"]["share"])
     assert profiled == [(hottest, "flamegraph"), (hottest, "memory_track")]

@@ -35,7 +35,7 @@ def notebook(path: Path, parameters: str, *cells: str) -> Path:
 def test_the_builtin_notebooks_declare_typed_parameters() -> None:
     assert BUILTIN == ("compare", "profile", "budgets", "decisions")
     compare = declared_parameters(builtin_path("compare"))
-    assert list(compare) == ["workload", "stages", "workers", "samples"]
+    assert list(compare) == ["workload", "stages", "workers", "samples", "log"]
     assert compare["workers"].default == 3 and compare["workers"].accepts == "an integer"
     assert "every stage" in compare["stages"].help
     assert set(declared_parameters(builtin_path("budgets"))) >= {

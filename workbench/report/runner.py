@@ -30,9 +30,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from workbench.report.params import Given
 
 __all__ = ["BUILTIN", "NotebookRun", "Report", "ReportPlan", "builtin_path", "execute",
            "plan_report"]
@@ -110,19 +113,19 @@ class Report:
                                                                   EXIT_OK)
 
 
-def plan_report(notebooks: Sequence[Path], *, given: Sequence[Any], workload: str,
+def plan_report(notebooks: Sequence[Path], *, given: Sequence[Given], workload: str,
                 pipeline: str, out: Path, cwd: Path, log: Path, command: str) -> ReportPlan:
     """Check the notebooks, their parameters and the workload: a usage error names what
     is wrong before any kernel starts."""
     from workbench.refs import resolve_pipeline
-    from workbench.report.params import declared_parameters, parameters_for
+    from workbench.report.params import Given, declared_parameters, parameters_for
     from workbench.workloads import get_workload
 
     names = [f"{i:02d}-{p.stem}" for i, p in enumerate(notebooks, 1)]
     declared = {name: declared_parameters(p) for name, p in zip(names, notebooks, strict=True)}
     by_stem = {p.stem: name for name, p in zip(names, notebooks, strict=True)}
     # -p NOTEBOOK:KEY=VALUE names a notebook by its file name, without the number
-    given = [type(g)(g.key, g.text, by_stem.get(g.notebook, g.notebook)) if g.notebook else g
+    given = [Given(g.key, g.text, by_stem.get(g.notebook, g.notebook)) if g.notebook else g
              for g in given]
     pipe, _ = resolve_pipeline(pipeline)  # its module registers its workloads
     get_workload(workload)
