@@ -226,3 +226,19 @@ def test_parameters_lists_what_each_notebook_declares(
     text = capsys.readouterr().out
     assert "01-compare (" in text and "  workers = 3  worker processes per variant" in text
     assert "03-budgets (" in text and "  against = ''" in text
+
+
+def test_a_budget_cell_breach_in_a_notebook_of_ones_own_exits_1(in_repo: None,
+                                                                tmp_path: Path) -> None:
+    nb = own_notebook(tmp_path / "cell.ipynb", "%load_ext workbench",
+                      "%%budget --latency 1ns --name shown --inprocess --samples 5 --warn\n"
+                      "total = sum(range(1000))",
+                      "%%budget --latency 1ns --name tight --inprocess --samples 5\n"
+                      "total = sum(range(1000))")
+    out = tmp_path / "reports"
+    assert main(["report", "-n", str(nb), "--out", str(out), "--no-progress"]) == 1
+    (run,) = runs(out)
+    s = summary_of(run)
+    assert s["notebooks"][0]["error"]["ename"] == "BlockBudgetError"
+    (breach,) = s["breaches"]  # the --warn cell breached too, without counting
+    assert breach["where"] == "%%budget tight" and breach["rule"] == "latency_p50 <= 1 ns"

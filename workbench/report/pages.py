@@ -35,15 +35,16 @@ def breaches(records: Sequence[tuple[str, Sequence[Result]]],
     found: list[dict[str, Any]] = []
     for name, results in records:
         for r in results:
-            checks = [("check", r)] if isinstance(r, CheckResult) else \
-                [(f"%%budget {r.name}", r.check)] if isinstance(r, BudgetedBlock) else []
-            for where, check in checks:
-                if isinstance(r, BudgetedBlock) and r.warn_only:
-                    continue
-                found += [{"notebook": name, "where": where, "target": v.rule.label,
-                           "rule": f"{v.rule.metric} {v.rule.limit_text()}",
-                           "workload": v.workload, "message": v.message}
-                          for v in check.verdicts if v.blocking]
+            if isinstance(r, CheckResult):
+                where, check = "check", r
+            elif isinstance(r, BudgetedBlock) and not r.warn_only:
+                where, check = f"%%budget {r.name}", r.check
+            else:
+                continue
+            found += [{"notebook": name, "where": where, "target": v.rule.label,
+                       "rule": f"{v.rule.metric} {v.rule.limit_text()}",
+                       "workload": v.workload, "message": v.message}
+                      for v in check.verdicts if v.blocking]
     named = {b["notebook"] for b in found}
     for run in runs:  # a breach raised without a record (the guard): its error says it
         if run.status == "breach" and run.name not in named and run.error:

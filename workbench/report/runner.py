@@ -170,18 +170,14 @@ def _budget_errors() -> set[str]:
     return found
 
 
-def _timings(nb: Any) -> tuple[float | None, float | None]:
-    """Total seconds and kernel start-up seconds from papermill's cell metadata."""
-    meta = nb.get("metadata", {}).get("papermill", {})
-    starts = [c.get("metadata", {}).get("papermill", {}).get("start_time")
-              for c in nb.get("cells", [])]
-    first = next((s for s in starts if s), None)
-    began = meta.get("start_time")
-    kernel = None
-    if first and began:
-        kernel = (datetime.fromisoformat(first) - datetime.fromisoformat(began)).total_seconds()
-    duration = meta.get("duration")
-    return (float(duration) if duration is not None else None), kernel
+def _kernel_seconds(nb: Any) -> float | None:
+    """Seconds from papermill's start to the first cell: the kernel's start-up."""
+    began = nb.get("metadata", {}).get("papermill", {}).get("start_time")
+    first = next((s for c in nb.get("cells", [])
+                  if (s := c.get("metadata", {}).get("papermill", {}).get("start_time"))), None)
+    if not (began and first):
+        return None
+    return (datetime.fromisoformat(first) - datetime.fromisoformat(began)).total_seconds()
 
 
 def _execute_one(run: NotebookRun, folder: Path, cwd: Path,
@@ -210,7 +206,7 @@ def _execute_one(run: NotebookRun, folder: Path, cwd: Path,
         return None
     read: Any = nbformat.read
     nb = read(str(target), as_version=4)
-    _, run.kernel_seconds = _timings(nb)
+    run.kernel_seconds = _kernel_seconds(nb)
     return nb
 
 
@@ -230,13 +226,9 @@ def _export(run: NotebookRun, folder: Path) -> None:
     run.export_seconds = time.perf_counter() - started
 
 
-def _status(runs: Sequence[NotebookRun], finished: bool) -> str:
+def _status(runs: Sequence[NotebookRun]) -> str:
     states = {r.status for r in runs}
-    if "failed" in states:
-        return "failed"
-    if "breach" in states:
-        return "breach"
-    return "pass" if finished else "running"
+    return "failed" if "failed" in states else "breach" if "breach" in states else "pass"
 
 
 def execute(plan: ReportPlan, *, progress: Callable[[str], None] | None = None,
@@ -275,7 +267,7 @@ def execute(plan: ReportPlan, *, progress: Callable[[str], None] | None = None,
                 why = f": {run.error['ename']}: {run.error['evalue'][:200]}" if run.error \
                     else ""
                 progress(f"{label}: {run.status} in {run.seconds:.1f} s{why}")
-        summary["status"] = _status(plan.notebooks, finished=True)
+        summary["status"] = _status(plan.notebooks)
         summary["exit_code"] = report.exit_code
         summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     finally:
