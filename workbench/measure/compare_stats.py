@@ -30,6 +30,7 @@ from workbench.measure.stats import (
 )
 
 __all__ = [
+    "NOISE_FLOOR",
     "SlopeFit",
     "Statistic",
     "Verdict",
@@ -44,6 +45,9 @@ __all__ = [
 Statistic = Literal["median", "mean"] | float
 Verdict = Literal["faster", "slower", "inconclusive"]
 
+#: Differences smaller than this (3 %) are within what fresh processes running identical
+#: code show on a shared 2-core machine; the verdict's default minimum effect.
+NOISE_FLOOR = 0.03
 _CHUNK_ELEMENTS = 2_000_000  # bound on one bootstrap chunk's (resamples x values) array
 
 
@@ -189,7 +193,8 @@ def mann_whitney(a: npt.ArrayLike, b: npt.ArrayLike) -> tuple[float, float]:
 
 
 def verdict(
-    speedup_estimate: Estimate, p_value: float, *, alpha: float = 0.01, min_effect: float = 0.03
+    speedup_estimate: Estimate, p_value: float, *, alpha: float = 0.01,
+    min_effect: float = NOISE_FLOOR
 ) -> Verdict:
     """Classify a :func:`speedup` estimate and a p-value as faster, slower or inconclusive.
 

@@ -1,10 +1,11 @@
 """A :class:`Comparison`: every variant of a stage on one workload, against a baseline variant.
 
 Per variant: its :class:`Measurement`, the speed-up over the baseline (median ratio) with
-a hierarchical bootstrap interval (workers, then samples), a Mann-Whitney U p-value, a
-verdict (faster / slower / inconclusive), and whether the variant's output was equivalent
-to the baseline's on the same workload (the engine runs that check:
-:mod:`workbench.measure.equivalence`), so timings and correctness sit side by side.
+its interval and a Mann-Whitney U p-value, both with the worker process as the unit when
+there are enough workers (:func:`pair_stats`), a verdict (faster / slower / inconclusive),
+and whether the variant's output was equivalent to the baseline's on the same workload
+(the engine runs that check: :mod:`workbench.measure.equivalence`), so timings and
+correctness sit side by side.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from workbench.errors import InvalidInputError
-from workbench.measure import compare_stats, stats
+from workbench.measure import compare_stats, stats, worker_stats
 from workbench.measure.measurement import Measurement
 from workbench.results import Result
 from workbench.stages import EquivalenceResult
 
-__all__ = ["Comparison", "PairStats", "VariantResult", "build_comparison", "pair_stats"]
+__all__ = ["ALPHA", "INTERVAL_ALPHA", "Comparison", "PairStats", "VariantResult",
+           "build_comparison", "pair_stats"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,22 +79,55 @@ class VariantResult:
                        bool(eq["equivalent"]), str(eq["detail"]), eq.get("worst")))
 
 
-def pair_stats(baseline: Measurement, candidate: Measurement) -> PairStats:
+#: The verdict's rank-test level and interval level at the first look (later looks of a
+#: sequential compare spend less: :func:`workbench.budget.sequential.look_tail`).
+ALPHA = 0.01
+INTERVAL_ALPHA = 0.05
+
+
+def pair_stats(baseline: Measurement, candidate: Measurement, *, look: int = 1) -> PairStats:
+    """The speed-up of ``candidate`` over ``baseline`` with the worker as the unit.
+
+    With enough workers per side for the rank test to reach its level (5 and 5 at the
+    first look), the speed-up is the Hodges-Lehmann ratio of worker medians with its rank
+    interval, and the p-value the rank test's on worker medians
+    (:mod:`workbench.measure.worker_stats`). With fewer, the pooled samples are used as
+    before (two-level bootstrap, Mann-Whitney over samples) and the note says that this
+    treats samples of one worker as independent, which overstates the evidence.
+    """
+    from workbench.budget.sequential import look_tail
+
     if not baseline.groups or not candidate.groups:
         return PairStats(stats.Estimate(None, None, 0, "a side has no samples"), None,
                          "inconclusive")
-    est = compare_stats.speedup(baseline.groups, candidate.groups)
-    _, p = compare_stats.mann_whitney(baseline.samples, candidate.samples)
-    return PairStats(est, p, compare_stats.verdict(est, p))
+    alpha = 2 * look_tail(look, ALPHA)
+    tail = look_tail(look, INTERVAL_ALPHA)
+    k = (len(baseline.groups), len(candidate.groups))
+    n = len(baseline.samples) + len(candidate.samples)
+    if 2 * worker_stats.u_cdf(0, *k) < alpha:
+        r = worker_stats.ratio_interval(baseline.groups, candidate.groups, tail)
+        _, p = worker_stats.rank_test(baseline.groups, candidate.groups)
+        assert r.low is not None and r.high is not None
+        note = (f"median(a)/median(b) from {k[0]}+{k[1]} worker medians (Hodges-Lehmann), "
+                f"rank interval; rank test on worker medians; look {look}")
+        est = stats.Estimate(r.value, stats.Interval(r.low, r.high, 1 - 2 * tail), n, note)
+    else:
+        est = compare_stats.speedup(baseline.groups, candidate.groups,
+                                    confidence=min(0.999, 1 - 2 * tail))
+        _, p = compare_stats.mann_whitney(baseline.samples, candidate.samples)
+        need = worker_stats.workers_needed(alpha / 2)
+        est = replace(est, note=est.note + f"; fewer than {need} workers per side: samples "
+                      "of one worker treated as independent, which overstates the evidence")
+    return PairStats(est, p, compare_stats.verdict(est, p, alpha=alpha))
 
 
 def build_comparison(stage: str, workload: str, results: tuple[VariantResult, ...], *,
-                     baseline: str = "pure") -> Comparison:
+                     baseline: str = "pure", look: int = 1) -> Comparison:
     """Pair every result with the baseline variant's (equivalence, if any, is kept)."""
     by_name = {r.variant: r for r in results}
     base = by_name.get(baseline)
     out = tuple(
-        replace(r, versus_baseline=pair_stats(base.measurement, r.measurement))
+        replace(r, versus_baseline=pair_stats(base.measurement, r.measurement, look=look))
         if base is not None and r.variant != baseline else r
         for r in results)
     return Comparison(stage, workload, baseline, out)

@@ -101,13 +101,22 @@ def _row(r: VariantResult) -> tuple[str, ...]:
 
 
 def _notes(c: Comparison) -> list[tuple[str, str]]:
-    """(css class, text) notes under the table: failures and non-equivalent outputs."""
+    """(css class, text) notes under the table: failures, non-equivalent outputs, and
+    how each speed-up was formed (worker medians at which look, or pooled samples)."""
     notes = []
     for r in c.results:
         if r.equivalence is not None and not r.equivalence.equivalent:
             notes.append(("wb-error", f"NOT EQUIVALENT {r.variant}: {r.equivalence.detail}"))
         if r.measurement.failures:
             notes.append(("wb-error", f"{r.variant}: {r.measurement.error_text()}"))
+    for r in c.results:
+        note = r.versus_baseline.speedup.note if r.versus_baseline is not None else ""
+        if "look " in note:
+            notes.append(("wb-note", f"{r.variant}: speed-up, interval and rank test from "
+                          f"worker medians ({note.split(' from ')[1].split(' worker')[0]} "
+                          f"workers), {note.rsplit('; ', 1)[1]}"))
+        elif "overstates" in note:
+            notes.append(("wb-note", f"{r.variant}: {note.rsplit('; ', 1)[1]}"))
     return notes
 
 
