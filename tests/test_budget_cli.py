@@ -89,6 +89,37 @@ def test_check_against_a_slower_parent_fails_and_an_identical_one_passes(
     assert "breach" not in out.split("budget check:")[1].splitlines()[0]
 
 
+def test_a_sequential_check_adds_worker_rounds_until_decided_and_says_so(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a child doing 30 % more work, checked with 2 workers per side to begin with
+    _commit(repo, "pipe_seq", 60_000, "base")
+    _commit(repo, "pipe_seq", 78_000, "+30 %")
+    code = _check("pipe_seq", tmp_path, "--against", "HEAD~1", "--workers", "2",
+                  "--max-time", "120")
+    out = capsys.readouterr().out
+    (p50,) = [v for v in json.loads((tmp_path / "check.json").read_text())["verdicts"]
+              if v["rule"]["metric"] == "latency_p50"]
+    # THEN the first look already has the workers the worker-level interval needs at its
+    # level (4 per side for one error-level rule at 2.5 % per end), more if it was not
+    # decided; the verdict records them and how it was formed
+    assert p50["workers"] >= 4 and p50["look"] >= 1
+    assert p50["workers"] == 4 + 2 * (p50["look"] - 1)
+    assert "worker medians, rank interval" in p50["message"]
+    assert code == 1 and p50["status"] == "breach", out
+    # AND with --max-time 0 there is one look, and too few workers for the worker-level
+    # interval fall back to the two-level bootstrap, which the message says
+    assert _check("pipe_seq", tmp_path, "--against", "HEAD~1", "--workers", "2",
+                  "--max-time", "0") in (0, 1)
+    (once,) = [v for v in json.loads((tmp_path / "check.json").read_text())["verdicts"]
+               if v["rule"]["metric"] == "latency_p50"]
+    assert once["look"] == 1 and once["workers"] == 2
+    assert "two-level bootstrap" in once["message"] and "optimistic" in once["message"]
+    capsys.readouterr()
+    assert _check("pipe_seq", tmp_path, "--max-time", "-1") == 2
+    assert "--max-time" in capsys.readouterr().err
+
+
 def test_first_commit_gets_a_no_baseline_notice_not_a_failure(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

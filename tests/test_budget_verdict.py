@@ -255,9 +255,11 @@ def test_bonferroni_confidence_over_error_level_rules() -> None:
     plain = check(parse_budgets(text), current, base, correction="none")
     assert plain.confidence == pytest.approx(0.95)
     many = "\n".join(f'[stage."s{i}"]\nlatency_p50 = "1s"' for i in range(200))
-    capped = check(parse_budgets(many), [measurement(noisy(1.0), stage=f"s{i}")
-                                         for i in range(200)])
-    assert capped.confidence == MAX_CONFIDENCE
+    wide = check(parse_budgets(many), [measurement(noisy(1.0), stage=f"s{i}")
+                                       for i in range(200)])
+    # not capped: the family guarantee holds for any number of rules (only the bootstrap's
+    # own confidence is capped, at MAX_CONFIDENCE, to bound its resamples)
+    assert wide.confidence == pytest.approx(1 - 0.05 / 200) and wide.confidence > MAX_CONFIDENCE
 
 
 def test_check_validates_its_settings() -> None:

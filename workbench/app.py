@@ -90,12 +90,13 @@ def measure(target: str | Callable[..., Any], workload: WorkloadArg | None = Non
 def compare(stage: str, workload: WorkloadArg, *, pipeline: PipelineArg = None,
             variants: Sequence[str] | None = None, params: Params | None = None,
             config: MeasureConfig | None = None,
-            progress: Progress | None = None) -> Comparison:
-    """Every chosen variant of ``stage`` against pure, interleaved, with equivalence."""
+            progress: Progress | None = None, max_time: float = 0.0) -> Comparison:
+    """Every chosen variant of ``stage`` against pure, interleaved, with equivalence;
+    inconclusive ones measured again within ``max_time`` seconds (0: one look)."""
     from workbench.measure.engine import compare as engine_compare
 
     return engine_compare(stage, workload, variants=variants, params=params, config=config,
-                          pipeline=pipeline, progress=progress)
+                          pipeline=pipeline, progress=progress, max_time=max_time)
 
 
 def sweep(stage: str, workload: WorkloadArg, *, sizes: Sequence[int],
@@ -195,12 +196,15 @@ def check(budgets: Path, *, workload: WorkloadArg, pipeline: PipelineArg = None,
           params: Params | None = None, config: MeasureConfig | None = None,
           baseline_file: Path | None = None, against: str | None = None,
           history: Path | None = None, repo: Path | None = None,
-          progress: Progress | None = None) -> CheckReport:
+          progress: Progress | None = None, max_time: float | None = None) -> CheckReport:
     """Measure the budgeted targets, apply the budgets against a stored baseline
     (``baseline_file``) or a git ref measured now (``against``), and, when ``history``
-    names a database, append the verdicts to it as one run."""
+    names a database, append the verdicts to it as one run. Undecided error-level
+    verdicts get more worker rounds within ``max_time`` seconds (default
+    :data:`~workbench.budget.sequential.DEFAULT_MAX_TIME`; 0: one look)."""
     from workbench.budget.commands import run_check
     from workbench.budget.history import record
+    from workbench.budget.sequential import DEFAULT_MAX_TIME
 
     if baseline_file is not None and against is not None:
         raise InvalidInputError("give a stored baseline or a git ref to check against, "
@@ -216,8 +220,14 @@ def check(budgets: Path, *, workload: WorkloadArg, pipeline: PipelineArg = None,
     done = run_check(spec, workload=workload, pipeline=pipeline,
                      config=config or MeasureConfig(), params=params, baseline=stored,
                      baseline_scaling=stored_scaling, against=against, repo=repo,
-                     progress=progress)
+                     progress=progress,
+                     max_time=DEFAULT_MAX_TIME if max_time is None else max_time)
     notices += [done.notice] if done.notice else []
+    if done.looks > 1:
+        late = sum(1 for v in done.result.verdicts if v.look is not None and v.look > 1)
+        notices.append(f"undecided error-level verdicts were measured again: {done.looks} "
+                       f"looks in all, {late} verdicts reached after the first "
+                       "(error rate spent across looks; see each verdict's workers)")
     sha = next((str(m.environment["git_sha"]) for m in done.current
                 if m.environment.get("git_sha")), None)
     when = datetime.now(UTC).isoformat(timespec="seconds")

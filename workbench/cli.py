@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from workbench import __version__
-from workbench.cli_args import add_measure_flags, config_of, selection, sizes
+from workbench.cli_args import (
+    add_measure_flags,
+    config_of,
+    non_negative_seconds,
+    selection,
+    sizes,
+)
 from workbench.cli_target import activate, add_target_flags, params_of
 from workbench.errors import (
     ExecutionError,
@@ -75,6 +81,12 @@ def build_parser(project: Project | None = None, *,
         if name == "sweep":
             cmd.add_argument("--sizes", required=True, type=sizes,
                              help="comma-separated workload sizes, e.g. 20,40,80,160")
+        else:
+            cmd.add_argument("--max-time", type=non_negative_seconds, default=0.0,
+                             metavar="SECONDS",
+                             help="measure inconclusive variants again, two rounds at a "
+                                  "time, until decided or this many seconds in all "
+                                  "(default: 0, one look)")
 
     from workbench import cli_decide, cli_report
     from workbench.cli_budget import add_parsers
@@ -125,7 +137,8 @@ def _cmd_measure(args: argparse.Namespace) -> int:
         result: Any = (app.sweep(args.stage, args.workload, sizes=args.sizes,
                                  progress=progress, **options)
                        if args.command == "sweep" else
-                       app.compare(args.stage, args.workload, progress=progress, **options))
+                       app.compare(args.stage, args.workload, progress=progress,
+                                   max_time=args.max_time, **options))
     print(result.to_text())
     _write(args.json, result)
     comparisons = [c for _, c in result.points] if args.command == "sweep" else [result]

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench.cli_args import add_measure_flags, config_of
+from workbench.budget.sequential import DEFAULT_MAX_TIME
+from workbench.cli_args import add_measure_flags, config_of, non_negative_seconds
 from workbench.cli_target import add_target_flags, params_of
 from workbench.project import Project
 
@@ -49,6 +50,11 @@ def add_parsers(sub: Any, project: Project) -> None:
             cmd.add_argument("--no-history", action="store_true", help="do not record history")
             cmd.add_argument("--strict", action="store_true",
                              help="exit 2 when an error-level rule cannot be decided")
+            cmd.add_argument("--max-time", type=non_negative_seconds, default=DEFAULT_MAX_TIME,
+                             metavar="SECONDS",
+                             help="measure undecided error-level targets again, two rounds "
+                                  "at a time, until decided or this many seconds of "
+                                  "measuring in all (0: one look; default: %(default)g)")
     hist = sub.add_parser("history", help="a stage's trend across checks, with step detection")
     hist.add_argument("stage")
     hist.add_argument("--metric", default="latency_p50", help="metric (default: %(default)s)")
@@ -85,7 +91,8 @@ def run_check_command(args: argparse.Namespace, *, workload: Any, pipeline: Any,
     return app.check(args.budgets, workload=workload, pipeline=pipeline,
                      params=params_of(args), config=config_of(args),
                      baseline_file=args.baseline, against=args.against,
-                     history=None if args.no_history else args.history, progress=progress)
+                     history=None if args.no_history else args.history, progress=progress,
+                     max_time=args.max_time)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -9,21 +9,38 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from workbench.budget.result import CheckResult, ScalingObservation
 from workbench.budget.scaling import scaling_observations
+from workbench.budget.sequential import (
+    DEFAULT_MAX_TIME,
+    ROUNDS_PER_LOOK,
+    Look,
+    check_max_time,
+    look_tail,
+    run_looks,
+)
 from workbench.budget.spec import BudgetSpec, load_budgets
-from workbench.budget.verdict import check
+from workbench.budget.verdict import STATISTICAL, check
 from workbench.errors import ExecutionError, InvalidInputError
 from workbench.measure.config import MeasureConfig
-from workbench.measure.engine import Job, Progress, interleave
-from workbench.measure.launch import code_launcher, process_launcher
+from workbench.measure.engine import Job, Progress, interleave, interleave_blocks
+from workbench.measure.launch import (
+    Launcher,
+    code_launcher,
+    environment_size,
+    process_launcher,
+    worker_env,
+)
 from workbench.measure.measurement import Measurement
+from workbench.measure.protocol import WorkerRun
 from workbench.measure.targets import Params, TargetSpec, WorkloadArg, stage_target
+from workbench.measure.worker_stats import workers_needed
 from workbench.refs import PipelineArg, resolve_pipeline
 
 __all__ = ["CheckRun", "budget_targets", "measure_targets", "run_check", "worktree"]
@@ -100,10 +117,12 @@ class CheckRun:
     notice: str | None
     scaling: tuple[ScalingObservation, ...] = ()
     baseline_scaling: tuple[ScalingObservation, ...] = ()
+    looks: int = 1
 
 
 Sides = tuple[tuple[Measurement, ...], tuple[Measurement, ...], str | None,
-              tuple[ScalingObservation, ...], tuple[ScalingObservation, ...]]
+              tuple[ScalingObservation, ...], tuple[ScalingObservation, ...],
+              tuple[CheckResult, int]]
 
 
 def current_scaling(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
@@ -114,11 +133,41 @@ def current_scaling(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload
                                 [("current", process_launcher)], progress)["current"]
 
 
+class _Rounds:
+    """Worker runs of the budgeted targets, one block of jobs per target (its current
+    side, and its baseline side when measured in the same run), grown look by look."""
+
+    def __init__(self, specs: Sequence[TargetSpec], sides: Sequence[tuple[str, Launcher]],
+                 config: MeasureConfig, progress: Progress | None) -> None:
+        self.specs = {(s.name, s.variant or "pure"): s for s in specs}
+        self.sides = sides
+        self.config = config
+        self.progress = progress
+        self.runs: dict[str, list[WorkerRun]] = {}
+        self.done = 0
+
+    def _blocks(self, pairs: Sequence[tuple[str, str]]) -> list[list[Job]]:
+        return [[(f"{self.specs[p].label} ({side})", self.specs[p], launch)
+                 for side, launch in self.sides] for p in pairs]
+
+    def extend(self, pairs: Sequence[tuple[str, str]], rounds: int) -> None:
+        interleave_blocks(self._blocks(pairs), self.config, self.progress, rounds=rounds,
+                          first=self.done, into=self.runs)
+        self.done += rounds
+
+    def side(self, name: str) -> tuple[Measurement, ...]:
+        out = []
+        for spec in self.specs.values():
+            runs = tuple(self.runs.get(f"{spec.label} ({name})", ()))
+            out.append(Measurement.new(spec, replace(self.config, workers=len(runs)), runs))
+        return tuple(out)
+
+
 def _against(ref: str, spec: BudgetSpec, pairs: Sequence[tuple[str, str]],
              workload: WorkloadArg, pipeline: PipelineArg, config: MeasureConfig,
-             params: Params | None, progress: Progress | None, repo: Path) -> Sides:
+             params: Params | None, progress: Progress | None, repo: Path,
+             looks: _LookArgs) -> Sides:
     specs = _specs(pairs, workload, pipeline, params)
-    alone = (config, params, progress)
     shipped = [s for s in specs if s.by_value]
     if shipped:
         raise InvalidInputError(
@@ -134,33 +183,88 @@ def _against(ref: str, spec: BudgetSpec, pairs: Sequence[tuple[str, str]],
                     str(pipeline or "workbench.").startswith("workbench."):
                 notice = (f"no baseline: {ref} predates the measurement engine, so it "
                           "cannot be measured; relative budgets are not evaluated")
-                return (measure_targets(pairs, workload, pipeline, *alone), (), notice,
-                        current_scaling(spec, pairs, workload, pipeline, *alone), ())
-            old = code_launcher(tree)
-            jobs: list[Job] = []
-            for s in specs:
-                jobs += [(f"{s.label} (current)", s, process_launcher),
-                         (f"{s.label} ({ref})", s, old)]
-            runs = interleave(jobs, config, progress)
+                return _alone(spec, pairs, workload, pipeline, config, params, progress,
+                              looks, notice)
+            new, old = _twin_launchers(_toplevel(repo), tree, config)
+            rounds = _Rounds(specs, [("current", new), (ref, old)], config, progress)
+            result, count = _sequential(spec, rounds, "current", ref, (), looks)
             slopes = scaling_observations(spec, pairs, workload, pipeline, config, params,
                                           [("current", process_launcher), (ref, old)],
                                           progress)
     except NoSuchRef:
         notice = (f"no baseline: {ref!r} does not name a commit here (a first commit has no "
                   "predecessor); relative budgets are not evaluated")
-        return (measure_targets(pairs, workload, pipeline, *alone), (), notice,
-                current_scaling(spec, pairs, workload, pipeline, *alone), ())
-    current = tuple(Measurement.new(s, config, tuple(runs[f"{s.label} (current)"]))
-                    for s in specs)
-    baseline = tuple(Measurement.new(s, config, tuple(runs[f"{s.label} ({ref})"]))
-                     for s in specs)
+        return _alone(spec, pairs, workload, pipeline, config, params, progress, looks,
+                      notice)
+    current, baseline = rounds.side("current"), rounds.side(ref)
     failed = [m for m in baseline if not m.ok]
     said: str | None = None
     if failed:
         said = (f"{ref} could not be measured for "
                 f"{', '.join(m.target.label for m in failed)} ({failed[0].error_text()}); "
                 "those relative budgets have no baseline")
-    return current, baseline, said, slopes["current"], slopes[ref]
+    return current, baseline, said, slopes["current"], slopes[ref], (result, count)
+
+
+def _alone(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
+           pipeline: PipelineArg, config: MeasureConfig, params: Params | None,
+           progress: Progress | None, looks: _LookArgs, notice: str | None,
+           baseline: Sequence[Measurement] = ()) -> Sides:
+    """The current side only (against a stored baseline, or none)."""
+    rounds = _Rounds(_specs(pairs, workload, pipeline, params),
+                     [("current", process_launcher)], config, progress)
+    outcome = _sequential(spec, rounds, "current", None, baseline, looks)
+    return (rounds.side("current"), tuple(baseline), notice,
+            current_scaling(spec, pairs, workload, pipeline, config, params, progress), (),
+            outcome)
+
+
+@dataclass(frozen=True)
+class _LookArgs:
+    max_time: float
+    started: float
+    baseline_scaling: tuple[ScalingObservation, ...] = ()
+    on_look: Callable[[Look], None] | None = None
+
+
+def _sequential(spec: BudgetSpec, rounds: _Rounds, current: str, base: str | None,
+                stored: Sequence[Measurement], looks: _LookArgs) -> tuple[CheckResult, int]:
+    """The first look, then more rounds while error-level verdicts are undecided."""
+    first = rounds.config.workers
+    if looks.max_time > 0:  # the first look can form the worker-level interval
+        first = max(first, workers_needed(look_tail(1, 0.05) / max(1, _error_rules(spec))))
+    rounds.extend(tuple(rounds.specs), first)
+
+    def evaluate(look: int) -> CheckResult:
+        cur = rounds.side(current)
+        failed = [m for m in cur if not m.ok]
+        if failed:
+            raise ExecutionError(f"measuring {failed[0].target.label} failed: "
+                                 f"{failed[0].error_text()}")
+        other = rounds.side(base) if base is not None else tuple(stored)
+        return check(spec, cur, other or None, look=look)
+
+    return run_looks(evaluate, lambda pairs: rounds.extend(pairs, ROUNDS_PER_LOOK),
+                     looks.max_time, first_rounds=first, targets=len(rounds.specs),
+                     started=looks.started, on_look=looks.on_look)
+
+
+def _error_rules(spec: BudgetSpec) -> int:
+    return sum(1 for r in spec.rules if r.level == "error" and r.metric in STATISTICAL)
+
+
+def _toplevel(repo: Path) -> Path:
+    done = subprocess.run(["git", "-C", str(repo), "rev-parse", "--show-toplevel"],
+                          capture_output=True, text=True)
+    return Path(done.stdout.strip()) if done.returncode == 0 else repo
+
+
+def _twin_launchers(here: Path, tree: Path, config: MeasureConfig) -> tuple[Launcher, Launcher]:
+    """Launchers for this checkout and REF's worktree that differ only in the checkout:
+    both run their workers in their checkout's root, with it first on ``PYTHONPATH``,
+    and with environments padded to the same size."""
+    size = max(environment_size(worker_env(config, root)) for root in (here, tree)) + 64
+    return code_launcher(here, env_size=size), code_launcher(tree, env_size=size)
 
 
 def _what_is_shipped(spec: TargetSpec, pipeline: PipelineArg) -> str:
@@ -174,24 +278,30 @@ def run_check(spec: BudgetSpec, *, workload: WorkloadArg, pipeline: PipelineArg,
               baseline: Sequence[Measurement] = (),
               baseline_scaling: Sequence[ScalingObservation] = (),
               against: str | None = None, repo: Path | None = None,
-              progress: Progress | None = None) -> CheckRun:
-    """Measure the budgeted targets (and REF's, with ``against``), sweep the targets
-    that have a ``scaling`` rule (:mod:`workbench.budget.scaling`), apply the budgets."""
+              progress: Progress | None = None, max_time: float = DEFAULT_MAX_TIME,
+              on_look: Callable[[Look], None] | None = None) -> CheckRun:
+    """Measure the budgeted targets (and REF's, with ``against``), look again with more
+    rounds while error-level verdicts are undecided and ``max_time`` seconds allow
+    (:mod:`workbench.budget.sequential`), sweep the targets that have a ``scaling`` rule
+    (:mod:`workbench.budget.scaling`), apply the budgets."""
+    max_time = check_max_time(max_time)
     pairs = budget_targets(spec, pipeline)
-    notice = None
+    looks = _LookArgs(max_time, time.monotonic(), tuple(baseline_scaling), on_look)
     if against is not None:
-        current, base, notice, scaling, base_scaling = _against(
+        current, base, notice, scaling, base_scaling, (result, count) = _against(
             against, spec, pairs, workload, pipeline, config, params, progress,
-            repo or Path.cwd())
+            repo or Path.cwd(), looks)
     else:
-        current = measure_targets(pairs, workload, pipeline, config, params, progress)
-        scaling = current_scaling(spec, pairs, workload, pipeline, config, params, progress)
-        base, base_scaling = tuple(baseline), tuple(baseline_scaling)
-        if not base:
-            notice = "no baseline given: relative budgets are not evaluated"
-    failed = [m for m in current if not m.ok]
-    if failed:
-        raise ExecutionError(f"measuring {failed[0].target.label} failed: "
-                             f"{failed[0].error_text()}")
-    result = check(spec, current, base or None, scaling=scaling, baseline_scaling=base_scaling)
-    return CheckRun(result, current, base, notice, scaling, base_scaling)
+        notice = None if baseline else "no baseline given: relative budgets are not evaluated"
+        current, base, notice, scaling, _, (result, count) = _alone(
+            spec, pairs, workload, pipeline, config, params, progress, looks, notice, baseline)
+        base_scaling = tuple(baseline_scaling)
+    if scaling or base_scaling:  # scaling verdicts need the sweeps: judge once more
+        swept = check(spec, current, base or None, scaling=scaling,
+                      baseline_scaling=base_scaling, look=count)
+        done = {(v.rule.stage, v.rule.variant, v.rule.metric, v.workload): v
+                for v in result.verdicts}
+        result = replace(swept, verdicts=tuple(
+            done.get((v.rule.stage, v.rule.variant, v.rule.metric, v.workload), v)
+            if v.rule.metric != "scaling" else v for v in swept.verdicts))
+    return CheckRun(result, current, base, notice, scaling, base_scaling, count)

@@ -91,7 +91,10 @@ class Verdict:
     ``observed`` (with ``observed_low``/``observed_high``) is the current value in canonical
     units; ``baseline`` the baseline's value for relative rules; ``ratio`` (with its
     interval) current/baseline for relative rules; ``confidence`` the interval's level
-    (None for values without statistics, such as memory peaks).
+    (None for values without statistics, such as memory peaks). ``workers`` is the number
+    of worker processes per side the verdict rests on, and ``look`` the look of a
+    sequential check at which it was reached (1: the first measurement; see
+    :mod:`workbench.budget.sequential`); both None where they do not apply.
     """
 
     rule: Rule
@@ -106,6 +109,8 @@ class Verdict:
     ratio_low: float | None = None
     ratio_high: float | None = None
     confidence: float | None = None
+    workers: int | None = None
+    look: int | None = None
 
     @property
     def target(self) -> str:
@@ -126,7 +131,8 @@ class Verdict:
                 "message": self.message, "observed": self.observed,
                 "observed_low": self.observed_low, "observed_high": self.observed_high,
                 "baseline": self.baseline, "ratio": self.ratio, "ratio_low": self.ratio_low,
-                "ratio_high": self.ratio_high, "confidence": self.confidence}
+                "ratio_high": self.ratio_high, "confidence": self.confidence,
+                "workers": self.workers, "look": self.look}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Verdict:
@@ -135,10 +141,13 @@ class Verdict:
             raise InvalidInputError(f"verdict status {status!r} is unknown; expected one of: "
                                     + ", ".join(STATUSES))
         try:
+            numbers: dict[str, Any] = {k: _opt(data.get(k)) for k in (
+                "observed", "observed_low", "observed_high", "baseline", "ratio", "ratio_low",
+                "ratio_high", "confidence")}
+            counts = {k: None if data.get(k) is None else int(data[k])
+                      for k in ("workers", "look")}
             return cls(Rule.from_json(data["rule"]), status, data.get("workload"),
-                       str(data["message"]), *(_opt(data.get(k)) for k in (
-                           "observed", "observed_low", "observed_high", "baseline", "ratio",
-                           "ratio_low", "ratio_high", "confidence")))
+                       str(data["message"]), **numbers, **counts)
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInputError(f"malformed verdict JSON ({exc!r})") from None
 

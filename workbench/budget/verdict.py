@@ -15,13 +15,19 @@ Each rule that applies to a measured stage/variant (``BudgetSpec.rules_for``) gi
   stage, variant and workload.
 
 Latency (``latency_pNN``, lower is better). *Relative* limit t: the ratio
-pNN(current)/pNN(baseline) of the pooled samples, with a hierarchical-bootstrap interval
-(workers, then samples within workers; :func:`percentile_ratio_ci`). Breach needs both
-ratio > t AND interval low > min(1, t): the current run is demonstrably slower than the
-baseline, so noise alone cannot fail a build. Pass needs interval high <= t. *Absolute*
-limit L: the distribution-free interval of pNN (``stats.percentile_ci``); breach when its
-low end > L, pass when its high end <= L. A percentile the sample count cannot support at
-the confidence in use is inconclusive, naming the samples needed.
+current/baseline with an interval. For p50 it is formed with the worker process as the
+unit (:mod:`workbench.measure.worker_stats`): the Hodges-Lehmann ratio of the two sides'
+worker medians with the distribution-free rank interval, which holds its level whatever
+the spread between processes and is not widened much by one slow worker. When there are
+too few workers per side for that interval at the level in use (4 and 4 at 95 %), and for
+p95/p99, the ratio of the pooled percentiles with a two-level bootstrap interval (workers,
+then samples within workers; :func:`percentile_ratio_ci`) is used instead, and the message
+says so. Breach needs both ratio > t AND interval low > min(1, t): the current run is
+demonstrably slower than the baseline, so noise alone cannot fail a build. Pass needs
+interval high <= t. *Absolute* limit L: the distribution-free interval of pNN
+(``stats.percentile_ci``); breach when its low end > L, pass when its high end <= L. A
+percentile the sample count cannot support at the confidence in use is inconclusive,
+naming the samples needed.
 
 Throughput (higher is better) mirrors latency on items/s at the median: relative t is the
 allowed minimum ratio (breach: ratio < t AND interval high < max(1, t); pass: interval low
@@ -40,10 +46,16 @@ interval high; pass when the interval high is within it.
 
 Multiple comparisons: every error-level latency or throughput rule is a chance of a false
 alarm. With ``correction="bonferroni"`` (the default) each of their intervals is formed at
-confidence 1 - family_alpha/m (m: the number of such verdicts, capped at 0.999), so the
-probability that any of them breaches by chance stays <= family_alpha (0.05: 1 in 20;
-a breach needs one tail of a two-sided interval, so the bound is conservative).
-Warn-level rules use 1 - family_alpha. ``correction="none"`` uses 1 - family_alpha for all.
+confidence 1 - family_alpha/m (m: the number of such verdicts), so the probability that
+any of them breaches by chance stays <= family_alpha (0.05: 1 in 20; a breach needs one
+tail of a two-sided interval, so the bound is conservative). Warn-level rules use
+1 - family_alpha. ``correction="none"`` uses 1 - family_alpha for all.
+
+Sequential checks (``look`` > 1, :mod:`workbench.budget.sequential`): look k spends only
+its share of family_alpha on the breach end of the error-level intervals (the first look
+spends half, so it is the fixed-sample check above); the pass end keeps the first look's
+level at every look, because stopping to pass cannot raise the false-alarm rate (it is a
+non-binding futility stop in group-sequential terms). The message names both levels.
 """
 
 from __future__ import annotations
@@ -51,22 +63,24 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
 from workbench.budget.resample import percentile_ratio_ci
 from workbench.budget.result import CheckResult, ScalingObservation, Status, Verdict
+from workbench.budget.sequential import look_tail
 from workbench.budget.spec import DEFAULT_VARIANT, BudgetSpec, Rule
 from workbench.errors import InvalidInputError
-from workbench.measure import compare_stats, stats
+from workbench.measure import stats, worker_stats
 from workbench.measure.fingerprint import comparable
 from workbench.measure.measurement import Measurement
 from workbench.render import format as fmt
 
-__all__ = ["MAX_CONFIDENCE", "CheckResult", "Verdict", "check", "percentile_ratio_ci"]
+__all__ = ["MAX_CONFIDENCE", "STATISTICAL", "CheckResult", "Verdict", "check",
+           "percentile_ratio_ci"]
 
 MAX_CONFIDENCE = 0.999
 Correction = Literal["bonferroni", "none"]
-_STATISTICAL = ("latency_p50", "latency_p95", "latency_p99", "throughput")
+STATISTICAL = ("latency_p50", "latency_p95", "latency_p99", "throughput")
 _NAMES = {"latency_p50": "p50 latency", "latency_p95": "p95 latency",
           "latency_p99": "p99 latency", "throughput": "throughput", "peak_rss": "peak RSS",
           "heap_peak": "heap peak", "scaling": "scaling exponent"}
@@ -97,6 +111,13 @@ def _judge(name: str, point: float, low: float, high: float, limit: float, rule:
                             "straddles it; more samples would decide")
 
 
+def _span(breach: float, passing: float) -> str:
+    if abs(breach - passing) < 1e-12:
+        return f"{100 * breach:.3g}% interval"
+    return (f"interval (breach end at {100 * breach:.4g}%, pass end at {100 * passing:.3g}%, "
+            "two-sided equivalents)")
+
+
 def _ratio(x: float) -> str:
     return f"{x:.3g}x"
 
@@ -110,7 +131,10 @@ class _Evaluator:
         self.seed = seed
 
     def evaluate(self, rule: Rule, target: _Target, workload: str | None,
-                 confidence: float) -> Verdict:
+                 confidence: float, pass_confidence: float | None = None) -> Verdict:
+        """``confidence``: of the interval's breach end (two-sided equivalent);
+        ``pass_confidence``: of its pass end for relative ratios (default the same)."""
+        passing = confidence if pass_confidence is None else pass_confidence
         if target is None:
             why = ("needs a size sweep of this stage (none was given)" if rule.metric ==
                    "scaling" else "this stage/variant was not measured in this run")
@@ -123,11 +147,11 @@ class _Evaluator:
         if rule.metric in ("peak_rss", "heap_peak"):
             return self.memory(rule, target, workload)
         if rule.metric == "throughput":
-            return self.throughput(rule, target, workload, confidence)
-        return self.latency(rule, target, workload, confidence)
+            return self.throughput(rule, target, workload, confidence, passing)
+        return self.latency(rule, target, workload, confidence, passing)
 
     def baseline_problem(self, rule: Rule, m: Measurement,
-                         observed: dict[str, float | None]) -> Verdict | None:
+                         observed: dict[str, Any]) -> Verdict | None:
         base = self.base.get(_key(m))
         workload = m.target.workload
         if base is None or not base.ok or not base.samples:
@@ -143,12 +167,12 @@ class _Evaluator:
         return None
 
     def latency(self, rule: Rule, m: Measurement, workload: str | None,
-                confidence: float) -> Verdict:
+                confidence: float, passing: float) -> Verdict:
         q = float(rule.info.percentile or 50)
         name = _NAMES[rule.metric]
         est = stats.percentile_ci(m.samples, q, confidence)
         iv = est.interval
-        observed = {"observed": est.value, "observed_low": iv.low if iv else None,
+        observed: dict[str, Any] = {"observed": est.value, "observed_low": iv.low if iv else None,
                     "observed_high": iv.high if iv else None, "confidence": confidence}
         if rule.kind == "relative":
             problem = self.baseline_problem(rule, m, observed)
@@ -165,23 +189,45 @@ class _Evaluator:
         best = stats.percentile_ci(base.samples, q, confidence)
         if best.value is None:
             return Verdict(rule, "inconclusive", workload, f"baseline {best.note}", **observed)
-        r = percentile_ratio_ci(m.groups, base.groups, q, confidence=confidence,
-                                resamples=_resamples(self.resamples, confidence), seed=self.seed)
-        assert r.value is not None and r.interval is not None
-        status, msg = _judge(f"{name} current/baseline", r.value, r.interval.low,
-                             r.interval.high, rule.value, rule, _ratio, span)
+        ratio, rlow, rhigh, how = self.ratio(m.groups, base.groups, q, confidence, passing)
+        status, msg = _judge(f"{name} current/baseline", ratio, rlow, rhigh, rule.value, rule,
+                             _ratio, _span(confidence, passing))
         msg += (f" ({fmt.value(est.value, 'time')} vs "
-                f"{fmt.value(best.value, 'time')})")
-        return Verdict(rule, status, workload, msg, baseline=best.value, ratio=r.value,
-                       ratio_low=r.interval.low, ratio_high=r.interval.high, **observed)
+                f"{fmt.value(best.value, 'time')}; {how})")
+        return Verdict(rule, status, workload, msg, baseline=best.value, ratio=ratio,
+                       ratio_low=rlow, ratio_high=rhigh, workers=len(m.groups), **observed)
+
+    def ratio(self, a: Sequence[Sequence[float]], b: Sequence[Sequence[float]], q: float,
+              low_confidence: float, high_confidence: float) -> tuple[float, float, float, str]:
+        """pQ(a)/pQ(b), the low end of its interval at ``low_confidence`` and the high end
+        at ``high_confidence`` (two-sided equivalents), and how they were formed."""
+        tails = ((1 - low_confidence) / 2, (1 - high_confidence) / 2)
+        if q == 50:
+            low = worker_stats.ratio_interval(a, b, tails[0])
+            high = worker_stats.ratio_interval(a, b, tails[1])
+            if low.low is not None and high.high is not None:
+                return (low.value, low.low, high.high,
+                        f"median ratio from {len(a)}+{len(b)} worker medians, rank interval")
+        confs = [min(MAX_CONFIDENCE, c) for c in (low_confidence, high_confidence)]
+        ends = [percentile_ratio_ci(a, b, q, confidence=c, seed=self.seed,
+                                    resamples=_resamples(self.resamples, max(confs)))
+                for c in confs]
+        assert ends[0].interval is not None and ends[1].interval is not None
+        how = f"two-level bootstrap over {len(a)}+{len(b)} workers"
+        if q == 50:
+            how += (f"; a worker-level interval needs "
+                    f"{worker_stats.workers_needed(min(tails))} workers per side at this "
+                    "level, and the bootstrap can be optimistic with few workers")
+        assert ends[0].value is not None
+        return ends[0].value, ends[0].interval.low, ends[1].interval.high, how
 
     def throughput(self, rule: Rule, m: Measurement, workload: str | None,
-                   confidence: float) -> Verdict:
+                   confidence: float, passing: float) -> Verdict:
         items = m.items_per_call
         med = stats.percentile_ci(m.samples, 50, confidence)
         iv = med.interval
         tp = m.throughput()
-        observed = {"observed": tp, "confidence": confidence,
+        observed: dict[str, Any] = {"observed": tp, "confidence": confidence,
                     "observed_low": items * 1e9 / iv.high if iv and iv.high > 0 else None,
                     "observed_high": items * 1e9 / iv.low if iv and iv.low > 0 else None}
         if rule.kind == "relative":
@@ -206,23 +252,20 @@ class _Evaluator:
             return Verdict(rule, "no-baseline", workload, "the baseline recorded no items "
                            "per call, so it has no throughput", **observed)
         scale = items / base.items_per_call
-        r = compare_stats.bootstrap_ratio_ci(
-            base.groups, m.groups, statistic="median", confidence=confidence,
-            resamples=_resamples(self.resamples, confidence), seed=self.seed)
-        assert r.value is not None and r.interval is not None
-        ratio, rlow, rhigh = r.value * scale, r.interval.low * scale, r.interval.high * scale
+        r, rl, rh, how = self.ratio(base.groups, m.groups, 50, passing, confidence)
+        ratio, rlow, rhigh = r * scale, rl * scale, rh * scale
         status, msg = _judge("throughput current/baseline", ratio, rlow, rhigh, rule.value,
-                             rule, _ratio, span)
+                             rule, _ratio, _span(confidence, passing))
         msg += (f" ({fmt.value(tp, 'throughput')} vs "
-                f"{fmt.value(base_tp, 'throughput')})")
+                f"{fmt.value(base_tp, 'throughput')}; {how})")
         return Verdict(rule, status, workload, msg, baseline=base_tp, ratio=ratio,
-                       ratio_low=rlow, ratio_high=rhigh, **observed)
+                       ratio_low=rlow, ratio_high=rhigh, workers=len(m.groups), **observed)
 
     def memory(self, rule: Rule, m: Measurement, workload: str | None) -> Verdict:
         name = _NAMES[rule.metric]
         values = _memory(m, rule.metric)
         note = "" if rule.metric == "heap_peak" or m.rss_exact else " (approximate: ru_maxrss)"
-        observed: dict[str, float | None] = {
+        observed: dict[str, Any] = {
             "observed": max(values) if values else None,
             "observed_low": min(values) if values else None,
             "observed_high": max(values) if values else None}
@@ -252,8 +295,8 @@ class _Evaluator:
                        ratio_low=rlow, ratio_high=rhigh, **observed)
 
     def scaling(self, rule: Rule, obs: ScalingObservation) -> Verdict:
-        observed = {"observed": obs.slope, "observed_low": obs.low, "observed_high": obs.high,
-                    "confidence": obs.confidence}
+        observed: dict[str, Any] = {"observed": obs.slope, "observed_low": obs.low,
+                                    "observed_high": obs.high, "confidence": obs.confidence}
         span = f"{100 * obs.confidence:.3g}% interval"
         if rule.kind == "absolute":
             status, msg = _judge("scaling exponent", obs.slope, obs.low, obs.high, rule.value,
@@ -334,7 +377,7 @@ def check(spec: BudgetSpec, current: Sequence[Measurement],
           scaling: Sequence[ScalingObservation] = (),
           baseline_scaling: Sequence[ScalingObservation] = (),
           family_alpha: float = 0.05, correction: Correction = "bonferroni",
-          resamples: int = 2000, seed: int = 0) -> CheckResult:
+          resamples: int = 2000, seed: int = 0, look: int = 1) -> CheckResult:
     """Apply ``spec`` to the ``current`` measurements (see the module docstring).
 
     ``baseline`` measurements are matched by stage, variant and workload; ``scaling`` and
@@ -350,12 +393,15 @@ def check(spec: BudgetSpec, current: Sequence[Measurement],
         raise InvalidInputError(f"resamples must be an integer >= 100; got {resamples!r}")
     tasks = _tasks(spec, current, scaling)
     m = sum(1 for rule, target, _ in tasks if target is not None and rule.level == "error"
-            and rule.metric in _STATISTICAL)
+            and rule.metric in STATISTICAL)
     nominal = 1 - family_alpha
-    strict = 1 - family_alpha / max(1, m) if correction == "bonferroni" else nominal
-    strict = min(MAX_CONFIDENCE, max(nominal, strict))
+    spent = 2 * look_tail(look, family_alpha)
+    strict = 1 - spent / max(1, m) if correction == "bonferroni" else 1 - spent
     evaluator = _Evaluator(baseline or (), baseline_scaling, resamples, seed)
+    first = 1 - look_tail(1, family_alpha) * 2 / (max(1, m) if correction == "bonferroni"
+                                                   else 1)
     verdicts = tuple(
-        evaluator.evaluate(rule, target, workload, strict if rule.level == "error" else nominal)
+        evaluator.evaluate(rule, target, workload, strict, first) if rule.level == "error"
+        else evaluator.evaluate(rule, target, workload, nominal)
         for rule, target, workload in tasks)
     return CheckResult(verdicts, spec.digest(), float(family_alpha), correction, strict)

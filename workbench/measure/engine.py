@@ -6,10 +6,13 @@ alike; long work reports ``progress(done, total, label)``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from workbench.errors import InvalidInputError
+from workbench.measure.compare_stats import NOISE_FLOOR
 from workbench.measure.comparison import Comparison, VariantResult, build_comparison
 from workbench.measure.config import MeasureConfig
 from workbench.measure.equivalence import with_equivalence
@@ -28,8 +31,8 @@ from workbench.refs import PipelineArg, resolve_pipeline
 from workbench.stages import Stage
 from workbench.workloads import Workload
 
-__all__ = ["Progress", "compare", "compare_callables", "interleave", "measure", "measure_together",
-           "sweep", "target_spec"]
+__all__ = ["Progress", "compare", "compare_callables", "interleave", "interleave_blocks",
+           "measure", "measure_together", "sweep", "target_spec"]
 
 Progress = Callable[[int, int, str], None]
 
@@ -94,15 +97,36 @@ def interleave(jobs: Sequence[Job], config: MeasureConfig,
 
     Each job is ``(key, spec, launcher)``; the result maps each key to its runs.
     """
-    runs: dict[str, list[WorkerRun]] = {key: [] for key, _, _ in jobs}
-    total = config.workers * len(jobs)
+    return interleave_blocks([[job] for job in jobs], config, progress)
+
+
+def interleave_blocks(blocks: Sequence[Sequence[Job]], config: MeasureConfig,
+                      progress: Progress | None, *, rounds: int | None = None, first: int = 0,
+                      into: dict[str, list[WorkerRun]] | None = None,
+                      ) -> dict[str, list[WorkerRun]]:
+    """Rounds ``first .. first + rounds - 1`` (default ``config.workers`` rounds) of one
+    worker per job, appended to ``into``.
+
+    Round ``w`` runs the blocks rotated by ``w`` (drift between targets hits all alike) and
+    the jobs inside each block in reverse on odd rounds, so that the two sides of a
+    comparison block each go first in half of every pair of rounds (order within a round
+    is otherwise a bias between them). A worker's index is its round number.
+    """
+    rounds = config.workers if rounds is None else rounds
+    runs = into if into is not None else {}
+    for block in blocks:
+        for key, _, _ in block:
+            runs.setdefault(key, [])
+    total = rounds * sum(len(b) for b in blocks)
     done = 0
-    for w in range(config.workers):
-        for key, spec, launch in list(jobs[w % len(jobs):]) + list(jobs[: w % len(jobs)]):
-            if progress is not None:
-                progress(done, total, f"{key} worker {w + 1}/{config.workers}")
-            runs[key].append(launch(spec, config, w))
-            done += 1
+    for w in range(first, first + rounds):
+        turn = w % len(blocks) if blocks else 0
+        for block in [*blocks[turn:], *blocks[:turn]]:
+            for key, spec, launch in (block if w % 2 == 0 else block[::-1]):
+                if progress is not None:
+                    progress(done, total, f"{key} worker {w + 1}/{first + rounds}")
+                runs[key].append(launch(spec, config, w))
+                done += 1
     if progress is not None:
         progress(total, total, "done")
     return runs
@@ -137,11 +161,15 @@ def compare(
     launcher: Launcher | None = None,
     clock: Clock | None = None,
     check_equivalence: bool = True,
+    max_time: float = 0.0,
 ) -> Comparison:
     """Every chosen variant of ``stage`` on ``workload``, interleaved; ratios against pure.
 
     ``pipeline`` is a Pipeline or ``"module:function"`` (default: the reference pipeline);
-    ``workload`` a registered name (``NAME@N`` for another size) or a Workload."""
+    ``workload`` a registered name (``NAME@N`` for another size) or a Workload. With
+    ``max_time`` seconds (0: off), variants whose verdict is inconclusive are measured
+    again, two rounds at a time, until decided, settled within the noise floor, or out
+    of time."""
     config = config or MeasureConfig()
     pipe, _ = resolve_pipeline(pipeline)
     name = stage.name if isinstance(stage, Stage) else stage
@@ -154,15 +182,64 @@ def compare(
     if "pure" not in chosen and "pure" in st.variants:
         chosen = ("pure", *chosen)
     specs = [target_spec(name, workload, v, params, pipeline, config) for v in chosen]
-    runs = _interleaved(specs, config, _launcher(config, launcher, clock), progress)
-    results = tuple(
-        VariantResult(spec.variant or "pure",
-                      Measurement.new(spec, config, tuple(runs[spec.label])))
-        for spec in specs
-    )
+    launch = _launcher(config, launcher, clock)
+    started = time.monotonic()
+    runs = _interleaved(specs, config, launch, progress)
+
+    def build(look: int) -> Comparison:
+        results = tuple(
+            VariantResult(spec.variant or "pure", Measurement.new(
+                spec, replace(config, workers=len(runs[spec.label])),
+                tuple(runs[spec.label])))
+            for spec in specs)
+        return build_comparison(st.name, specs[0].workload or "-", results, look=look)
+
+    comp = _more_rounds(build, specs, runs, config, launch, progress, max_time, started)
     if check_equivalence:
-        results = with_equivalence(results)
-    return build_comparison(st.name, specs[0].workload or "-", results)
+        comp = replace(comp, results=with_equivalence(comp.results))
+    return comp
+
+
+def _settled(result: VariantResult) -> bool:
+    """Decided (faster/slower), or its interval lies within the noise floor around 1."""
+    pair = result.versus_baseline
+    if pair is None or pair.verdict != "inconclusive":
+        return True
+    iv = pair.speedup.interval
+    return iv is not None and iv.low >= 1 - NOISE_FLOOR and iv.high <= 1 + NOISE_FLOOR
+
+
+def _more_rounds(build: Callable[[int], Comparison], specs: Sequence[TargetSpec],
+                 runs: dict[str, list[WorkerRun]], config: MeasureConfig, launch: Launcher,
+                 progress: Progress | None, max_time: float, started: float) -> Comparison:
+    """A sequential compare: two more rounds of the baseline and every unsettled variant
+    while time allows; a variant's result is kept from the look that settled it (the
+    error rate is spent across looks as in :mod:`workbench.budget.sequential`)."""
+    from workbench.budget.sequential import ROUNDS_PER_LOOK, check_max_time
+
+    max_time = check_max_time(max_time)
+    look, done = 1, config.workers
+    comp = build(look)
+    kept: dict[str, VariantResult] = {}
+    per_round = (time.monotonic() - started) / max(1, done * len(specs))
+    while True:
+        kept.update({r.variant: r for r in comp.results if r.variant not in kept
+                     and r.variant != comp.baseline and _settled(r)})
+        comp = replace(comp, results=tuple(kept.get(r.variant, r) for r in comp.results))
+        pending = [s for s in specs if (s.variant or "pure") not in kept
+                   and (s.variant or "pure") != comp.baseline]
+        elapsed = time.monotonic() - started
+        jobs = [s for s in specs if s not in pending and (s.variant or "pure") ==
+                comp.baseline] + pending
+        if not pending or elapsed + per_round * ROUNDS_PER_LOOK * len(jobs) > max_time:
+            return comp
+        before = time.monotonic()
+        interleave_blocks([[(s.label, s, launch)] for s in jobs], config, progress,
+                          rounds=ROUNDS_PER_LOOK, first=done, into=runs)
+        per_round = (time.monotonic() - before) / (ROUNDS_PER_LOOK * len(jobs))
+        done += ROUNDS_PER_LOOK
+        look += 1
+        comp = build(look)
 
 
 def compare_callables(

@@ -23,8 +23,8 @@ from workbench.measure.worker import SCHEMA_VERSION
 from workbench.subproc import ChildFailed, ChildTimedOut, run_child
 
 __all__ = [
-    "Launcher", "code_launcher", "inprocess_launcher", "process_launcher", "worker_cpus",
-    "worker_env",
+    "Launcher", "code_launcher", "environment_size", "inprocess_launcher", "process_launcher",
+    "worker_cpus", "worker_env",
 ]
 
 Launcher = Callable[[TargetSpec, MeasureConfig, int], WorkerRun]
@@ -71,26 +71,43 @@ def process_launcher(spec: TargetSpec, config: MeasureConfig, index: int) -> Wor
     return _launch_process(spec, config, index, None)
 
 
-def code_launcher(root: Path) -> Launcher:
+def code_launcher(root: Path, *, env_size: int | None = None) -> Launcher:
     """A process launcher whose workers import their code from ``root`` first.
 
     ``root`` is a checkout (e.g. a git worktree of another commit): its directory leads
     ``PYTHONPATH`` and is the worker's working directory, so its ``workbench`` and its
-    pipeline modules are measured instead of this process's.
+    pipeline modules are measured instead of this process's. With ``env_size``, the
+    worker's environment is padded (``WORKBENCH_ENV_PAD``) to that many bytes, so that two
+    launchers for two checkouts give their workers environments of equal size: the size
+    of the environment moves the initial stack, which can change timings by itself
+    (Mytkowicz et al., "Producing wrong data without doing anything obviously wrong!",
+    ASPLOS 2009).
     """
     def launch(spec: TargetSpec, config: MeasureConfig, index: int) -> WorkerRun:
-        return _launch_process(spec, config, index, root)
+        return _launch_process(spec, config, index, root, env_size)
 
     return launch
 
 
+def environment_size(env: dict[str, str]) -> int:
+    """Bytes the environment takes in a new process (``KEY=VALUE`` and a NUL each)."""
+    return sum(len(k.encode()) + len(v.encode()) + 2 for k, v in env.items())
+
+
+def _padded(env: dict[str, str], size: int | None) -> dict[str, str]:
+    if size is None:
+        return env
+    missing = size - environment_size(env) - len("WORKBENCH_ENV_PAD=") - 1
+    return {**env, "WORKBENCH_ENV_PAD": "x" * max(0, missing)}
+
+
 def _launch_process(spec: TargetSpec, config: MeasureConfig, index: int,
-                    root: Path | None) -> WorkerRun:
+                    root: Path | None, env_size: int | None = None) -> WorkerRun:
     job = {"schema_version": SCHEMA_VERSION, "index": index, "target": spec.job_json(),
            "config": config.to_json(), "cpus": worker_cpus(config)}
     what = f"measurement worker {index} ({spec.label})"
     try:
-        env = worker_env(config, root)
+        env = _padded(worker_env(config, root), env_size)
         done = run_child([sys.executable, "-m", "workbench.measure.worker"], what=what,
                          timeout=config.timeout, stdin=json.dumps(job), env=env, cwd=root)
     except ChildTimedOut as exc:

@@ -156,7 +156,8 @@ class Runner:
         with self.progress(disable=a.no_progress, title=a.command) as progress:
             result = (app.sweep(a.stage, self.workload, sizes=a.sizes, progress=progress,
                                 **options) if a.command == "sweep" else
-                      app.compare(a.stage, self.workload, progress=progress, **options))
+                      app.compare(a.stage, self.workload, progress=progress,
+                                  max_time=a.max_time, **options))
         return self._saved(result, a.json)
 
     def profile(self) -> Any:

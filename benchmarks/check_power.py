@@ -1,0 +1,207 @@
+"""How often does `workbench check --against` decide, and decide right?
+
+    python benchmarks/check_power.py [--trials 20] [--slowdowns 0,5,10,20] [--max-time S]
+
+Builds a throwaway git repository with a one-stage pipeline (pure-Python busy work on the
+``tiny`` workload) and a budgets.toml with one error-level rule, ``latency_p50 <= 1.05x``.
+For each slowdown it commits a child doing that much more work (0: identical code, a
+comment changed) and runs ``workbench check --against HEAD~1`` with default settings
+``--trials`` times, as a user would. It prints, per slowdown: breaches (detections; false
+alarms at 0 %), passes, inconclusive verdicts, the median looks and workers per side the
+verdict took, and the median wall time of one check.
+
+Each trial's raw worker medians are kept, so the same data is also judged at the first look
+by three estimators side by side (see ``--estimators``): the pooled-sample median ratio with
+the two-level bootstrap (the engine before this benchmark was written), the median of
+worker medians with a bootstrap over workers, and the worker-level Hodges-Lehmann ratio with
+the rank interval (the one the check uses).
+
+Goals (issue 13): +10 % -> breach in >= 95 % of trials; identical code -> breach in <= 1 of
+20 and inconclusive in <= 10 %; median <= 60 s per check. Run it on an otherwise idle
+machine; the output says what else was running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+PIPE = '''
+from workbench import Pipeline, stage
+
+N = {n}  # {note}
+
+
+@stage(input="docs", output="int")
+def work(docs):
+    total = 0
+    for i in range(N):
+        total += i * i % 7
+    return total
+
+
+def make():
+    return Pipeline.of(work, name="power")
+'''
+BUDGETS = '[stage.work]\nlatency_p50 = { limit = "1.05x", level = "error" }\n'
+PYPROJECT = ('[tool.workbench]\npipeline = "pipe:make"\nworkload = "tiny"\n'
+             'modules = ["workbench.rag.workloads"]\n')
+# One trial: what `workbench check --against HEAD~1 --no-history` does (the service layer
+# the CLI calls, with the project's defaults), printing the verdict and every worker's
+# samples of both sides as JSON.
+TRIAL = """
+import json, sys
+from pathlib import Path
+import workbench.rag.workloads
+from workbench import app
+max_time = None if sys.argv[1] == "-" else float(sys.argv[1])
+r = app.check(Path("budgets.toml"), workload="tiny", pipeline="pipe:make",
+              against="HEAD~1", max_time=max_time)
+v = next(x for x in r.result.verdicts if x.rule.metric == "latency_p50")
+print(json.dumps({"verdict": v.to_json(), "exit": r.exit_code(),
+                  "current": [list(g) for g in r.current[0].groups],
+                  "baseline": [list(g) for g in r.baseline[0].groups]}))
+"""
+BASE_N = 200_000
+FIRST_LOOK_WORKERS = 5  # the default workers (one error-level rule needs 4)
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def _commit(repo: Path, n: int, note: str) -> None:
+    (repo / "pipe.py").write_text(PIPE.format(n=n, note=note))
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", note)
+
+
+def _repo(root: Path, slowdown: float) -> Path:
+    repo = root / f"repo-{slowdown:g}"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "budgets.toml").write_text(BUDGETS)
+    (repo / "pyproject.toml").write_text(PYPROJECT)
+    _commit(repo, BASE_N, "base")
+    _commit(repo, round(BASE_N * (1 + slowdown / 100)), f"+{slowdown:g} % work")
+    return repo
+
+
+def _others() -> str:
+    """The processes other than this benchmark's using the CPU now (ps, top 3)."""
+    done = subprocess.run(["ps", "-eo", "pcpu,pid,comm", "--sort=-pcpu", "--no-headers"],
+                          capture_output=True, text=True)
+    mine = {os.getpid(), os.getppid()}
+    busy = [line.split(None, 2) for line in done.stdout.splitlines()[:8]]
+    shown = [f"{c} ({p}%)" for p, pid, c in busy if int(pid) not in mine and float(p) >= 5]
+    return ", ".join(shown[:3]) or "nothing above 5 % CPU"
+
+
+def _estimators(cur: list[list[float]], base: list[list[float]],
+                tail: float) -> dict[str, str]:
+    """The first-look verdict of each estimator on the same data."""
+    from workbench.measure import compare_stats
+    from workbench.measure.worker_stats import ratio_interval
+
+    out: dict[str, str] = {}
+    rng = np.random.default_rng(0)
+    boot = compare_stats.bootstrap_ratio_ci(cur, base, confidence=1 - 2 * tail,
+                                            resamples=4000)
+    assert boot.value is not None and boot.interval is not None
+    ends = {"pooled + two-level bootstrap": (boot.value, boot.interval.low,
+                                             boot.interval.high)}
+    ma = np.array([np.median(g) for g in cur])
+    mb = np.array([np.median(g) for g in base])
+    reps = (np.median(rng.choice(ma, (4000, ma.size)), axis=1)
+            / np.median(rng.choice(mb, (4000, mb.size)), axis=1))
+    ends["median of medians + worker bootstrap"] = (
+        float(np.median(ma) / np.median(mb)), float(np.quantile(reps, tail)),
+        float(np.quantile(reps, 1 - tail)))
+    hl = ratio_interval(cur, base, tail)
+    ends["worker Hodges-Lehmann + rank interval"] = (
+        hl.value, hl.low if hl.low is not None else 0.0,
+        hl.high if hl.high is not None else float("inf"))
+    for name, (point, low, high) in ends.items():
+        out[name] = ("breach" if point > 1.05 and low > 1.0 else
+                     "pass" if high <= 1.05 else "inconclusive")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--slowdowns", default="0,5,10,20",
+                        help="percent more work in the child commit (default: %(default)s)")
+    parser.add_argument("--max-time", default=None,
+                        help="seconds, passed to the check (default: the check's own)")
+    args = parser.parse_args()
+    slowdowns = [float(x) for x in args.slowdowns.split(",")]
+    print(f"CPU: {_cpu()}; load average {os.getloadavg()[0]:.2f} on "
+          f"{len(os.sched_getaffinity(0))} CPUs; also running: {_others()}", flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="check-power-") as tmp:
+        for slowdown in slowdowns:
+            repo = _repo(Path(tmp), slowdown)
+            statuses, looks, workers, seconds = [], [], [], []
+            by_estimator: dict[str, list[str]] = {}
+            for trial in range(args.trials):
+                started = time.perf_counter()
+                done = subprocess.run([sys.executable, "-c", TRIAL, args.max_time or "-"],
+                                      cwd=repo, capture_output=True, text=True)
+                seconds.append(time.perf_counter() - started)
+                if done.returncode != 0:
+                    raise SystemExit(f"check failed (exit {done.returncode}):\n{done.stderr}")
+                data = json.loads(done.stdout.strip().splitlines()[-1])
+                v = data["verdict"]
+                statuses.append(v["status"])
+                looks.append(v.get("look") or 1)
+                workers.append(v.get("workers") or 0)
+                first = FIRST_LOOK_WORKERS  # rounds are kept in order: the first look's
+                for name, st in _estimators(data["current"][:first], data["baseline"][:first],
+                                            0.025).items():
+                    by_estimator.setdefault(name, []).append(st)
+                print(f"  +{slowdown:g} % trial {trial + 1:2d}: {v['status']:12s} look "
+                      f"{looks[-1]} workers {workers[-1]:2d} {seconds[-1]:5.1f} s  "
+                      f"ratio {v.get('ratio') or float('nan'):.3f} "
+                      f"[{v.get('ratio_low') or float('nan'):.3f}, "
+                      f"{v.get('ratio_high') or float('nan'):.3f}]", flush=True)
+            rows.append((slowdown, statuses, looks, workers, seconds, by_estimator))
+    print(f"\nlimit 1.05x, {args.trials} trials per row; also running at the end: {_others()}")
+    print(f"{'slowdown':>9} {'breach':>7} {'pass':>6} {'inconcl.':>8} {'looks':>6} "
+          f"{'workers':>8} {'median s':>9}")
+    for slowdown, statuses, looks, workers, seconds, _ in rows:
+        n = len(statuses)
+        print(f"{slowdown:>8g}% {statuses.count('breach') / n:>7.0%} "
+              f"{statuses.count('pass') / n:>6.0%} {statuses.count('inconclusive') / n:>8.0%} "
+              f"{statistics.median(looks):>6g} {statistics.median(workers):>8g} "
+              f"{statistics.median(seconds):>9.1f}")
+    print("\nfirst look only, the same data judged by each estimator "
+          "(breach / pass / inconclusive):")
+    for slowdown, *_, by_estimator in rows:
+        for name, sts in by_estimator.items():
+            n = len(sts)
+            print(f"  +{slowdown:g} %  {name:40s} {sts.count('breach') / n:4.0%} / "
+                  f"{sts.count('pass') / n:4.0%} / {sts.count('inconclusive') / n:4.0%}")
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()
