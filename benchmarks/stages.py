@@ -5,9 +5,12 @@
 
 Variants of one stage are timed in interleaved rounds (the order rotates every round), after
 a warm-up call each (Numba compilation, model loading and ONNX export land there), so drift
-hits all alike. Printed: the median seconds per variant and the ratio against ``pure`` (and
-the other figures the targets need), each measured in this run. Ratios, not absolute times,
-are what to compare across runs.
+hits all alike. Printed: the machine (CPU model and its bfloat16 flags, the load average and
+the busiest other processes at the start), the median seconds per variant and the ratio
+against ``pure`` (and the other figures the targets need), each measured in this run, and
+the back ends the native variants chose by timing at warm-up (their notes). Ratios, not
+absolute times, are what to compare across runs, and only between runs on an otherwise idle
+machine: the native variants use every allowed CPU.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import workbench.rag.workloads  # noqa: F401  (registers the reference workloads)
+from workbench.measure import notes
+from workbench.measure.load import allowed_cpus, busy_note, top_processes
 from workbench.pipeline import Pipeline
 from workbench.rag.chunk import chunk
 from workbench.rag.clean import clean, clean_text
@@ -81,6 +86,53 @@ def import_time(repeats: int = 5) -> tuple[float, float]:
             statistics.median(once(timed.format("import json")) for _ in range(repeats)))
 
 
+FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+
+
+def cpu_line() -> str:
+    """The CPU model and whether it has the flags the native back ends care about."""
+    model, flags = "unknown CPU", set[str]()
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and model == "unknown CPU":
+                    model = value.strip()
+                elif key.strip() == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        return f"CPU: {model} (no /proc/cpuinfo)"
+    have = ", ".join(f"{f} {'yes' if f in flags else 'no'}" for f in FLAGS)
+    return f"CPU: {model}; {have}"
+
+
+def machine_lines(start: bool = True) -> list[str]:
+    """The CPU, the load average (and at the start, a warning if busy), what else runs."""
+    lines = [cpu_line()]
+    try:
+        one, five, fifteen = os.getloadavg()
+        lines.append(f"load average: {one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min) "
+                     f"on {allowed_cpus()} allowed CPUs")
+    except (AttributeError, OSError):
+        lines.append("load average: unavailable")
+    busy = busy_note() if start else None
+    if busy is not None:
+        lines.append(f"WARNING: {busy}")
+    others = top_processes(seconds=1.0)
+    if others:
+        lines.append("other processes using CPU (over the last second):")
+        lines += [f"  {percent:5.0f}%  pid {pid}  {command}" for pid, percent, command in others]
+    else:
+        lines.append("no other process used CPU over the last second")
+    return lines
+
+
+def print_notes(what: str, prefix: str) -> None:
+    for key, text in notes.collected().items():
+        if key.startswith(prefix):
+            print(f"  {what} back end, {key}: {text}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny workload, one round")
@@ -96,6 +148,7 @@ def main() -> None:
     texts = [c.text for c in chunks]
     print(f"workload {workload}: {len(docs)} docs, {len(chunks)} chunks; "
           f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
+    print("\n".join(machine_lines()))
     targets: list[tuple[str, float, float]] = []
 
     report("clean (docs -> CleanDoc)",
@@ -130,6 +183,7 @@ def main() -> None:
         sample, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
     rows = report(f"embed, model minilm ({len(sample)} chunk texts)",
                   interleaved(minilm, slow_rounds))
+    print_notes("chosen", "minilm.")
     targets.append(("minilm vectorized / ST encode",
                     speedup(rows, "vectorized", "sentence-transformers encode"), 1.0))
     targets.append(("minilm native / vectorized", speedup(rows, "native", "vectorized"), 1.5))
@@ -142,6 +196,7 @@ def main() -> None:
     rows = report(f"retrieve top-5 ({n_index} x 384 index, {len(queries)} queries)",
                   interleaved({v: (lambda v=v: retrieve(index, v, queries=queries, k=5))
                                for v in VARIANTS}, slow_rounds))
+    print_notes("chosen", "retrieve.")
     targets.append(("retrieve native / pure", speedup(rows, "native", "pure"), 100.0))
     targets.append(("retrieve native / vectorized", speedup(rows, "native", "vectorized"), 1.0))
 
@@ -155,6 +210,8 @@ def main() -> None:
         print(f"  {name:34} {value:8.2f}x  goal >= {goal:g}x  {verdict}")
     if args.quick:
         print("  (--quick: tiny workload, one round; the targets are for the medium workload)")
+    print("\nat the end (this run's own load included in the average):")
+    print("\n".join(machine_lines(start=False)[1:]))
 
 
 if __name__ == "__main__":

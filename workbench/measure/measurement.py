@@ -71,10 +71,12 @@ class Measurement(Result):
         return next((r.items_per_call for r in self.runs if r.ok), 0)
 
     def summary(self) -> stats.Summary:
+        """Figures of the pooled samples; the percentile intervals take the worker as the
+        unit (``stats.summarize_groups``: a worker's samples are not independent)."""
         if not self.samples:
             raise InvalidInputError(f"measurement of {self.target.label} has no samples: "
                                     + self.error_text())
-        return stats.summarize(self.samples)
+        return stats.summarize_groups(self.groups)
 
     def throughput(self) -> float | None:
         """Items per second at the median per-call time."""
@@ -114,6 +116,30 @@ class Measurement(Result):
                 f"[{first.error_type}] {first.error}")
 
     @property
+    def notes(self) -> dict[str, tuple[str, ...]]:
+        """What the target recorded about itself (:mod:`workbench.measure.notes`): per key,
+        the distinct texts across workers, in worker order."""
+        found: dict[str, dict[str, None]] = {}
+        for r in self.runs:
+            for key, text in r.notes.items():
+                found.setdefault(key, {})[text] = None
+        return {key: tuple(texts) for key, texts in found.items()}
+
+    def notes_text(self) -> list[str]:
+        """One line per distinct note; a text not every worker recorded names its workers."""
+        lines = []
+        for key, texts in self.notes.items():
+            for text in texts:
+                workers = [str(r.index) for r in self.runs if r.notes.get(key) == text]
+                who = "" if len(texts) == 1 and len(workers) == len(self.runs) else (
+                    f" (worker{'s' if len(workers) > 1 else ''} {', '.join(workers)})")
+                lines.append(f"  note {key}{who}: {text}")
+        return lines
+
+    def to_text(self, **options: Any) -> str:
+        return "\n".join([super().to_text(**options), *self.notes_text()])
+
+    @property
     def isolated(self) -> bool:
         """False when the runs shared this process (mode ``inprocess``)."""
         return self.config.mode != "inprocess"
@@ -140,10 +166,12 @@ class Measurement(Result):
 
     def summary_json(self) -> dict[str, Any]:
         """The figures a reader wants without re-doing the statistics (all in ns, bytes
-        and items/s; percentiles with their distribution-free 95% intervals)."""
+        and items/s; percentiles with their worker-level 95% intervals)."""
         out: dict[str, Any] = {
             "ok": self.ok, "workers": len(self.groups), "failed_workers": len(self.failures),
             "per": "batch" if self.per_batch else "call", "isolated": self.isolated}
+        if self.notes:
+            out["notes"] = {key: list(texts) for key, texts in self.notes.items()}
         if not self.samples:
             return out
         s = self.summary()

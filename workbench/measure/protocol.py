@@ -3,6 +3,9 @@
 warm-up (count and time) -> loop calibration -> timed samples (GC policy applied) ->
 one extra call under tracemalloc for the Python heap peak -> peak RSS. The same function
 runs in a fresh worker process and, for interactive use, in the current process.
+Notes the target records (:mod:`workbench.measure.notes`: a back end chosen at warm-up,
+say) travel in the record: in a fresh worker, all the process recorded; in-process, what
+was recorded during this run.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import time
 import traceback
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from workbench import rss
+from workbench.measure import notes
 from workbench.measure.config import MeasureConfig
 from workbench.measure.targets import Prepared
 
@@ -44,6 +48,7 @@ class WorkerRun:
     error: str | None = None
     error_type: str | None = None
     fingerprint: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def per_call_ns(self) -> tuple[float, ...]:
@@ -52,12 +57,15 @@ class WorkerRun:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["batch_ns"] = list(self.batch_ns)
+        if not self.notes:  # records without notes stay as they were before notes existed
+            del data["notes"]
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> WorkerRun:
         values = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         values["batch_ns"] = tuple(int(x) for x in values.get("batch_ns", ()))
+        values["notes"] = {str(k): str(v) for k, v in (values.get("notes") or {}).items()}
         return cls(**values)
 
     @classmethod
@@ -92,6 +100,14 @@ def run_protocol(
     fresh_process: bool = True,
 ) -> WorkerRun:
     """Warm up, calibrate, sample; never raises for a failing target (records it)."""
+    with notes.collecting() as during:
+        run = _protocol(prepared, config, index, clock, fresh_process)
+    recorded = {**notes.collected(), **during} if fresh_process else during
+    return replace(run, notes=recorded) if recorded else run
+
+
+def _protocol(prepared: Prepared, config: MeasureConfig, index: int, clock: Clock,
+              fresh_process: bool) -> WorkerRun:
     call = prepared.call
     reset = fresh_process or rss.reset_peak()
     try:

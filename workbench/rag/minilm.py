@@ -14,17 +14,24 @@ imported).
     Equal to pure within ``atol=1e-5`` per vector.
 ``minilm_native``
     The same length-sorted batching through a faster inference backend, chosen once per
-    process by :func:`native_backend`:
+    process by timing (:mod:`workbench.rag.minilm_backend`; :func:`native_backend` says
+    which): each back end with one thread and with one per allowed CPU is run on a small
+    probe batch and the fastest is kept; the note ``minilm.native``
+    (:mod:`workbench.measure.notes`) records the timings in the measurement.
 
-    ``"bf16"`` (when the CPU computes bfloat16 natively: AMX-BF16 or AVX512-BF16)
+    ``"bf16"``
         a bfloat16 copy of the model run by PyTorch's oneDNN kernels; hidden states are
-        cast back to float32 before pooling. About 3x the fp32 throughput on such CPUs,
-        cosine >= 0.9997 against pure (measured).
-    ``"onnx"`` (elsewhere)
+        cast back to float32 before pooling. About 3x the fp32 throughput on CPUs that
+        compute bfloat16 natively (AMX-BF16, AVX512-BF16), cosine >= 0.9997 against pure
+        (measured); emulated, and far slower, elsewhere.
+    ``"onnx"``
         the model exported with ``torch.onnx.export`` to an in-memory ONNX graph (mean
         pooling and normalisation included) and run by an ONNX Runtime session with all
         graph optimisations. Float32, so it matches pure to ~1e-6, but on CPU it is only
         about as fast as the PyTorch batches.
+
+    ``WORKBENCH_MINILM_BACKEND=bf16|onnx`` and ``WORKBENCH_MINILM_THREADS=<n>`` override
+    the timing (``auto`` or unset: timed).
 
     int8 dynamic quantisation (ONNX Runtime's or PyTorch's) was measured and rejected:
     per-tensor activation scales cost too much accuracy on this model (minimum cosine
@@ -36,11 +43,8 @@ per process; :func:`warm_up` moves the load and first-call costs out of a measur
 
 from __future__ import annotations
 
-import copy
 import functools
-import logging
 import os
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -50,9 +54,12 @@ import numpy.typing as npt
 
 from workbench._optional import require
 from workbench.errors import InvalidInputError
+from workbench.measure import notes
 
 if TYPE_CHECKING:
     from types import ModuleType
+
+    from workbench.rag.minilm_backend import Choice
 
 __all__ = [
     "BATCH_SIZE",
@@ -82,7 +89,6 @@ NATIVE_BACKENDS: tuple[NativeBackend, ...] = ("bf16", "onnx")
 
 _FEATURE = "the minilm embedding model"
 _EXTRA = "ml"
-_INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
 Matrix = npt.NDArray[np.float32]
 
@@ -245,142 +251,50 @@ def minilm_vectorized(texts: Sequence[str], batch_size: int = BATCH_SIZE) -> Mat
 
 # --------------------------------------------------------------------------- native
 
-
-def _cpu_has_native_bf16() -> bool:
-    """True when this CPU has AMX-BF16 or AVX512-BF16 (where oneDNN's bf16 GEMMs are fast)."""
-    torch = _torch()
-    try:
-        caps = torch._C._cpu._get_cpu_capability()
-    except (AttributeError, RuntimeError):  # a private API: absent means "don't know"
-        return False
-    return bool(caps.get("amx_bf16") or caps.get("avx512_bf16"))
+Runner = Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], Matrix]
 
 
-@functools.cache
 def native_backend() -> NativeBackend:
-    """The backend :func:`minilm_native` uses on this machine: ``"bf16"`` or ``"onnx"``."""
-    return "bf16" if _cpu_has_native_bf16() else "onnx"
+    """The backend :func:`minilm_native` uses here: the fastest when timed (first use)."""
+    backend: NativeBackend = "bf16" if _choice(None).backend == "bf16" else "onnx"
+    return backend
 
 
-def _load_bf16() -> Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], Matrix]:
-    torch = _torch()
-    model = copy.deepcopy(load_model().model).to(torch.bfloat16).eval()
-
-    def run(input_ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Matrix:
-        with torch.inference_mode():
-            vectors = _forward(model, torch.from_numpy(input_ids), torch.from_numpy(mask))
-            result: Matrix = vectors.numpy()
-        return result
-
-    return run
+_choices: dict[NativeBackend | None, Choice[Runner]] = {}
 
 
-def _pooled_module(model: Any) -> Any:
-    """``BertModel`` + pooling + normalisation as one module, so the ONNX graph holds all."""
-    torch = _torch()
+def _choice(backend: NativeBackend | None) -> Choice[Runner]:
+    """The timed choice for ``backend`` (``None``: any), made once per process. A named
+    back end that already won the open choice reuses it: it was the fastest of its own
+    thread counts too."""
+    if backend not in _choices:
+        default = _choices.get(None)
+        if backend is not None and default is not None and default.backend == backend:
+            _choices[backend] = default
+        else:
+            from workbench.rag.minilm_backend import choose_native
 
-    class Pooled(torch.nn.Module):  # type: ignore[misc,name-defined]
-        def __init__(self) -> None:
-            super().__init__()
-            self.bert = model
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            out = self.bert(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            )
-            return _pool(out.last_hidden_state, attention_mask)
-
-    return Pooled().eval()
+            _choices[backend] = choose_native(backend)
+    return _choices[backend]
 
 
-def _export_onnx(model: Any, tokenizer: Any) -> bytes:
-    """Export model + pooling to ONNX bytes in memory (no file is written)."""
-    torch = _torch()
-    _require("onnx")  # torch.onnx's exporter needs both
-    _require("onnxscript")
-    example = tokenizer(
-        ["a short example", "a somewhat longer example sentence"],
-        padding=True,
-        return_tensors="pt",
-    )
-    args = tuple(example[name] for name in _INPUT_NAMES)
-    batch = torch.export.Dim("batch")
-    seq = torch.export.Dim("seq", max=MAX_SEQ_LENGTH)
-    dynamic = tuple({0: batch, 1: seq} for _ in _INPUT_NAMES)
-    exporter_log = logging.getLogger("torch.onnx")
-    level = exporter_log.level
-    exporter_log.setLevel(logging.ERROR)  # "torchvision is not installed" notices
-    try:
-        with warnings.catch_warnings():
-            # Expected and harmless here: torch.export's pytree deprecations and
-            # "axis name will not be used" notes for the shared dynamic dims.
-            warnings.simplefilter("ignore")
-            program = torch.onnx.export(
-                _pooled_module(model),
-                args,
-                input_names=list(_INPUT_NAMES),
-                output_names=["sentence_embedding"],
-                dynamic_shapes=dynamic,
-                dynamo=True,
-                optimize=True,
-                verbose=False,
-            )
-    finally:
-        exporter_log.setLevel(level)
-    data: bytes = program.model_proto.SerializeToString()
-    return data
-
-
-def _cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _load_onnx() -> Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], Matrix]:
-    ort = _require("onnxruntime")
-    m = load_model()
-    data = _export_onnx(m.model, m.tokenizer)
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = _cpu_count()
-    session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
-
-    def run(input_ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Matrix:
-        feed = {
-            "input_ids": input_ids,
-            "attention_mask": mask,
-            "token_type_ids": np.zeros_like(input_ids),
-        }
-        result: Matrix = session.run(None, feed)[0]
-        return result
-
-    return run
-
-
-def load_native(
-    backend: NativeBackend | None = None,
-) -> Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], Matrix]:
+def load_native(backend: NativeBackend | None = None) -> Runner:
     """The native batch runner ``(input_ids, mask) -> rows`` for ``backend``.
 
-    ``None`` means :func:`native_backend`. Built once per process and backend: the
-    ``"onnx"`` backend's build exports the model (about 5 s on two cores); the ``"bf16"``
-    one copies the weights (well under a second). :func:`warm_up` calls this.
+    ``None`` means the fastest back end here (:func:`native_backend`); a named one still
+    has its thread count timed. Chosen once per process and backend: building every
+    candidate costs the ONNX export (5-10 s on two cores) and a bf16 copy of the weights
+    (under a second), timing them a few seconds at most; the losers are dropped.
+    :func:`warm_up` calls this. Each call records the choice's note (``minilm.native``,
+    or ``minilm.native.<backend>`` for a named one) for the measurement.
     """
-    chosen = native_backend() if backend is None else backend
-    if chosen not in NATIVE_BACKENDS:
+    if backend is not None and backend not in NATIVE_BACKENDS:
         raise InvalidInputError(
             f"unknown minilm native backend {backend!r}; choose one of {list(NATIVE_BACKENDS)}"
         )
-    return _build_native(chosen)
-
-
-@functools.cache
-def _build_native(
-    backend: NativeBackend,
-) -> Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], Matrix]:
-    return _load_bf16() if backend == "bf16" else _load_onnx()
+    choice = _choice(backend)
+    notes.record("minilm.native" + ("" if backend is None else f".{backend}"), choice.note)
+    return choice.runner
 
 
 def minilm_native(

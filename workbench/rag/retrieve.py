@@ -17,21 +17,28 @@ and all values must be finite (``InvalidInputError`` otherwise).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import heapq
 import math
 import operator
-from collections.abc import Callable
-from typing import Any
+import os
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from workbench._optional import require
 from workbench.errors import InvalidInputError
+from workbench.measure import notes
 from workbench.rag.types import EmbeddingBatch, Hit
 
-__all__ = ["retrieve_native", "retrieve_pure", "retrieve_vectorized"]
+if TYPE_CHECKING:
+    from workbench.rag.minilm_backend import Choice
+
+__all__ = ["THREADS_VAR", "native_threads", "retrieve_native", "retrieve_pure",
+           "retrieve_vectorized"]
 
 Results = tuple[tuple[Hit, ...], ...]
 F32 = npt.NDArray[np.float32]
@@ -44,6 +51,9 @@ _SQ_LO = 2.0**-80
 _SQ_HI = 2.0**100
 _TILE = 64  # rows per tile in the native scan
 _TILES_PER_TASK = 8
+#: Overrides the native variant's timed thread count (an integer, or ``auto``).
+THREADS_VAR = "WORKBENCH_RETRIEVE_THREADS"
+_PROBE_ROWS = 32_768  # the thread-count probe uses at most this many of the index's rows
 
 
 def _tolerance(dim: int) -> float:
@@ -206,7 +216,7 @@ def _native_kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
     The kernels refer to module globals only (no closure cells) so numba's on-disk cache
     can reuse them across processes.
     """
-    numba = require("numba", feature="the native variants", extra="native")
+    numba = _numba()
     prange = numba.prange
 
     @numba.njit(nogil=True, parallel=True, cache=True)  # type: ignore[untyped-decorator]
@@ -339,23 +349,88 @@ def _native_kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
     return scan, select
 
 
+def _numba() -> Any:
+    return require("numba", feature="the native variants", extra="native")
+
+
+@contextlib.contextmanager
+def _numba_threads(threads: int) -> Iterator[None]:
+    """Run Numba's parallel regions started here on ``threads`` threads, then restore."""
+    numba = _numba()
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+_chosen: list[Choice[int]] = []  # the thread-count Choice, made on the first native call
+
+
+def native_threads(x: F32, unit: F32, q64: F64, qn: F64, kk: int, margin: float) -> int:
+    """The Numba thread count of :func:`retrieve_native` in this process, chosen on its
+    first call (these arguments) by timing the kernels with 1 thread and with one per
+    allowed CPU (up to ``NUMBA_NUM_THREADS``) on at most 32,768 of its rows; or set by
+    ``WORKBENCH_RETRIEVE_THREADS``. Records the note ``retrieve.native``."""
+    if not _chosen:
+        from workbench.rag.minilm_backend import Candidate, env_threads, fastest, thread_counts
+
+        numba = _numba()
+        limit = min(int(numba.config.NUMBA_NUM_THREADS), _allowed_cpus())
+        requested = env_threads(os.environ, THREADS_VAR)
+        counts, lowered = thread_counts(requested, limit)
+        why = f"; {THREADS_VAR}={requested}{lowered}" if requested is not None else (
+            f"; {limit} CPU allowed" if limit == 1 else "")
+        xs = x[:_PROBE_ROWS]
+        scan, select = _native_kernels()
+        nq, rows = len(unit), len(xs)
+        approx, bad = np.empty((nq, rows)), np.empty(rows, dtype=np.int8)
+        out = (np.empty((nq, rows), dtype=np.int64), np.empty((nq, rows)),
+               np.empty(nq, dtype=np.int64))
+
+        def probe(threads: int) -> None:
+            with _numba_threads(threads):
+                scan(xs, unit, approx, bad)
+                select(xs, q64, qn, approx, bad, min(kk, rows), margin, *out)
+
+        _chosen.append(fastest(
+            [Candidate("numba", n, functools.partial(int, n)) for n in counts], probe,
+            probe_text=f"the first call's {rows} x {x.shape[1]} index and {nq} queries",
+            why=why, rounds=7))
+    notes.record("retrieve.native", _chosen[0].note)
+    return _chosen[0].threads
+
+
+def _allowed_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def retrieve_native(index: EmbeddingBatch, queries: npt.ArrayLike, k: int) -> Results:
-    """Top-``k`` hits per query: parallel Numba scan and selection, GIL released."""
+    """Top-``k`` hits per query: parallel Numba scan and selection, GIL released, on the
+    thread count timed fastest here (:func:`native_threads`)."""
     q, kk = _check(index, queries, k)
     n, x = len(index), index.matrix
     if n == 0:
         return tuple(() for _ in range(len(q)))
     q64, qn, unit = _unit_queries(q)
     scan, select = _native_kernels()
+    margin = _margin(index.dim)
+    threads = native_threads(x, unit, q64, qn, kk, margin)
     approx = np.empty((len(q), n))
     bad = np.empty(n, dtype=np.int8)
-    scan(x, unit, approx, bad)
+    with _numba_threads(threads):
+        scan(x, unit, approx, bad)
     if (bad == 2).any():
         raise _nonfinite_row(index, int(np.flatnonzero(bad == 2)[0]))
     rows = np.empty((len(q), n), dtype=np.int64)
     scores = np.empty((len(q), n))
     counts = np.empty(len(q), dtype=np.int64)
-    select(x, q64, qn, approx, bad, kk, _margin(index.dim), rows, scores, counts)
+    with _numba_threads(threads):
+        select(x, q64, qn, approx, bad, kk, margin, rows, scores, counts)
     return tuple(
         _rank(index, rows[j, : counts[j]], scores[j, : counts[j]], kk) for j in range(len(q))
     )
