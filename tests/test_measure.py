@@ -221,6 +221,7 @@ def test_sweep_fits_the_scaling_exponent() -> None:
                config=MeasureConfig(workers=2, samples=5))
     assert sw.slopes["pure"] is not None and sw.slopes["pure"].slope == pytest.approx(1, abs=0.01)
     assert sw.slopes["vectorized"].slope == pytest.approx(2, abs=0.01)  # type: ignore[union-attr]
+    assert sw.slopes["pure"].n_points == 8  # one point per worker per size, not per sample
     text = sw.to_text()
     rows = {line.split()[0]: line.split() for line in text.splitlines()[2:]}
     assert rows["pure"][-3] == "1" and rows["vectorized"][-3] == "2"  # the fitted exponents
@@ -230,6 +231,32 @@ def test_sweep_fits_the_scaling_exponent() -> None:
     assert Sweep.from_json(data) == sw
     with pytest.raises(InvalidInputError, match="at least 3 distinct sizes"):
         sweep("chunk", "tiny", sizes=[10, 10, 20], launcher=launcher)
+
+
+def test_the_scaling_fits_count_workers_not_samples() -> None:
+    """A sweep and a scaling budget fit one point per worker per size: its median time."""
+    from workbench.budget.scaling import _fit
+    from workbench.measure.compare_stats import loglog_slope
+
+    def run(n: int, w: int) -> WorkerRun:  # worker w: a process 3% slower per index
+        return WorkerRun(w, True, tuple(int(1000 * n * (1 + 0.03 * w) * (1 + 0.01 * (i % 5)))
+                                        for i in range(15)), 1, n)
+
+    def launcher(spec: TargetSpec, config: MeasureConfig, index: int) -> WorkerRun:
+        return run(int((spec.workload or "").split("@")[1]), index)
+
+    sizes = [10, 20, 40]
+    sw = sweep("chunk", "tiny", sizes=sizes, variants=["pure"], launcher=launcher,
+               config=MeasureConfig(workers=3, samples=15))
+    medians = [[sorted(run(n, w).per_call_ns)[7] for w in range(3)] for n in sizes]
+    expected = loglog_slope(sizes, medians)
+    fit = sw.slopes["pure"]
+    assert fit is not None and fit.n_points == 9
+    assert fit.slope == pytest.approx(expected.slope)
+    assert fit.interval.low == pytest.approx(expected.interval.low)
+    obs = _fit("chunk", "pure", "tiny", {n: [run(n, w) for w in range(3)] for n in sizes})
+    assert obs is not None and obs.low == pytest.approx(expected.interval.low)
+    assert obs.high == pytest.approx(expected.interval.high)
 
 
 def test_plots_are_figures() -> None:

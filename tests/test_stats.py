@@ -25,6 +25,7 @@ from workbench.measure.stats import (
     Estimate,
     Interval,
     Summary,
+    grouped_percentile_ci,
     iqr,
     mad,
     min_samples_for,
@@ -33,6 +34,7 @@ from workbench.measure.stats import (
     percentile,
     percentile_ci,
     summarize,
+    summarize_groups,
 )
 
 ONE_TO_100 = np.arange(1.0, 101.0)
@@ -122,6 +124,91 @@ def test_summarize_and_json_round_trip() -> None:
         Summary.from_json({"n": 1})
     with pytest.raises(InvalidInputError, match="malformed"):
         Estimate.from_json({"value": 1.0})
+
+
+# -- percentiles of grouped samples (the worker as the unit) -------------------------------
+
+
+def _workers(seed: int, workers: int, samples: int, spread: float) -> list[list[float]]:
+    rng = np.random.default_rng(seed)
+    effects = rng.normal(0.0, spread, workers)
+    return [(1e6 * np.exp(e + rng.normal(0.0, 0.02, samples))).tolist() for e in effects]
+
+
+def test_one_worker_falls_back_to_the_order_statistic_interval() -> None:
+    est = grouped_percentile_ci([ONE_TO_100.tolist()], 50)
+    old = percentile_ci(ONE_TO_100, 50)
+    assert (est.value, est.interval, est.n) == (old.value, old.interval, old.n)
+    assert est.note.startswith(old.note) and "one worker" in est.note
+
+
+def test_grouped_needs_as_many_samples_as_the_pooled_interval() -> None:
+    groups = _workers(1, 5, 15, 0.01)  # 75 samples: p95 needs 59, p99 299
+    assert grouped_percentile_ci(groups, 95).value is not None
+    est = grouped_percentile_ci(groups, 99)
+    assert est.value is None and est.interval is None and est.n == 75
+    assert est.note == ("insufficient samples: p99 needs >= 299 for a 95% interval "
+                        "(have 75 from 5 workers)")
+    few = grouped_percentile_ci([[1.0, 2.0], [3.0, 4.0]], 50)  # 4 < 6
+    assert few.value is None and "needs >= 6" in few.note
+
+
+def test_grouped_interval_widens_with_spread_between_workers() -> None:
+    # The same within-worker noise; only the process effects differ.
+    tight = grouped_percentile_ci(_workers(3, 5, 15, 0.0), 50)
+    spread = grouped_percentile_ci(_workers(3, 5, 15, 0.05), 50)
+    pooled = percentile_ci(np.concatenate(_workers(3, 5, 15, 0.05)), 50)
+    assert tight.interval is not None and spread.interval is not None
+    assert pooled.interval is not None
+    assert spread.interval.width > 3 * tight.interval.width
+    assert spread.interval.width > 3 * pooled.interval.width
+    assert "5 workers" in spread.note and "75 samples" in spread.note
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32), st.integers(2, 8), st.integers(3, 30),
+       st.sampled_from([0.0, 0.01, 0.1]), st.sampled_from([25, 50, 90, 95]))
+def test_grouped_interval_contains_its_point_and_is_deterministic(
+    seed: int, workers: int, samples: int, spread: float, q: float
+) -> None:
+    groups = _workers(seed, workers, samples, spread)
+    est = grouped_percentile_ci(groups, q, resamples=200, seed=seed % 7)
+    assert est == grouped_percentile_ci(groups, q, resamples=200, seed=seed % 7)
+    assert est.n == workers * samples
+    if est.value is None:
+        assert est.n < min_samples_for(q)
+    else:
+        assert est.interval is not None and est.interval.low <= est.value <= est.interval.high
+        assert est.value == pytest.approx(percentile(np.concatenate(groups), q), rel=1e-12)
+
+
+def test_grouped_interval_of_identical_workers_and_unequal_sizes() -> None:
+    same = grouped_percentile_ci([[5.0] * 10, [5.0] * 3, [5.0] * 20], 50)
+    assert same.value == 5.0 and same.interval is not None
+    assert same.interval.low == pytest.approx(5.0) and same.interval.high == pytest.approx(5.0)
+    ragged = grouped_percentile_ci([g[:n] for g, n in zip(_workers(4, 4, 30, 0.02),
+                                                          (30, 5, 12, 1), strict=True)], 50)
+    assert ragged.value is not None and ragged.n == 48
+
+
+def test_a_time_of_zero_falls_back_to_the_pooled_interval() -> None:
+    groups = [[0.0, *range(1, 10)], list(range(1, 11))]
+    est = grouped_percentile_ci(groups, 50)
+    old = percentile_ci(np.concatenate(groups), 50)
+    assert (est.value, est.interval) == (old.value, old.interval)
+    assert "time of 0" in est.note
+
+
+def test_summarize_groups_pools_the_figures_and_groups_the_intervals() -> None:
+    groups = _workers(5, 5, 80, 0.03)  # 400 samples: p99 can be formed
+    s = summarize_groups(groups)
+    pooled = summarize(np.concatenate(groups))
+    for name in ("n", "mean", "stdev", "min", "max", "mad", "iqr", "outliers"):
+        assert getattr(s, name) == getattr(pooled, name)
+    for got, q in ((s.median, 50), (s.p95, 95), (s.p99, 99)):
+        assert got == grouped_percentile_ci(groups, q)
+        assert got.value == pytest.approx(percentile(np.concatenate(groups), q), rel=1e-12)
+    assert Summary.from_json(json.loads(json.dumps(s.to_json()))) == s
 
 
 # -- Hypothesis invariants -----------------------------------------------------------------
@@ -294,6 +381,7 @@ def test_bootstrap_handles_unequal_worker_sizes() -> None:
 @pytest.mark.parametrize("true_slope", [1.0, 2.0])
 @pytest.mark.parametrize("repeated", [False, True])
 def test_loglog_slope_recovers_power_laws(true_slope: float, repeated: bool) -> None:
+    # repeated: three independent units (workers' medians) per size
     rng = np.random.default_rng(7)
     sizes = [10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0]
     noisy = [[3e2 * s**true_slope * rng.lognormal(0, 1e-3) for _ in range(3)] for s in sizes]
@@ -337,6 +425,13 @@ def test_loglog_slope_accepts_repeated_sizes_and_needs_three_distinct() -> None:
         (lambda: loglog_slope([1, 2, 3], [1.0, -4.0, 9.0]), "-4.0"),
         (lambda: loglog_slope([1, 2, 3], [1.0, 4.0]), "2 times"),
         (lambda: outliers(["fast"]), "fast"),
+        (lambda: grouped_percentile_ci([], 50), "[]"),
+        (lambda: grouped_percentile_ci([[1.0], []], 50), "groups[1]"),
+        (lambda: grouped_percentile_ci([[1.0], [-3.5]], 50), "-3.5"),
+        (lambda: grouped_percentile_ci([[1.0]] * 6, 100), "100"),
+        (lambda: grouped_percentile_ci([[1.0]] * 6, 50, resamples=10), "10"),
+        (lambda: grouped_percentile_ci([[1.0]] * 6, 50, seed=-1), "-1"),
+        (lambda: summarize_groups("fast"), "fast"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_input_names_the_value(call: Any, shown: str) -> None:

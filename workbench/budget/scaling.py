@@ -3,8 +3,11 @@
 A ``scaling`` rule limits the log-log exponent of time against workload size (the seed's
 Scalability invariant). When a check measures a stage/variant that has one, it also runs
 that target at three sizes -- a quarter, half and all of the workload (``NAME@N``) -- and
-fits the exponent over every sample (``compare_stats.loglog_slope``), for the current code
-and, with ``--against``, for the other commit in the same interleaved run.
+fits the exponent (``compare_stats.loglog_slope``), for the current code and, with
+``--against``, for the other commit in the same interleaved run. As in a
+:class:`~workbench.measure.sweep.Sweep`, the fit's unit is the worker process: one point per
+successful worker per size, that worker's median per-call time (a worker's samples share
+its process's state and are not independent of each other).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Sequence
 from workbench.budget.result import ScalingObservation
 from workbench.budget.spec import BudgetSpec
 from workbench.errors import InvalidInputError
-from workbench.measure import compare_stats
+from workbench.measure import compare_stats, stats
 from workbench.measure.config import MeasureConfig
 from workbench.measure.engine import Job, Progress, interleave
 from workbench.measure.launch import Launcher
@@ -51,15 +54,16 @@ def _sized(workload: WorkloadArg, n: int) -> WorkloadArg:
 
 def _fit(stage: str, variant: str, name: str, by_size: dict[int, list[WorkerRun]],
          ) -> ScalingObservation | None:
+    """The exponent through one point per successful worker per size: its median time."""
     sizes: list[float] = []
     times: list[float] = []
     env: dict[str, object] = {}
     for n, runs in by_size.items():
         for run in runs:
-            if run.ok:
+            if run.ok and run.per_call_ns:
                 env = env or dict(run.fingerprint)
-                sizes += [float(n)] * len(run.per_call_ns)
-                times += list(run.per_call_ns)
+                sizes.append(float(n))
+                times.append(stats.percentile(run.per_call_ns, 50))
     if len(set(sizes)) < 3:
         return None
     fit = compare_stats.loglog_slope(sizes, times)

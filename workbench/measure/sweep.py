@@ -1,8 +1,10 @@
 """A :class:`Sweep`: one comparison per workload size and each variant's scaling exponent.
 
-The exponent is the slope of log(time) against log(size), fitted over every sample of
-every size (``compare_stats.loglog_slope``), with its confidence interval: the seed's
-Scalability invariant ("scaling no worse than baseline across a size sweep").
+The exponent is the slope of log(time) against log(size) (``compare_stats.loglog_slope``),
+with its confidence interval: the seed's Scalability invariant ("scaling no worse than
+baseline across a size sweep"). The fit's unit is the worker process: one point per worker
+per size, that worker's median per-call time. A worker's samples share its process's state
+(heap layout, CPU frequency, core) and are not independent; workers are fresh processes.
 """
 
 from __future__ import annotations
@@ -67,16 +69,23 @@ class Sweep(Result):
 
 
 def build_sweep(stage: str, workload: str, points: tuple[tuple[int, Comparison], ...]) -> Sweep:
+    """The sweep of ``points`` (size, comparison), with each variant's scaling exponent.
+
+    The exponent is fitted through one point per worker per size: the median of that
+    worker's per-call times (``Measurement.groups``), so the interval counts independent
+    processes, not samples. None when the variant has fewer than 3 distinct sizes with a
+    successful worker, or its times cannot be fitted (e.g. a time of 0).
+    """
     slopes: dict[str, compare_stats.SlopeFit | None] = {}
     variants = [r.variant for r in points[0][1].results] if points else []
     for v in variants:
         sizes: list[float] = []
         times: list[float] = []
-        for n, comp in points:
-            samples = comp.result(v).measurement.samples
-            sizes.extend([float(n)] * len(samples))
-            times.extend(samples)
         try:
+            for n, comp in points:
+                for group in comp.result(v).measurement.groups:
+                    sizes.append(float(n))
+                    times.append(stats.percentile(group, 50))
             slopes[v] = compare_stats.loglog_slope(sizes, times) if len(set(sizes)) >= 3 else None
         except InvalidInputError:
             slopes[v] = None
