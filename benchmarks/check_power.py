@@ -151,7 +151,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="check-power-") as tmp:
         for slowdown in slowdowns:
             repo = _repo(Path(tmp), slowdown)
-            statuses, looks, workers, seconds = [], [], [], []
+            statuses, looks, workers, seconds, ratios = [], [], [], [], []
             by_estimator: dict[str, list[str]] = {}
             for trial in range(args.trials):
                 started = time.perf_counter()
@@ -163,6 +163,7 @@ def main() -> None:
                 data = json.loads(done.stdout.strip().splitlines()[-1])
                 v = data["verdict"]
                 statuses.append(v["status"])
+                ratios.append(v.get("ratio") or float("nan"))
                 looks.append(v.get("look") or 1)
                 workers.append(v.get("workers") or 0)
                 first = FIRST_LOOK_WORKERS  # rounds are kept in order: the first look's
@@ -175,6 +176,11 @@ def main() -> None:
                       f"[{v.get('ratio_low') or float('nan'):.3f}, "
                       f"{v.get('ratio_high') or float('nan'):.3f}]", flush=True)
             rows.append((slowdown, statuses, looks, workers, seconds, by_estimator))
+            if slowdown == 0:
+                above = sum(r > 1 for r in ratios)
+                print(f"  A/A ratios: median {statistics.median(ratios):.4f}x, {above} of "
+                      f"{len(ratios)} above 1 (a bias between the sides shows as most on "
+                      "one side)", flush=True)
     print(f"\nlimit 1.05x, {args.trials} trials per row; also running at the end: {_others()}")
     print(f"{'slowdown':>9} {'breach':>7} {'pass':>6} {'inconcl.':>8} {'looks':>6} "
           f"{'workers':>8} {'median s':>9}")

@@ -104,7 +104,7 @@ def test_insufficient_samples_for_the_percentile_is_inconclusive() -> None:
                    [measurement(noisy(1.0, workers=2, n=20))])
     assert [v.status for v in result.verdicts] == ["inconclusive", "inconclusive"]
     for v in result.verdicts:
-        assert "insufficient samples: p99 needs >=" in v.message and "(have 40)" in v.message
+        assert "insufficient samples: p99 needs >=" in v.message and "(have 40" in v.message
 
 
 def test_a_different_fingerprint_is_not_comparable_but_absolute_rules_still_run() -> None:

@@ -131,8 +131,13 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     from workbench import app
     from workbench.progress import progress_bar
 
+    from workbench.measure.load import busy_note
+
     options = {"pipeline": args.pipeline, "variants": args.variants,
                "params": params_of(args), "config": config_of(args)}
+    busy = busy_note()
+    if busy:
+        print(f"WARNING: {busy}", file=sys.stderr)
     with progress_bar(disable=args.no_progress) as progress:
         result: Any = (app.sweep(args.stage, args.workload, sizes=args.sizes,
                                  progress=progress, **options)

@@ -24,10 +24,10 @@ p95/p99, the ratio of the pooled percentiles with a two-level bootstrap interval
 then samples within workers; :func:`percentile_ratio_ci`) is used instead, and the message
 says so. Breach needs both ratio > t AND interval low > min(1, t): the current run is
 demonstrably slower than the baseline, so noise alone cannot fail a build. Pass needs
-interval high <= t. *Absolute* limit L: the distribution-free interval of pNN
-(``stats.percentile_ci``); breach when its low end > L, pass when its high end <= L. A
-percentile the sample count cannot support at the confidence in use is inconclusive,
-naming the samples needed.
+interval high <= t. *Absolute* limit L: the worker-level interval of pNN
+(``stats.grouped_percentile_ci``, which allows for the spread between processes); breach
+when its low end > L, pass when its high end <= L. A percentile the sample count cannot
+support at the confidence in use is inconclusive, naming the samples needed.
 
 Throughput (higher is better) mirrors latency on items/s at the median: relative t is the
 allowed minimum ratio (breach: ratio < t AND interval high < max(1, t); pass: interval low
@@ -170,7 +170,8 @@ class _Evaluator:
                 confidence: float, passing: float) -> Verdict:
         q = float(rule.info.percentile or 50)
         name = _NAMES[rule.metric]
-        est = stats.percentile_ci(m.samples, q, confidence)
+        est = stats.grouped_percentile_ci(m.groups, q, confidence, seed=self.seed,
+                                          resamples=_resamples(self.resamples, confidence))
         iv = est.interval
         observed: dict[str, Any] = {"observed": est.value, "observed_low": iv.low if iv else None,
                     "observed_high": iv.high if iv else None, "confidence": confidence}
@@ -224,7 +225,8 @@ class _Evaluator:
     def throughput(self, rule: Rule, m: Measurement, workload: str | None,
                    confidence: float, passing: float) -> Verdict:
         items = m.items_per_call
-        med = stats.percentile_ci(m.samples, 50, confidence)
+        med = stats.grouped_percentile_ci(m.groups, 50, confidence, seed=self.seed,
+                                          resamples=_resamples(self.resamples, confidence))
         iv = med.interval
         tp = m.throughput()
         observed: dict[str, Any] = {"observed": tp, "confidence": confidence,

@@ -150,9 +150,14 @@ class Runner:
         from workbench.cli_args import config_of
         from workbench.cli_target import params_of
 
+        from workbench.measure.load import busy_note
+
         a = self.args
         options = {"pipeline": self.pipeline, "variants": a.variants, "params": params_of(a),
                    "config": config_of(a)}
+        busy = busy_note()
+        if busy:
+            print(f"WARNING: {busy}")
         with self.progress(disable=a.no_progress, title=a.command) as progress:
             result = (app.sweep(a.stage, self.workload, sizes=a.sizes, progress=progress,
                                 **options) if a.command == "sweep" else
