@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.measure.fingerprint import fingerprint
+
 PIPE = '''
 from workbench import Pipeline, stage
 
@@ -145,7 +147,7 @@ def main() -> None:
                         help="seconds, passed to the check (default: the check's own)")
     args = parser.parse_args()
     slowdowns = [float(x) for x in args.slowdowns.split(",")]
-    print(f"CPU: {_cpu()}; load average {os.getloadavg()[0]:.2f} on "
+    print(f"CPU: {fingerprint()['cpu_model']}; load average {os.getloadavg()[0]:.2f} on "
           f"{len(os.sched_getaffinity(0))} CPUs; also running: {_others()}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="check-power-") as tmp:
@@ -197,16 +199,6 @@ def main() -> None:
             n = len(sts)
             print(f"  +{slowdown:g} %  {name:40s} {sts.count('breach') / n:4.0%} / "
                   f"{sts.count('pass') / n:4.0%} / {sts.count('inconclusive') / n:4.0%}")
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 if __name__ == "__main__":
