@@ -129,9 +129,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_measure(args: argparse.Namespace) -> int:
     from workbench import app
-    from workbench.progress import progress_bar
-
     from workbench.measure.load import busy_note
+    from workbench.progress import progress_bar
 
     options = {"pipeline": args.pipeline, "variants": args.variants,
                "params": params_of(args), "config": config_of(args)}

@@ -149,7 +149,6 @@ class Runner:
         from workbench import app
         from workbench.cli_args import config_of
         from workbench.cli_target import params_of
-
         from workbench.measure.load import busy_note
 
         a = self.args
