@@ -59,8 +59,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixtur
 
 
 def _check(module: str, tmp_path: Path, *extra: str) -> int:
+    # one look (--max-time 0) unless a test asks for more: sequential looks have their own
     return main(["check", "--pipeline", f"{module}:make", "--json",
-                 str(tmp_path / "check.json"), *FAST, *extra])
+                 str(tmp_path / "check.json"), *FAST, "--max-time", "0", *extra])
 
 
 def test_check_against_a_slower_parent_fails_and_an_identical_one_passes(

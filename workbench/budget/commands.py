@@ -26,7 +26,7 @@ from workbench.budget.sequential import (
     run_looks,
 )
 from workbench.budget.spec import BudgetSpec, load_budgets
-from workbench.budget.verdict import STATISTICAL, check
+from workbench.budget.verdict import FAMILY_ALPHA, STATISTICAL, check
 from workbench.errors import ExecutionError, InvalidInputError
 from workbench.measure.config import MeasureConfig
 from workbench.measure.engine import Job, Progress, interleave, interleave_blocks
@@ -232,7 +232,8 @@ def _sequential(spec: BudgetSpec, rounds: _Rounds, current: str, base: str | Non
     """The first look, then more rounds while error-level verdicts are undecided."""
     first = rounds.config.workers
     if looks.max_time > 0:  # the first look can form the worker-level interval
-        first = max(first, workers_needed(look_tail(1, 0.05) / max(1, _error_rules(spec))))
+        first = max(first, workers_needed(look_tail(1, FAMILY_ALPHA)
+                                          / max(1, _error_rules(spec))))
     rounds.extend(tuple(rounds.specs), first)
 
     def evaluate(look: int) -> CheckResult:

@@ -75,10 +75,12 @@ from workbench.measure.fingerprint import comparable
 from workbench.measure.measurement import Measurement
 from workbench.render import format as fmt
 
-__all__ = ["MAX_CONFIDENCE", "STATISTICAL", "CheckResult", "Verdict", "check",
+__all__ = ["FAMILY_ALPHA", "MAX_CONFIDENCE", "STATISTICAL", "CheckResult", "Verdict", "check",
            "percentile_ratio_ci"]
 
 MAX_CONFIDENCE = 0.999
+#: The default chance that a check of unchanged code breaches any error-level rule.
+FAMILY_ALPHA = 0.05
 Correction = Literal["bonferroni", "none"]
 STATISTICAL = ("latency_p50", "latency_p95", "latency_p99", "throughput")
 _NAMES = {"latency_p50": "p50 latency", "latency_p95": "p95 latency",
@@ -378,7 +380,7 @@ def check(spec: BudgetSpec, current: Sequence[Measurement],
           baseline: Sequence[Measurement] | None = None, *,
           scaling: Sequence[ScalingObservation] = (),
           baseline_scaling: Sequence[ScalingObservation] = (),
-          family_alpha: float = 0.05, correction: Correction = "bonferroni",
+          family_alpha: float = FAMILY_ALPHA, correction: Correction = "bonferroni",
           resamples: int = 2000, seed: int = 0, look: int = 1) -> CheckResult:
     """Apply ``spec`` to the ``current`` measurements (see the module docstring).
 
