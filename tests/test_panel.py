@@ -32,6 +32,7 @@ from workbench.render.ecdf import latency_ecdf_svg
 from workbench.stages import EquivalenceResult
 from workbench.workloads import Workload
 
+T = r"[\d.]+ (?:ns|us|ms|s)"  # a rendered time: the unit follows the value
 ROOT = Path(__file__).resolve().parents[1]
 #: chunk/native has an error-level median limit no real run meets; pure and vectorized
 #: have no rule at all.
@@ -94,7 +95,7 @@ def test_toggle_measure_and_decide_on_real_measurements(session: sessions.Sessio
     rows = _table_rows(timing)
     assert [r[0] for r in rows] == ["pure", "vectorized", "native"]
     for row in rows:  # p50 with its interval, and equivalence
-        assert re.fullmatch(r"[\d.]+ us \[[\d.]+ us, [\d.]+ us\]", row[1]), row
+        assert re.fullmatch(rf"{T} \[{T}, {T}\]", row[1]), row
         assert row[-1] == "yes"
     assert "wb-speedup" in timing and timing.count("class='wb-ecdf-line'") == 3
     assert "equivalent" in chunk.equivalence.value
