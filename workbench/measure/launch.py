@@ -23,7 +23,8 @@ from workbench.measure.worker import SCHEMA_VERSION
 from workbench.subproc import ChildFailed, ChildTimedOut, run_child
 
 __all__ = [
-    "Launcher", "code_launcher", "environment_size", "inprocess_launcher", "process_launcher",
+    "Launcher", "code_launcher", "environment_size", "inprocess_launcher", "padded_env",
+    "process_launcher",
     "worker_cpus", "worker_env",
 ]
 
@@ -94,7 +95,8 @@ def environment_size(env: dict[str, str]) -> int:
     return sum(len(k.encode()) + len(v.encode()) + 2 for k, v in env.items())
 
 
-def _padded(env: dict[str, str], size: int | None) -> dict[str, str]:
+def padded_env(env: dict[str, str], size: int | None) -> dict[str, str]:
+    """``env`` padded with ``WORKBENCH_ENV_PAD`` to ``size`` bytes (None: as it is)."""
     if size is None:
         return env
     missing = size - environment_size(env) - len("WORKBENCH_ENV_PAD=") - 1
@@ -107,7 +109,7 @@ def _launch_process(spec: TargetSpec, config: MeasureConfig, index: int,
            "config": config.to_json(), "cpus": worker_cpus(config)}
     what = f"measurement worker {index} ({spec.label})"
     try:
-        env = _padded(worker_env(config, root), env_size)
+        env = padded_env(worker_env(config, root), env_size)
         done = run_child([sys.executable, "-m", "workbench.measure.worker"], what=what,
                          timeout=config.timeout, stdin=json.dumps(job), env=env, cwd=root)
     except ChildTimedOut as exc:

@@ -1,0 +1,51 @@
+"""The instruction-count worker: ``python -m workbench.measure.instr_worker``, run under
+Cachegrind by :mod:`workbench.measure.instructions`.
+
+It reads a job on stdin (JSON: ``{"schema_version": 1, "target": {...}, "calls": k,
+"warmup": w, "seed": s}``), prepares the target (imports, workload, upstream stages), makes
+``w`` warm-up calls (first-call costs: lazy imports, caches, JIT compilation), collects and
+freezes the garbage collector's generations (so a later full collection does not scan the
+imported modules' objects, whose number has nothing to do with the stage), then makes
+``k`` calls and prints one JSON line. Everything but the ``k`` calls is the same for every
+``k``, so the difference between a run with ``k`` calls and one with none is what the
+calls cost.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+
+SCHEMA_VERSION = 1
+
+
+def main() -> int:
+    from workbench.measure.targets import TargetSpec, prepare
+    from workbench.measure.worker import pin
+
+    job = json.loads(sys.stdin.read())
+    if job.get("schema_version") != SCHEMA_VERSION:
+        print(f"unsupported instruction job schema {job.get('schema_version')!r}",
+              file=sys.stderr)
+        return 2
+    calls, warmup, seed = int(job["calls"]), int(job["warmup"]), int(job["seed"])
+    pin(None, 1, seed)
+    prepared = prepare(TargetSpec.from_json(job["target"]).unpacked())
+    pin(None, 1, seed)  # again: preparing may load torch
+    call = prepared.call
+    for _ in range(warmup):
+        call()
+    gc.collect()
+    gc.freeze()
+    for _ in range(calls):
+        call()
+    record = {"schema_version": SCHEMA_VERSION, "calls": f"{calls:09d}",
+              "items": prepared.items}
+    sys.stdout.write(json.dumps(record) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
