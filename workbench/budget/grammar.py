@@ -121,7 +121,7 @@ class Parser:
         if unit == "x":
             return "relative", number
         if unit is None:
-            if info.kind == "exponent":
+            if info.kind in ("exponent", "count"):
                 return "absolute", number
             raise self.fail(key, f"{what} = {item!r} has no unit: write '{number:g}x' for a "
                             f"ratio to the baseline, or an absolute {info.kind} with a unit "

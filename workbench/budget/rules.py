@@ -38,6 +38,12 @@ METRICS: dict[str, MetricInfo] = {
     "peak_rss": MetricInfo("size", "lower", None, "peak resident set size (max over workers)"),
     "heap_peak": MetricInfo("size", "lower", None, "Python heap peak (max over workers)"),
     "scaling": MetricInfo("exponent", "lower", None, "log-log exponent of time vs size"),
+    "instructions": MetricInfo("count", "lower", None,
+                               "instructions per call under Cachegrind (simulated CPU)"),
+    "l1_misses": MetricInfo("count", "lower", None, "simulated first-level cache misses "
+                            "per call (instruction and data; Cachegrind's cache simulation)"),
+    "ll_misses": MetricInfo("count", "lower", None, "simulated last-level cache misses "
+                            "per call (Cachegrind's cache simulation)"),
 }
 ALL = "*"  # every stage, or every variant
 

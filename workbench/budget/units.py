@@ -1,8 +1,10 @@
 """Quantities with units as budgets write them: ``"120ms"``, ``"800MB"``, ``"2000 items/s"``.
 
 Every quantity is converted to one canonical unit per kind: nanoseconds for times, bytes
-for sizes, items per second for throughput. Sizes take decimal (``KB``/``kB``, ``MB``,
-``GB``: powers of 1000) and binary (``KiB``, ``MiB``, ``GiB``: powers of 1024) units.
+for sizes, items per second for throughput, events (instructions, misses) for counts,
+which may be written with ``k``, ``M`` or ``G`` (``"2.5M"``). Sizes take decimal
+(``KB``/``kB``, ``MB``, ``GB``: powers of 1000) and binary (``KiB``, ``MiB``, ``GiB``: powers
+of 1024) units.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Literal
 from workbench.errors import InvalidInputError
 
 __all__ = [
+    "COUNT_UNITS",
     "RATE_UNITS",
     "SIZE_UNITS",
     "TIME_UNITS",
@@ -23,7 +26,7 @@ __all__ = [
     "unit_kind",
 ]
 
-Kind = Literal["time", "size", "throughput", "exponent"]
+Kind = Literal["time", "size", "throughput", "exponent", "count"]
 
 TIME_UNITS: dict[str, float] = {"ns": 1.0, "us": 1e3, "\u00b5s": 1e3, "ms": 1e6, "s": 1e9}
 SIZE_UNITS: dict[str, float] = {
@@ -31,14 +34,16 @@ SIZE_UNITS: dict[str, float] = {
     "KiB": 1024.0, "MiB": 1024.0**2, "GiB": 1024.0**3,
 }
 RATE_UNITS: dict[str, float] = {"items/s": 1.0, "/s": 1.0}
+COUNT_UNITS: dict[str, float] = {"k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
 _TABLES: dict[str, dict[str, float]] = {
-    "time": TIME_UNITS, "size": SIZE_UNITS, "throughput": RATE_UNITS,
+    "time": TIME_UNITS, "size": SIZE_UNITS, "throughput": RATE_UNITS, "count": COUNT_UNITS,
 }
 _ACCEPTED = {
     "time": "ns, us, ms, s",
     "size": "B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024)",
     "throughput": "items/s",
     "exponent": "a plain number",
+    "count": "a plain number, or one with k, M or G (thousands, millions, billions)",
 }
 _QUANTITY = re.compile(
     r"^\s*(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(?P<unit>\S.*?)?\s*$"
@@ -75,5 +80,5 @@ def to_canonical(number: float, unit: str) -> float:
             return number * table[unit]
     raise InvalidInputError(
         f"unknown unit {unit!r}; accepted: times {_ACCEPTED['time']}; sizes {_ACCEPTED['size']}; "
-        f"throughput {_ACCEPTED['throughput']}"
+        f"throughput {_ACCEPTED['throughput']}; counts {_ACCEPTED['count']}"
     )

@@ -39,6 +39,9 @@ part of the interval (relative: [min_cur/max_base, max_cur/min_base]), with the 
 breach/pass rules. So a relative breach needs every current worker above every baseline
 worker, an absolute breach every worker over the limit.
 
+Instruction counts (``instructions``, ``l1_misses``, ``ll_misses``) are deterministic and
+judged without an interval: see :mod:`workbench.budget.instr_verdict`.
+
 Scaling (log-log exponent from a size sweep, lower is better) uses the sweep's own interval
 (no correction). Absolute: as latency. Relative t: the allowed maximum is t x the baseline
 exponent; breach when the exponent is above it AND its interval low is above the baseline's
@@ -65,6 +68,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
+from workbench.budget.instr_verdict import baselines_by_key, judge_count
 from workbench.budget.resample import percentile_ratio_ci
 from workbench.budget.result import CheckResult, ScalingObservation, Status, Verdict
 from workbench.budget.sequential import look_tail
@@ -72,6 +76,7 @@ from workbench.budget.spec import DEFAULT_VARIANT, BudgetSpec, Rule
 from workbench.errors import InvalidInputError
 from workbench.measure import stats, worker_stats
 from workbench.measure.fingerprint import comparable
+from workbench.measure.instructions import INSTRUCTION_METRICS, InstructionCount
 from workbench.measure.measurement import Measurement
 from workbench.render import format as fmt
 
@@ -86,7 +91,7 @@ STATISTICAL = ("latency_p50", "latency_p95", "latency_p99", "throughput")
 _NAMES = {"latency_p50": "p50 latency", "latency_p95": "p95 latency",
           "latency_p99": "p99 latency", "throughput": "throughput", "peak_rss": "peak RSS",
           "heap_peak": "heap peak", "scaling": "scaling exponent"}
-_Target = Measurement | ScalingObservation | None
+_Target = Measurement | ScalingObservation | InstructionCount | None
 
 
 def _judge(name: str, point: float, low: float, high: float, limit: float, rule: Rule,
@@ -126,8 +131,10 @@ def _ratio(x: float) -> str:
 
 class _Evaluator:
     def __init__(self, baseline: Sequence[Measurement],
-                 baseline_scaling: Sequence[ScalingObservation], resamples: int, seed: int):
+                 baseline_scaling: Sequence[ScalingObservation], resamples: int, seed: int,
+                 baseline_instructions: Sequence[InstructionCount] = ()):
         self.base = {_key(m): m for m in reversed(baseline)}
+        self.base_instructions = baselines_by_key(baseline_instructions)
         self.base_scaling = {(o.stage, o.variant, o.workload): o for o in baseline_scaling}
         self.resamples = resamples
         self.seed = seed
@@ -139,10 +146,14 @@ class _Evaluator:
         passing = confidence if pass_confidence is None else pass_confidence
         if target is None:
             why = ("needs a size sweep of this stage (none was given)" if rule.metric ==
-                   "scaling" else "this stage/variant was not measured in this run")
+                   "scaling" else "needs an instruction count under Cachegrind (none was "
+                   "made)" if rule.metric in INSTRUCTION_METRICS
+                   else "this stage/variant was not measured in this run")
             return Verdict(rule, "inconclusive", workload, f"not evaluated: {why}")
         if isinstance(target, ScalingObservation):
             return self.scaling(rule, target)
+        if isinstance(target, InstructionCount):
+            return judge_count(rule, target, workload, self.base_instructions)
         if not target.ok or not target.samples:
             return Verdict(rule, "inconclusive", workload,
                            f"the current measurement failed: {target.error_text()}")
@@ -351,20 +362,33 @@ def _resamples(resamples: int, confidence: float) -> int:
 
 
 def _tasks(spec: BudgetSpec, current: Sequence[Measurement],
-           scaling: Sequence[ScalingObservation]) -> list[tuple[Rule, _Target, str | None]]:
+           scaling: Sequence[ScalingObservation],
+           instructions: Sequence[InstructionCount] = (),
+           ) -> list[tuple[Rule, _Target, str | None]]:
     """(rule made concrete for its target, target, workload) for every rule to evaluate."""
     tasks: list[tuple[Rule, _Target, str | None]] = []
     done: set[Rule] = set()
     swept = {(o.stage, o.variant) for o in scaling}
+    counts = baselines_by_key(instructions)
     for m in current:
         stage, variant, workload = _key(m)
         for rule in spec.rules_for(stage, variant):
             done.add(rule)
             concrete = replace(rule, stage=stage, variant=variant)
-            if rule.metric != "scaling":
+            if rule.metric in INSTRUCTION_METRICS:
+                tasks.append((concrete, counts.get(_key(m)), workload))
+            elif rule.metric != "scaling":
                 tasks.append((concrete, m, workload))
             elif (stage, variant) not in swept:
                 tasks.append((concrete, None, workload))
+    timed = {_key(m) for m in current}
+    for key, count in counts.items():
+        if key in timed:
+            continue
+        for rule in spec.rules_for(key[0], key[1]):
+            if rule.metric in INSTRUCTION_METRICS:
+                done.add(rule)
+                tasks.append((replace(rule, stage=key[0], variant=key[1]), count, key[2]))
     for obs in scaling:
         for rule in spec.rules_for(obs.stage, obs.variant):
             if rule.metric == "scaling":
@@ -381,12 +405,15 @@ def check(spec: BudgetSpec, current: Sequence[Measurement],
           scaling: Sequence[ScalingObservation] = (),
           baseline_scaling: Sequence[ScalingObservation] = (),
           family_alpha: float = FAMILY_ALPHA, correction: Correction = "bonferroni",
-          resamples: int = 2000, seed: int = 0, look: int = 1) -> CheckResult:
+          resamples: int = 2000, seed: int = 0, look: int = 1,
+          instructions: Sequence[InstructionCount] = (),
+          baseline_instructions: Sequence[InstructionCount] = ()) -> CheckResult:
     """Apply ``spec`` to the ``current`` measurements (see the module docstring).
 
     ``baseline`` measurements are matched by stage, variant and workload; ``scaling`` and
-    ``baseline_scaling`` carry sweep exponents for ``scaling`` rules. Deterministic for a
-    given ``seed``.
+    ``baseline_scaling`` carry sweep exponents for ``scaling`` rules; ``instructions`` and
+    ``baseline_instructions`` the counts for instruction rules
+    (:mod:`workbench.budget.instr_verdict`). Deterministic for a given ``seed``.
     """
     if not (isinstance(family_alpha, float | int) and 0 < family_alpha < 1):
         raise InvalidInputError(f"family_alpha must be strictly between 0 and 1 (e.g. 0.05); "
@@ -395,13 +422,14 @@ def check(spec: BudgetSpec, current: Sequence[Measurement],
         raise InvalidInputError(f"correction must be 'bonferroni' or 'none'; got {correction!r}")
     if not isinstance(resamples, int) or isinstance(resamples, bool) or resamples < 100:
         raise InvalidInputError(f"resamples must be an integer >= 100; got {resamples!r}")
-    tasks = _tasks(spec, current, scaling)
+    tasks = _tasks(spec, current, scaling, instructions)
     m = sum(1 for rule, target, _ in tasks if target is not None and rule.level == "error"
             and rule.metric in STATISTICAL)
     nominal = 1 - family_alpha
     spent = 2 * look_tail(look, family_alpha)
     strict = 1 - spent / max(1, m) if correction == "bonferroni" else 1 - spent
-    evaluator = _Evaluator(baseline or (), baseline_scaling, resamples, seed)
+    evaluator = _Evaluator(baseline or (), baseline_scaling, resamples, seed,
+                           baseline_instructions)
     first = 1 - look_tail(1, family_alpha) * 2 / (max(1, m) if correction == "bonferroni"
                                                    else 1)
     verdicts = tuple(

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DASH",
     "Kind",
+    "count",
     "duration",
     "estimate",
     "exponent",
@@ -33,7 +34,7 @@ __all__ = [
     "with_interval",
 ]
 
-Kind = Literal["time", "size", "throughput", "exponent"]
+Kind = Literal["time", "size", "throughput", "exponent", "count"]
 DASH = "-"
 _TIME = (("s", 1e9), ("ms", 1e6), ("us", 1e3))
 _SIZE = (("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10))
@@ -80,9 +81,23 @@ def exponent(x: float | None) -> str:
     return DASH if x is None else f"{x:.3g}"
 
 
+_COUNT = (("G", 1e9), ("M", 1e6), ("k", 1e3))
+
+
+def count(x: float | None) -> str:
+    """An event count (instructions, cache misses): ``1975380`` -> ``"1.975 M"`` (four
+    significant figures: counts are exact, and budgets on them are fine-grained)."""
+    if x is None:
+        return DASH
+    for unit, scale in _COUNT:
+        if abs(x) >= scale:
+            return f"{x / scale:.4g} {unit}"
+    return f"{x:.4g}"
+
+
 _BY_KIND: dict[str, Callable[[float | None], str]] = {
     "time": duration, "size": size, "throughput": throughput, "exponent": exponent,
-    "ratio": ratio,
+    "ratio": ratio, "count": count,
 }
 
 
