@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from workbench.decisions.record import DecisionRecord
     from workbench.decisions.store import LogRead
     from workbench.measure.comparison import Comparison
+    from workbench.measure.instructions import InstructionCount
     from workbench.measure.measurement import Measurement
     from workbench.measure.sweep import Sweep
     from workbench.results import Result
@@ -90,13 +91,17 @@ def measure(target: str | Callable[..., Any], workload: WorkloadArg | None = Non
 def compare(stage: str, workload: WorkloadArg, *, pipeline: PipelineArg = None,
             variants: Sequence[str] | None = None, params: Params | None = None,
             config: MeasureConfig | None = None,
-            progress: Progress | None = None, max_time: float = 0.0) -> Comparison:
+            progress: Progress | None = None, max_time: float = 0.0,
+            metric: str = "time") -> Comparison:
     """Every chosen variant of ``stage`` against pure, interleaved, with equivalence;
-    inconclusive ones measured again within ``max_time`` seconds (0: one look)."""
+    inconclusive ones measured again within ``max_time`` seconds (0: one look); with
+    ``metric`` "instructions" (or "cache"), instruction counts under Cachegrind beside
+    the times."""
     from workbench.measure.engine import compare as engine_compare
 
     return engine_compare(stage, workload, variants=variants, params=params, config=config,
-                          pipeline=pipeline, progress=progress, max_time=max_time)
+                          pipeline=pipeline, progress=progress, max_time=max_time,
+                          metric=metric)
 
 
 def sweep(stage: str, workload: WorkloadArg, *, sizes: Sequence[int],
@@ -142,22 +147,30 @@ def _spec(budgets: Path, pipeline: PipelineArg) -> BudgetSpec:
 def baseline(budgets: Path, out: Path, *, workload: WorkloadArg, pipeline: PipelineArg = None,
              params: Params | None = None, config: MeasureConfig | None = None,
              progress: Progress | None = None) -> Baseline:
-    """Measure every budgeted target (and sweep those with a ``scaling`` rule) and store
-    them as the baseline at ``out`` (atomically). If a target failed: ExecutionError, and
-    ``out`` is left as it was."""
+    """Measure every budgeted target (and sweep those with a ``scaling`` rule, count the
+    instructions of those with an instruction rule) and store them as the baseline at
+    ``out`` (atomically). If a target failed: ExecutionError, and ``out`` is left as it
+    was."""
     from workbench.budget.baseline import save_baseline
     from workbench.budget.commands import budget_targets, current_scaling, measure_targets
+    from workbench.budget.instr_targets import count_sides
 
     spec = _spec(budgets, pipeline)
     config = config or MeasureConfig()
     pairs = budget_targets(spec, pipeline)
+    counts = count_sides(spec, pairs, workload, pipeline, params, [("current", None, None)],
+                         progress, seed=config.seed)["current"]
+    bad = [c for c in counts if not c.ok]
+    if bad:
+        raise ExecutionError(f"counting the instructions of {bad[0].target.label} failed: "
+                             f"{bad[0].error}; nothing was written to {out}")
     measured = measure_targets(pairs, workload, pipeline, config, params, progress)
     failed = [m for m in measured if not m.ok]
     if failed:
         raise ExecutionError(f"{failed[0].target.label} failed: {failed[0].error_text()}; "
                              f"nothing was written to {out}")
     scaling = current_scaling(spec, pairs, workload, pipeline, config, params, progress)
-    return save_baseline(out, measured, spec.digest(), scaling=scaling)
+    return save_baseline(out, measured, spec.digest(), scaling=scaling, instructions=counts)
 
 
 @dataclass(frozen=True)
@@ -213,13 +226,16 @@ def check(budgets: Path, *, workload: WorkloadArg, pipeline: PipelineArg = None,
     notices: list[str] = []
     stored: tuple[Measurement, ...] = ()
     stored_scaling: tuple[ScalingObservation, ...] = ()
+    stored_counts: tuple[InstructionCount, ...] = ()
     if baseline_file is not None:
         base, note = _stored_baseline(baseline_file, workload, spec)
-        stored, stored_scaling = base.measurements, base.scaling
+        stored, stored_scaling, stored_counts = base.measurements, base.scaling, \
+            base.instructions
         notices += [note] if note else []
     done = run_check(spec, workload=workload, pipeline=pipeline,
                      config=config or MeasureConfig(), params=params, baseline=stored,
-                     baseline_scaling=stored_scaling, against=against, repo=repo,
+                     baseline_scaling=stored_scaling, baseline_instructions=stored_counts,
+                     against=against, repo=repo,
                      progress=progress,
                      max_time=DEFAULT_MAX_TIME if max_time is None else max_time)
     notices += [done.notice] if done.notice else []

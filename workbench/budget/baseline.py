@@ -8,7 +8,8 @@ Layout (``schema_version`` 1)::
      "budgets_hash": "<sha256 of the budgets the baseline was recorded for>",
      "created_at": "2024-05-01T12:00:00+00:00",
      "measurements": [<Measurement.to_json()>, ...],
-     "scaling": [<ScalingObservation.to_json()>, ...]}
+     "scaling": [<ScalingObservation.to_json()>, ...],
+     "instructions": [<InstructionCount.to_json()>, ...]}   # optional
 
 :func:`save_baseline` serializes first, then writes a temporary file in the target's
 directory and ``os.replace``-s it over the target, so an existing baseline is never
@@ -29,6 +30,7 @@ from typing import Any
 from workbench.budget.result import ScalingObservation
 from workbench.errors import InvalidInputError
 from workbench.files import read_text, write_atomic
+from workbench.measure.instructions import InstructionCount
 from workbench.measure.measurement import Measurement
 from workbench.results import check_record
 
@@ -54,6 +56,7 @@ class Baseline:
     tool_version: str = ""
     created_at: str = ""
     path: str | None = field(default=None, compare=False)
+    instructions: tuple[InstructionCount, ...] = ()
 
     @property
     def workload(self) -> str | None:
@@ -72,6 +75,7 @@ class Baseline:
             "created_at": self.created_at,
             "measurements": [m.to_json() for m in self.measurements],
             "scaling": [s.to_json() for s in self.scaling],
+            "instructions": [c.to_json() for c in self.instructions],
         }
 
     @classmethod
@@ -83,6 +87,7 @@ class Baseline:
         try:
             measurements = tuple(Measurement.from_json(m) for m in data["measurements"])
             scaling = tuple(ScalingObservation.from_json(s) for s in data.get("scaling", ()))
+            counts = tuple(InstructionCount.from_json(c) for c in data.get("instructions", ()))
             config = data.get("config")
             return cls(
                 measurements, str(data["budgets_hash"]),
@@ -90,6 +95,7 @@ class Baseline:
                 tuple(int(s) for s in data.get("seeds") or ()),
                 None if config is None else dict(config), scaling,
                 str(data.get("tool_version", "")), str(data.get("created_at", "")), where,
+                counts,
             )
         except InvalidInputError as exc:
             raise InvalidInputError(f"{where}: {exc}") from None
@@ -101,8 +107,10 @@ class Baseline:
 def save_baseline(path: str | Path, measurements: Sequence[Measurement], budgets_hash: str, *,
                   scaling: Sequence[ScalingObservation] = (),
                   config: Mapping[str, Any] | None = None,
-                  created_at: str | None = None) -> Baseline:
-    """Write ``measurements`` (and sweep ``scaling``) as the baseline at ``path``, atomically.
+                  created_at: str | None = None,
+                  instructions: Sequence[InstructionCount] = ()) -> Baseline:
+    """Write ``measurements`` (and sweep ``scaling``, instruction counts) as the baseline at
+    ``path``, atomically.
 
     ``config`` defaults to the measurements' common MeasureConfig (None if they differ).
     Raises InvalidInputError, leaving any existing file untouched, when there is nothing to
@@ -118,7 +126,7 @@ def save_baseline(path: str | Path, measurements: Sequence[Measurement], budgets
         tuple(sorted({m.target.workload for m in measurements if m.target.workload})),
         tuple(sorted({m.config.seed for m in measurements})), config, tuple(scaling),
         _tool_version(), created_at or datetime.now(UTC).isoformat(timespec="seconds"),
-        str(path),
+        str(path), tuple(instructions),
     )
     try:
         text = json.dumps(baseline.to_json(), indent=1, allow_nan=False) + "\n"

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from workbench.budget.instr_targets import CountSide, count_sides
 from workbench.budget.result import CheckResult, ScalingObservation
 from workbench.budget.scaling import scaling_observations
 from workbench.budget.sequential import (
@@ -30,6 +31,7 @@ from workbench.budget.verdict import FAMILY_ALPHA, STATISTICAL, check
 from workbench.errors import ExecutionError, InvalidInputError
 from workbench.measure.config import MeasureConfig
 from workbench.measure.engine import Job, Progress, interleave, interleave_blocks
+from workbench.measure.instructions import InstructionCount
 from workbench.measure.launch import (
     Launcher,
     code_launcher,
@@ -118,11 +120,14 @@ class CheckRun:
     scaling: tuple[ScalingObservation, ...] = ()
     baseline_scaling: tuple[ScalingObservation, ...] = ()
     looks: int = 1
+    instructions: tuple[InstructionCount, ...] = ()
+    baseline_instructions: tuple[InstructionCount, ...] = ()
 
 
+Counts = tuple[tuple[InstructionCount, ...], tuple[InstructionCount, ...]]
 Sides = tuple[tuple[Measurement, ...], tuple[Measurement, ...], str | None,
               tuple[ScalingObservation, ...], tuple[ScalingObservation, ...],
-              tuple[CheckResult, int]]
+              tuple[CheckResult, int], Counts]
 
 
 def current_scaling(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
@@ -185,9 +190,15 @@ def _against(ref: str, spec: BudgetSpec, pairs: Sequence[tuple[str, str]],
                           "cannot be measured; relative budgets are not evaluated")
                 return _alone(spec, pairs, workload, pipeline, config, params, progress,
                               looks, notice)
-            new, old = _twin_launchers(_toplevel(repo), tree, config)
+            here = _toplevel(repo)
+            size = _twin_size(here, tree, config)
+            new, old = code_launcher(here, env_size=size), code_launcher(tree, env_size=size)
+            counts = _counts(spec, pairs, workload, pipeline, params, progress, config,
+                             [("current", here, size), (ref, tree, size)])
+            counted = (counts["current"], counts[ref])
             rounds = _Rounds(specs, [("current", new), (ref, old)], config, progress)
-            result, count = _sequential(spec, rounds, "current", ref, (), looks)
+            result, count = _sequential(spec, rounds, "current", ref, (),
+                                        replace(looks, started=time.monotonic()), counted)
             slopes = scaling_observations(spec, pairs, workload, pipeline, config, params,
                                           [("current", process_launcher), (ref, old)],
                                           progress)
@@ -203,20 +214,33 @@ def _against(ref: str, spec: BudgetSpec, pairs: Sequence[tuple[str, str]],
         said = (f"{ref} could not be measured for "
                 f"{', '.join(m.target.label for m in failed)} ({failed[0].error_text()}); "
                 "those relative budgets have no baseline")
-    return current, baseline, said, slopes["current"], slopes[ref], (result, count)
+    return current, baseline, said, slopes["current"], slopes[ref], (result, count), counted
 
 
 def _alone(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
            pipeline: PipelineArg, config: MeasureConfig, params: Params | None,
            progress: Progress | None, looks: _LookArgs, notice: str | None,
-           baseline: Sequence[Measurement] = ()) -> Sides:
+           baseline: Sequence[Measurement] = (),
+           baseline_counts: Sequence[InstructionCount] = ()) -> Sides:
     """The current side only (against a stored baseline, or none)."""
+    counts = _counts(spec, pairs, workload, pipeline, params, progress, config,
+                     [("current", None, None)])
+    counted = (counts["current"], tuple(baseline_counts))
     rounds = _Rounds(_specs(pairs, workload, pipeline, params),
                      [("current", process_launcher)], config, progress)
-    outcome = _sequential(spec, rounds, "current", None, baseline, looks)
+    outcome = _sequential(spec, rounds, "current", None, baseline,
+                          replace(looks, started=time.monotonic()), counted)
     return (rounds.side("current"), tuple(baseline), notice,
             current_scaling(spec, pairs, workload, pipeline, config, params, progress), (),
-            outcome)
+            outcome, counted)
+
+
+def _counts(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
+            pipeline: PipelineArg, params: Params | None, progress: Progress | None,
+            config: MeasureConfig, sides: Sequence[CountSide],
+            ) -> dict[str, tuple[InstructionCount, ...]]:
+    return count_sides(spec, pairs, workload, pipeline, params, sides, progress,
+                       seed=config.seed)
 
 
 @dataclass(frozen=True)
@@ -228,7 +252,8 @@ class _LookArgs:
 
 
 def _sequential(spec: BudgetSpec, rounds: _Rounds, current: str, base: str | None,
-                stored: Sequence[Measurement], looks: _LookArgs) -> tuple[CheckResult, int]:
+                stored: Sequence[Measurement], looks: _LookArgs, counts: Counts = ((), ()),
+                ) -> tuple[CheckResult, int]:
     """The first look, then more rounds while error-level verdicts are undecided."""
     first = rounds.config.workers
     if looks.max_time > 0:  # the first look can form the worker-level interval
@@ -243,7 +268,8 @@ def _sequential(spec: BudgetSpec, rounds: _Rounds, current: str, base: str | Non
             raise ExecutionError(f"measuring {failed[0].target.label} failed: "
                                  f"{failed[0].error_text()}")
         other = rounds.side(base) if base is not None else tuple(stored)
-        return check(spec, cur, other or None, look=look)
+        return check(spec, cur, other or None, look=look, instructions=counts[0],
+                     baseline_instructions=counts[1])
 
     return run_looks(evaluate, lambda pairs: rounds.extend(pairs, ROUNDS_PER_LOOK),
                      looks.max_time, first_rounds=first, targets=len(rounds.specs),
@@ -260,12 +286,11 @@ def _toplevel(repo: Path) -> Path:
     return Path(done.stdout.strip()) if done.returncode == 0 else repo
 
 
-def _twin_launchers(here: Path, tree: Path, config: MeasureConfig) -> tuple[Launcher, Launcher]:
-    """Launchers for this checkout and REF's worktree that differ only in the checkout:
-    both run their workers in their checkout's root, with it first on ``PYTHONPATH``,
-    and with environments padded to the same size."""
-    size = max(environment_size(worker_env(config, root)) for root in (here, tree)) + 64
-    return code_launcher(here, env_size=size), code_launcher(tree, env_size=size)
+def _twin_size(here: Path, tree: Path, config: MeasureConfig) -> int:
+    """The environment size that makes launchers for this checkout and REF's worktree
+    differ only in the checkout (:func:`~workbench.measure.launch.code_launcher`: both
+    run their workers in their checkout's root, with it first on ``PYTHONPATH``)."""
+    return max(environment_size(worker_env(config, root)) for root in (here, tree)) + 64
 
 
 def _what_is_shipped(spec: TargetSpec, pipeline: PipelineArg) -> str:
@@ -278,6 +303,7 @@ def run_check(spec: BudgetSpec, *, workload: WorkloadArg, pipeline: PipelineArg,
               config: MeasureConfig, params: Params | None,
               baseline: Sequence[Measurement] = (),
               baseline_scaling: Sequence[ScalingObservation] = (),
+              baseline_instructions: Sequence[InstructionCount] = (),
               against: str | None = None, repo: Path | None = None,
               progress: Progress | None = None, max_time: float = DEFAULT_MAX_TIME,
               on_look: Callable[[Look], None] | None = None) -> CheckRun:
@@ -289,20 +315,22 @@ def run_check(spec: BudgetSpec, *, workload: WorkloadArg, pipeline: PipelineArg,
     pairs = budget_targets(spec, pipeline)
     looks = _LookArgs(max_time, time.monotonic(), tuple(baseline_scaling), on_look)
     if against is not None:
-        current, base, notice, scaling, base_scaling, (result, count) = _against(
+        current, base, notice, scaling, base_scaling, (result, count), counts = _against(
             against, spec, pairs, workload, pipeline, config, params, progress,
             repo or Path.cwd(), looks)
     else:
         notice = None if baseline else "no baseline given: relative budgets are not evaluated"
-        current, base, notice, scaling, _, (result, count) = _alone(
-            spec, pairs, workload, pipeline, config, params, progress, looks, notice, baseline)
+        current, base, notice, scaling, _, (result, count), counts = _alone(
+            spec, pairs, workload, pipeline, config, params, progress, looks, notice, baseline,
+            baseline_instructions)
         base_scaling = tuple(baseline_scaling)
     if scaling or base_scaling:  # scaling verdicts need the sweeps: judge once more
         swept = check(spec, current, base or None, scaling=scaling,
-                      baseline_scaling=base_scaling, look=count)
+                      baseline_scaling=base_scaling, look=count, instructions=counts[0],
+                      baseline_instructions=counts[1])
         done = {(v.rule.stage, v.rule.variant, v.rule.metric, v.workload): v
                 for v in result.verdicts}
         result = replace(swept, verdicts=tuple(
             done.get((v.rule.stage, v.rule.variant, v.rule.metric, v.workload), v)
             if v.rule.metric != "scaling" else v for v in swept.verdicts))
-    return CheckRun(result, current, base, notice, scaling, base_scaling, count)
+    return CheckRun(result, current, base, notice, scaling, base_scaling, count, *counts)

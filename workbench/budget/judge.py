@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from workbench.budget.result import Verdict
     from workbench.budget.spec import BudgetSpec
     from workbench.measure.comparison import Comparison
+    from workbench.measure.instructions import InstructionCount
     from workbench.measure.measurement import Measurement
     from workbench.refs import PipelineArg
 
@@ -33,6 +34,7 @@ class Budgets:
     spec: BudgetSpec | None
     baseline: tuple[Measurement, ...] = ()
     note: str = ""
+    baseline_instructions: tuple[InstructionCount, ...] = ()
 
 
 def baseline_path(root: Path, workload: str) -> Path:
@@ -61,7 +63,8 @@ def standing_budgets(budgets: Path, baseline: Path | None, workload: str,
         base = load_baseline(baseline, workload=workload)
     except WorkbenchError as exc:
         return Budgets(spec, (), f"budgets {budgets}; baseline not used: {exc}")
-    return Budgets(spec, base.measurements, f"budgets {budgets}; baseline {baseline}")
+    return Budgets(spec, base.measurements, f"budgets {budgets}; baseline {baseline}",
+                   base.instructions)
 
 
 def verdicts_by_variant(budgets: Budgets, comparison: Comparison,
@@ -77,7 +80,9 @@ def verdicts_by_variant(budgets: Budgets, comparison: Comparison,
                 if budgets.spec.rules_for(comparison.stage, r.variant)]
     if not measured:
         return out
-    result = check(budgets.spec, measured, budgets.baseline)
+    counts = [r.instructions for r in comparison.results if r.instructions is not None]
+    result = check(budgets.spec, measured, budgets.baseline, instructions=counts,
+                   baseline_instructions=budgets.baseline_instructions)
     for verdict in result.verdicts:
         if (verdict.workload is not None and verdict.rule.stage == comparison.stage
                 and verdict.rule.variant in out):
