@@ -28,6 +28,7 @@ from workbench.errors import (
     UnknownNameError,
     WorkbenchError,
 )
+from workbench.measure.config import COMPARE_METRICS
 from workbench.pipeline import Pipeline
 from workbench.project import Project, find_project
 
@@ -87,6 +88,12 @@ def build_parser(project: Project | None = None, *,
                              help="measure inconclusive variants again, two rounds at a "
                                   "time, until decided or this many seconds in all "
                                   "(default: 0, one look)")
+            cmd.add_argument("--metric", choices=COMPARE_METRICS, default="time",
+                             help="time: wall time only (default); instructions: also count "
+                                  "each variant's instructions per call under Valgrind's "
+                                  "Cachegrind (deterministic, simulated CPU; needs "
+                                  "valgrind); cache: also its simulated L1 and last-level "
+                                  "cache misses (slower)")
 
     from workbench import cli_decide, cli_report
     from workbench.cli_budget import add_parsers
@@ -142,7 +149,7 @@ def _cmd_measure(args: argparse.Namespace) -> int:
                                  progress=progress, **options)
                        if args.command == "sweep" else
                        app.compare(args.stage, args.workload, progress=progress,
-                                   max_time=args.max_time, **options))
+                                   max_time=args.max_time, metric=args.metric, **options))
     print(result.to_text())
     _write(args.json, result)
     comparisons = [c for _, c in result.points] if args.command == "sweep" else [result]

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from workbench.errors import InvalidInputError
 from workbench.measure import compare_stats, stats, worker_stats
+from workbench.measure.instructions import InstructionCount
 from workbench.measure.measurement import Measurement
 from workbench.results import Result
 from workbench.stages import EquivalenceResult
@@ -62,21 +63,27 @@ class VariantResult:
     measurement: Measurement
     versus_baseline: PairStats | None = None
     equivalence: EquivalenceResult | None = None
+    instructions: InstructionCount | None = None  # counted under Cachegrind, if asked
 
     def to_json(self) -> dict[str, Any]:
-        return {"variant": self.variant, "measurement": self.measurement.to_json(),
+        data = {"variant": self.variant, "measurement": self.measurement.to_json(),
                 "versus_baseline": None if self.versus_baseline is None
                 else self.versus_baseline.to_json(),
                 "equivalence": _equivalence_json(self.equivalence)}
+        if self.instructions is not None:
+            data["instructions"] = self.instructions.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> VariantResult:
         eq = data.get("equivalence")
         pair = data.get("versus_baseline")
+        counted = data.get("instructions")
         return cls(str(data["variant"]), Measurement.from_json(data["measurement"]),
                    None if pair is None else PairStats.from_json(pair),
                    None if eq is None else EquivalenceResult(
-                       bool(eq["equivalent"]), str(eq["detail"]), eq.get("worst")))
+                       bool(eq["equivalent"]), str(eq["detail"]), eq.get("worst")),
+                   None if counted is None else InstructionCount.from_json(counted))
 
 
 #: The verdict's rank-test level and interval level at the first look (later looks of a
@@ -162,6 +169,20 @@ class Comparison(Result):
     def isolated(self) -> bool:
         return all(r.measurement.isolated for r in self.results)
 
+    @property
+    def counted(self) -> bool:
+        """Whether instructions were counted (``compare --metric instructions``)."""
+        return any(r.instructions is not None for r in self.results)
+
+    def instruction_ratio(self, variant: str, event: str = "Ir") -> float | None:
+        """``variant``'s count of ``event`` per call over the baseline variant's."""
+        mine, base = self.result(variant).instructions, self.result(self.baseline).instructions
+        if mine is None or base is None or not mine.ok or not base.ok:
+            return None
+        low = base.per_call.get(event)
+        high = mine.per_call.get(event)
+        return None if low is None or high is None or low <= 0 else high / low
+
     def _payload(self) -> dict[str, Any]:
         return {"stage": self.stage, "workload": self.workload, "baseline": self.baseline,
                 "results": [r.to_json() for r in self.results]}
@@ -185,5 +206,11 @@ class Comparison(Result):
                 None if pair is None else pair.verdict)
             row["p_value"] = None if pair is None else pair.p_value
             row["equivalent"] = None if r.equivalence is None else r.equivalence.equivalent
+            if r.instructions is not None:
+                row["instructions_per_call"] = r.instructions.instructions
+                row["instruction_ratio"] = self.instruction_ratio(r.variant)
+                if r.instructions.cache_sim and r.instructions.ok:
+                    row["l1_misses_per_call"] = r.instructions.metric("l1_misses")
+                    row["ll_misses_per_call"] = r.instructions.metric("ll_misses")
             variants[r.variant] = row
         return {"baseline": self.baseline, "isolated": self.isolated, "variants": variants}

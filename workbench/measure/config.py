@@ -7,10 +7,13 @@ from typing import Any
 
 from workbench.errors import InvalidInputError
 
-__all__ = ["GC_POLICIES", "MODES", "MeasureConfig"]
+__all__ = ["COMPARE_METRICS", "GC_POLICIES", "MODES", "MeasureConfig"]
 
 GC_POLICIES = ("enabled", "disabled", "collect")
 MODES = ("process", "inprocess")
+#: What ``compare`` measures: wall time always; ``instructions`` adds the instructions per
+#: call under Cachegrind beside it, ``cache`` adds the simulated cache misses too.
+COMPARE_METRICS = ("time", "instructions", "cache")
 
 
 def _int_at_least(name: str, value: object, minimum: int) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from workbench.errors import InvalidInputError
 from workbench.measure.compare_stats import NOISE_FLOOR
 from workbench.measure.comparison import Comparison, VariantResult, build_comparison
-from workbench.measure.config import MeasureConfig
+from workbench.measure.config import COMPARE_METRICS, MeasureConfig
 from workbench.measure.equivalence import with_equivalence
 from workbench.measure.launch import Launcher, inprocess_launcher, process_launcher
 from workbench.measure.measurement import Measurement
@@ -31,8 +31,9 @@ from workbench.refs import PipelineArg, resolve_pipeline
 from workbench.stages import Stage
 from workbench.workloads import Workload
 
-__all__ = ["Progress", "compare", "compare_callables", "interleave", "interleave_blocks",
-           "measure", "measure_together", "sweep", "target_spec"]
+__all__ = ["COMPARE_METRICS", "Progress", "compare", "compare_callables", "count_variants",
+           "interleave", "interleave_blocks", "measure", "measure_together", "sweep",
+           "target_spec"]
 
 Progress = Callable[[int, int, str], None]
 
@@ -162,6 +163,7 @@ def compare(
     clock: Clock | None = None,
     check_equivalence: bool = True,
     max_time: float = 0.0,
+    metric: str = "time",
 ) -> Comparison:
     """Every chosen variant of ``stage`` on ``workload``, interleaved; ratios against pure.
 
@@ -169,7 +171,11 @@ def compare(
     ``workload`` a registered name (``NAME@N`` for another size) or a Workload. With
     ``max_time`` seconds (0: off), variants whose verdict is inconclusive are measured
     again, two rounds at a time, until decided, settled within the noise floor, or out
-    of time."""
+    of time. ``metric`` (:data:`COMPARE_METRICS`) adds instruction counts beside the
+    times."""
+    if metric not in COMPARE_METRICS:
+        raise InvalidInputError(f"unknown metric {metric!r}; choose one of: "
+                                + ", ".join(COMPARE_METRICS))
     config = config or MeasureConfig()
     pipe, _ = resolve_pipeline(pipeline)
     name = stage.name if isinstance(stage, Stage) else stage
@@ -194,10 +200,35 @@ def compare(
             for spec in specs)
         return build_comparison(st.name, specs[0].workload or "-", results, look=look)
 
+    if metric != "time":
+        from workbench.measure.cachegrind import real_interpreter, valgrind_path
+
+        valgrind_path()  # before any measuring: a missing tool is reported at once
+        real_interpreter()
     comp = _more_rounds(build, specs, runs, config, launch, progress, max_time, started)
     if check_equivalence:
         comp = replace(comp, results=with_equivalence(comp.results))
+    if metric != "time":
+        comp = count_variants(comp, specs, cache_sim=metric == "cache", seed=config.seed,
+                              progress=progress)
     return comp
+
+
+def count_variants(comp: Comparison, specs: Sequence[TargetSpec], *, cache_sim: bool = False,
+                   seed: int = 0, progress: Progress | None = None) -> Comparison:
+    """``comp`` with every variant's instructions per call counted under Cachegrind
+    (:mod:`workbench.measure.instructions`); ``specs`` are its targets, in its order."""
+    from workbench.measure.instructions import InstructionSettings, count_instructions
+
+    settings = InstructionSettings(cache_sim=cache_sim, seed=seed)
+    counted = []
+    for i, (result, spec) in enumerate(zip(comp.results, specs, strict=True)):
+        if progress is not None:
+            progress(i, len(specs), f"instructions of {spec.label} under Cachegrind")
+        counted.append(replace(result, instructions=count_instructions(spec, settings)))
+    if progress is not None:
+        progress(len(specs), len(specs), "instructions counted")
+    return replace(comp, results=tuple(counted))
 
 
 def _settled(result: VariantResult) -> bool:

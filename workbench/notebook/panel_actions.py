@@ -58,6 +58,7 @@ class Actions:
     runner: Runner
     workers: Any
     samples: Any
+    count_instructions: Any
     progress: Any
     status: Any
     errors: Any
@@ -101,12 +102,14 @@ class Actions:
         self.progress.max, self.progress.value = 1, 0
         self.status.value = f"measuring {escape(', '.join(stages))} ..."
         workload = self.workload
-        return self.runner.start("measure", lambda: self._measure(stages, workload, config),
+        metric = "instructions" if self.count_instructions.value else "time"
+        return self.runner.start("measure",
+                                 lambda: self._measure(stages, workload, config, metric),
                                  on_cancelled=self._cancelled,
                                  on_error=lambda exc: self._failed("Measure", exc))
 
     def _measure(self, stages: list[str], workload: Workload | str,
-                 config: MeasureConfig) -> None:
+                 config: MeasureConfig, metric: str = "time") -> None:
         from workbench import app
 
         started = time.perf_counter()
@@ -123,7 +126,8 @@ class Actions:
                                      f"{self.progress.max} worker runs")
 
             comparison = app.compare(stage, workload, pipeline=self.session.pipeline,
-                                     config=config, progress=self.runner.progress(report))
+                                     config=config, progress=self.runner.progress(report),
+                                     metric=metric)
             self.session.keep(f"{PANEL_LABEL}compare {stage} on {comparison.workload}",
                               comparison)
             self.adopt([comparison])

@@ -85,6 +85,7 @@ class Panel(Actions):
         self.controls = controls
         self.workload_picker, self.workers, self.samples = \
             controls.workload_picker, controls.workers, controls.samples
+        self.count_instructions = controls.count_instructions
         self.measure_button, self.cancel_button, self.progress = \
             controls.measure_button, controls.cancel_button, controls.progress
         self.status, self.errors = controls.status, controls.errors

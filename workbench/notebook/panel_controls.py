@@ -52,7 +52,14 @@ class Controls:
         note = widgets.HTML(f"<span style='color:#555'>defaults: {DEFAULT_WORKERS} workers, "
                             f"{DEFAULT_SAMPLES} samples each (quick; use more for decisions "
                             "that matter)</span>")
-        self.settings = widgets.HBox([self.workload_picker, self.workers, self.samples, note])
+        self.count_instructions: Any = widgets.Checkbox(
+            value=False, description="count instructions", indent=False,
+            tooltip="also count each variant's instructions per call under Valgrind's "
+                    "Cachegrind (deterministic, on a simulated CPU; needs valgrind; slower)",
+            layout=widgets.Layout(width="170px"))
+        self.count_instructions.add_class("wb-panel-instructions")
+        self.settings = widgets.HBox([self.workload_picker, self.workers, self.samples, note,
+                                      self.count_instructions])
         self.measure_button: Any = widgets.Button(
             description="Measure", button_style="success", icon="play",
             tooltip="compare every variant of the ticked stages (or the focused one)")
@@ -74,3 +81,4 @@ class Controls:
         self.measure_button.disabled = busy
         self.cancel_button.disabled = not (busy and cancellable)
         self.workload_picker.disabled = busy
+        self.count_instructions.disabled = busy

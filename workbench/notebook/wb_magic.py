@@ -161,7 +161,7 @@ class Runner:
             result = (app.sweep(a.stage, self.workload, sizes=a.sizes, progress=progress,
                                 **options) if a.command == "sweep" else
                       app.compare(a.stage, self.workload, progress=progress,
-                                  max_time=a.max_time, **options))
+                                  max_time=a.max_time, metric=a.metric, **options))
         return self._saved(result, a.json)
 
     def profile(self) -> Any:

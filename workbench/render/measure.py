@@ -21,6 +21,12 @@ NO_ISOLATION = "measured in this process (mode inprocess): no process isolation"
 COLUMNS = ("variant", "p50", "p95", "p99", "items/s", "peak RSS", "speed-up", "verdict",
            "equivalent")
 NUMERIC = (False, True, True, True, True, True, True, False, False)
+#: Columns a comparison gains when instructions were counted (``--metric instructions``).
+COUNT_COLUMNS = ("instructions/call", "instr. ratio")
+CACHE_COLUMNS = ("L1 misses/call", "LL misses/call")
+SIMULATED = ("instructions and cache misses are counted on Cachegrind's simulated CPU "
+             "(deterministic; no AVX-512): a proxy for the work done, not time; "
+             "instr. ratio = variant / {base}, equal within {tol}")
 
 
 def _where(m: Measurement) -> str:
@@ -88,16 +94,47 @@ def _speedup(r: VariantResult) -> str:
                              "ratio")
 
 
-def _row(r: VariantResult) -> tuple[str, ...]:
+def _cache_sim(c: Comparison) -> bool:
+    return any(r.instructions is not None and r.instructions.cache_sim for r in c.results)
+
+
+def _columns(c: Comparison) -> tuple[tuple[str, ...], tuple[bool, ...]]:
+    extra = (COUNT_COLUMNS if c.counted else ()) + (CACHE_COLUMNS if _cache_sim(c) else ())
+    return COLUMNS + extra, NUMERIC + (True,) * len(extra)
+
+
+def _counts(c: Comparison, r: VariantResult) -> tuple[str, ...]:
+    if not c.counted:
+        return ()
+    n = r.instructions
+    if n is None or not n.ok:
+        cells: tuple[str, ...] = ("FAILED" if n is not None else fmt.DASH, "")
+    else:
+        from workbench.measure.instructions import differs_beyond
+
+        ratio = c.instruction_ratio(r.variant)
+        base = c.result(c.baseline).instructions
+        same = ratio is not None and base is not None and base.instructions is not None \
+            and not differs_beyond(n.per_call["Ir"], base.instructions)
+        shown = "baseline" if r.variant == c.baseline else (
+            fmt.DASH if ratio is None else f"{ratio:.4f}x" + (" (equal)" if same else ""))
+        cells = (fmt.count(n.instructions), shown)
+    if _cache_sim(c):
+        cells += ((fmt.count(n.metric("l1_misses")), fmt.count(n.metric("ll_misses")))
+                  if n is not None and n.ok and n.cache_sim else (fmt.DASH, fmt.DASH))
+    return cells
+
+
+def _row(r: VariantResult, c: Comparison) -> tuple[str, ...]:
     m = r.measurement
     label = r.variant + (" (per batch)" if m.per_batch else "")
     if not m.ok:
-        return (label, "FAILED", "", "", "", "", "", "", "")
+        return (label, "FAILED", "", "", "", "", "", "", "", *_counts(c, r))
     s = m.summary()
     verdict = "" if r.versus_baseline is None else r.versus_baseline.verdict
     eq = "" if r.equivalence is None else ("yes" if r.equivalence.equivalent else "NO")
     return (label, fmt.estimate(s.median), fmt.estimate(s.p95), fmt.estimate(s.p99),
-            fmt.throughput(m.throughput()), _rss(m), _speedup(r), verdict, eq)
+            fmt.throughput(m.throughput()), _rss(m), _speedup(r), verdict, eq, *_counts(c, r))
 
 
 def _notes(c: Comparison) -> list[tuple[str, str]]:
@@ -109,6 +146,9 @@ def _notes(c: Comparison) -> list[tuple[str, str]]:
             notes.append(("wb-error", f"NOT EQUIVALENT {r.variant}: {r.equivalence.detail}"))
         if r.measurement.failures:
             notes.append(("wb-error", f"{r.variant}: {r.measurement.error_text()}"))
+        if r.instructions is not None and not r.instructions.ok:
+            notes.append(("wb-error", f"{r.variant}: counting instructions failed: "
+                          f"{r.instructions.error}"))
     for r in c.results:
         note = r.versus_baseline.speedup.note if r.versus_baseline is not None else ""
         if "look " in note:
@@ -117,6 +157,11 @@ def _notes(c: Comparison) -> list[tuple[str, str]]:
                           f"workers), {note.rsplit('; ', 1)[1]}"))
         elif "overstates" in note:
             notes.append(("wb-note", f"{r.variant}: {note.rsplit('; ', 1)[1]}"))
+    if c.counted:
+        from workbench.measure.instructions import TOLERANCE
+
+        notes.append(("wb-note", SIMULATED.format(base=c.baseline,
+                                                  tol=f"{100 * TOLERANCE:.3g}%")))
     return notes
 
 
@@ -138,7 +183,8 @@ def comparison_text(c: Comparison) -> str:
              f"speed-up = median({c.baseline}) / median(variant), 95% interval"]
     if not c.isolated:
         lines.append(NO_ISOLATION)
-    lines += table(COLUMNS, [_row(r) for r in c.results], right=NUMERIC)
+    columns, numeric = _columns(c)
+    lines += table(columns, [_row(r, c) for r in c.results], right=numeric)
     lines += [text for _, text in _notes(c)]
     return "\n".join(lines)
 
@@ -146,8 +192,9 @@ def comparison_text(c: Comparison) -> str:
 def comparison_body(c: Comparison) -> str:
     bars = [(r.variant, r.versus_baseline.speedup) for r in c.results
             if r.versus_baseline is not None and r.versus_baseline.speedup.value is not None]
-    return render("comparison.html.j2", c=c, columns=COLUMNS, numeric=NUMERIC,
-                  rows=[(r, _row(r)) for r in c.results], notes=_notes(c),
+    columns, numeric = _columns(c)
+    return render("comparison.html.j2", c=c, columns=columns, numeric=numeric,
+                  rows=[(r, _row(r, c)) for r in c.results], notes=_notes(c),
                   isolation=None if c.isolated else NO_ISOLATION,
                   chart=speedup_svg(bars, c.baseline) if bars else "")
 
