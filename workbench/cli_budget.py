@@ -78,6 +78,11 @@ def _baseline(args: argparse.Namespace) -> int:
     for s in stored.scaling:
         print(f"{s.stage}/{s.variant} on {s.workload}: scaling exponent {s.slope:.3g} "
               f"[{s.low:.3g}, {s.high:.3g}]")
+    if stored.instructions:
+        from workbench.render.measure import instruction_line
+
+        for n in stored.instructions:
+            print(instruction_line(n))
     print(f"wrote {out}")
     return 0
 

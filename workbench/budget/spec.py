@@ -17,6 +17,10 @@ Example::
     # variant = "native"                # a name, a list of names, or "*" (every variant)
     latency_p50 = "500us"
 
+    [stage."chunk/pure"]
+    instructions = "1.01x"              # instructions per call, counted under Cachegrind
+    ll_misses = { limit = "20k", level = "warn" }   # simulated cache misses per call
+
 Top-level tables are ``defaults`` and ``stage``; a stage table holds an optional
 ``variant`` and metric keys. A limit is a string, a number (``scaling`` only), a table
 ``{ limit = ..., level = "error" | "warn" }`` or an array of those. Its form decides
@@ -27,16 +31,25 @@ its kind:
   baseline; for ``throughput`` (higher is better) ``"0.9x"`` is the allowed minimum;
 - **absolute** with units: times ``ns us ms s`` for ``latency_p50/p95/p99``; sizes ``B KB
   MB GB`` (decimal) or ``KiB MiB GiB`` (binary) for ``peak_rss``/``heap_peak``;
-  ``"N items/s"`` for ``throughput``; a plain number (the exponent) for ``scaling`` only.
+  ``"N items/s"`` for ``throughput``; a plain number (the exponent) for ``scaling``; a
+  plain number or one with ``k``, ``M`` or ``G`` (``"2.5M"``) for the counts
+  ``instructions``, ``l1_misses`` and ``ll_misses``.
+
+The counts are per call of the stage, from Cachegrind's simulated CPU
+(:mod:`workbench.measure.instructions`): deterministic, so a relative count rule breaches
+when the ratio exceeds the limit, with no interval; counts within
+:data:`~workbench.measure.instructions.TOLERANCE` of the baseline are equal. A rule on
+``l1_misses`` or ``ll_misses`` turns the (slower) cache simulation on for its targets.
 
 Limits must be positive. A number without ``x`` or a unit is rejected for every metric but
-``scaling`` (write ``"1.1x"`` for a ratio), as are unknown units, units of the wrong kind,
-unknown metrics, levels, stages (checked against the caller's list) and keys.
+``scaling`` and the counts (write ``"1.1x"`` for a ratio), as are unknown units, units of
+the wrong kind, unknown metrics, levels, stages (checked against the caller's list) and
+keys.
 
 Which rules apply to a measured stage/variant (:meth:`BudgetSpec.rules_for`): those of its
 stage table(s) naming that variant (or ``"*"``), plus the defaults for every metric those
 tables do not mention. Values are stored in canonical units: ns, bytes, items/s,
-exponent (relative limits: the ratio).
+exponent, events (relative limits: the ratio).
 """
 
 from __future__ import annotations
