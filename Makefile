@@ -5,7 +5,7 @@ PIP ?= $(PYTHON) -m pip
 # Empty: the project's default workload ([tool.workbench] in pyproject.toml: tiny).
 WORKLOAD ?=
 
-.PHONY: setup browser run lab test lint typecheck pytest bench check
+.PHONY: setup browser valgrind run lab test lint typecheck pytest bench check
 
 # torch is pinned and installed first so that pip takes the CPU build on this disk
 # instead of resolving a multi-GB CUDA build for the project's `torch>=2.4`.
@@ -17,9 +17,14 @@ setup:
 browser:
 	test -x /usr/lib/chromium/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
 
+# Valgrind for the instruction counts (Cachegrind): the budgets' instruction rules and
+# their tests need it.
+valgrind:
+	command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind; }
+
 # The main job: the report notebooks run by papermill into reports/<UTC time>-<sha>/;
 # prints the path of the index it wrote (reports/index.html lists every run).
-run: setup
+run: setup valgrind
 	$(PYTHON) -m workbench.cli report $(if $(WORKLOAD),--workload $(WORKLOAD))
 
 # JupyterLab on the notebooks (the panel, the magics, your own pipeline).
@@ -38,10 +43,10 @@ pytest:
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)" >&2; exit 1; fi; \
 	exit $$rc
 
-test: setup browser lint typecheck pytest
+test: setup browser valgrind lint typecheck pytest
 
 # Hold this commit to budgets.toml against its parent, both measured now, interleaved.
-check: setup
+check: setup valgrind
 	$(PYTHON) -m workbench.cli check --against HEAD~1 --no-progress
 
 bench: setup
