@@ -1,11 +1,13 @@
 """Budget verdicts on instruction counts (``instructions``, ``l1_misses``, ``ll_misses``).
 
-A count under Cachegrind is the same every time the same code runs
-(:mod:`workbench.measure.instructions`), so these verdicts have no interval and are never
-inconclusive for want of samples: two counts within the tolerance
-(:data:`~workbench.measure.instructions.TOLERANCE`, relative) are equal.
+A count under Cachegrind is the same every time the same code runs in the same memory
+layout (:mod:`workbench.measure.instructions`), so these verdicts have no interval and are
+never inconclusive for want of samples: two counts within their equal band
+(:func:`~workbench.measure.instructions.equal_band`: the tolerance
+:data:`~workbench.measure.instructions.TOLERANCE`, or the counts' spread over memory
+layouts when that is wider) are equal.
 
-- *Relative* limit t: the ratio r = current/baseline; within the tolerance of 1 it counts
+- *Relative* limit t: the ratio r = current/baseline; within the band around 1 it counts
   as exactly 1. Breach when r > t, pass otherwise (so with t >= 1, equal code always
   passes; ``"0.95x"`` demands a 5 % cut and breaches when it is not there).
 - *Absolute* limit L (a count per call): breach when the count exceeds L by more than the
@@ -24,18 +26,29 @@ from typing import Any
 
 from workbench.budget.result import Status, Verdict
 from workbench.budget.rules import Rule
-from workbench.measure.instructions import TOLERANCE, InstructionCount, differs_beyond
+from workbench.measure.instructions import (
+    TOLERANCE,
+    InstructionCount,
+    differs_beyond,
+    equal_band,
+)
+from workbench.measure.targets import TargetSpec
 from workbench.render import format as fmt
 
-__all__ = ["InstructionKey", "baselines_by_key", "instruction_key", "judge_count"]
+__all__ = ["InstructionKey", "baselines_by_key", "instruction_key", "instruction_key_of",
+           "judge_count"]
 
 _NAMES = {"instructions": "instructions per call", "l1_misses": "L1 misses per call",
           "ll_misses": "last-level misses per call"}
 InstructionKey = tuple[str, str, str | None]
 
 
+def instruction_key_of(target: TargetSpec) -> InstructionKey:
+    return target.name, target.variant or "pure", target.workload
+
+
 def instruction_key(count: InstructionCount) -> InstructionKey:
-    return count.target.name, count.target.variant or "pure", count.target.workload
+    return instruction_key_of(count.target)
 
 
 def _shown(metric: str, value: float) -> str:
@@ -79,9 +92,12 @@ def judge_count(rule: Rule, count: InstructionCount, workload: str | None,
         return Verdict(rule, "no-baseline", workload, f"the baseline count has no {metric} "
                        "(cache misses need the cache simulation on both sides)", **observed)
     ratio = value / base_value
-    equal = not differs_beyond(value, base_value, tolerance)
+    band = equal_band(count, base, tolerance)
+    equal = not differs_beyond(value, base_value, band)
     effective = 1.0 if equal else ratio
     limit = f"{rule.value:g}x"
+    if band > tolerance:
+        within = f"{within}, widened to {100 * band:.2g}% by the spread over memory layouts"
     shown = (f"{_NAMES[metric]} current/baseline {ratio:.4f}x ({fmt.count(value)} vs "
              f"{fmt.count(base_value)}, simulated)")
     status: Status

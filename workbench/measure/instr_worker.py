@@ -2,7 +2,10 @@
 Cachegrind by :mod:`workbench.measure.instructions`.
 
 It reads a job on stdin (JSON: ``{"schema_version": 1, "target": {...}, "calls": k,
-"warmup": w, "seed": s}``), prepares the target (imports, workload, upstream stages), makes
+"warmup": w, "seed": s, "heap_shift": h}``), allocates ``h`` small objects (and ``8h``
+bytes) that it keeps, so that everything after starts from another heap state (a memory
+layout: see :mod:`workbench.measure.instructions`), prepares the target (imports,
+workload, upstream stages), makes
 ``w`` warm-up calls (first-call costs: lazy imports, caches, JIT compilation), collects and
 freezes the garbage collector's generations (so a later full collection does not scan the
 imported modules' objects, whose number has nothing to do with the stage), then makes
@@ -20,15 +23,23 @@ import sys
 SCHEMA_VERSION = 1
 
 
-def main() -> int:
-    from workbench.measure.targets import TargetSpec, prepare
-    from workbench.measure.worker import pin
+def heap_shift(n: int) -> tuple[list[bytes], bytearray]:
+    """``n`` small objects of 31 sizes (16 to 496 bytes of payload) and one ``8n``-byte
+    buffer: kept alive, they move where the allocator places what comes after."""
+    return [bytes(16 * (i % 31) + 1) for i in range(n)], bytearray(8 * n)
 
+
+def main() -> int:
     job = json.loads(sys.stdin.read())
     if job.get("schema_version") != SCHEMA_VERSION:
         print(f"unsupported instruction job schema {job.get('schema_version')!r}",
               file=sys.stderr)
         return 2
+    shifted = heap_shift(int(job.get("heap_shift", 0)))  # before the imports
+
+    from workbench.measure.targets import TargetSpec, prepare
+    from workbench.measure.worker import pin
+
     calls, warmup, seed = int(job["calls"]), int(job["warmup"]), int(job["seed"])
     pin(None, 1, seed)
     prepared = prepare(TargetSpec.from_json(job["target"]).unpacked())
@@ -41,7 +52,7 @@ def main() -> int:
     for _ in range(calls):
         call()
     record = {"schema_version": SCHEMA_VERSION, "calls": f"{calls:09d}",
-              "items": prepared.items}
+              "items": prepared.items, "shifted": len(shifted[0])}
     sys.stdout.write(json.dumps(record) + "\n")
     sys.stdout.flush()
     return 0

@@ -27,7 +27,8 @@ COUNT_COLUMNS = ("instructions/call", "instr. ratio")
 CACHE_COLUMNS = ("L1 misses/call", "LL misses/call")
 SIMULATED = ("instructions and cache misses are counted on Cachegrind's simulated CPU "
              "(deterministic; no AVX-512): a proxy for the work done, not time; "
-             "instr. ratio = variant / {base}, equal within {tol}")
+             "instr. ratio = variant / {base}, equal within {tol} or the counts' spread "
+             "over memory layouts")
 
 
 def _where(m: Measurement) -> str:
@@ -127,12 +128,12 @@ def _counts(c: Comparison, r: VariantResult) -> tuple[str, ...]:
     if n is None or not n.ok:
         cells: tuple[str, ...] = ("FAILED" if n is not None else fmt.DASH, "")
     else:
-        from workbench.measure.instructions import differs_beyond
+        from workbench.measure.instructions import differs_beyond, equal_band
 
         ratio = c.instruction_ratio(r.variant)
         base = c.result(c.baseline).instructions
         same = ratio is not None and base is not None and base.instructions is not None \
-            and not differs_beyond(n.per_call["Ir"], base.instructions)
+            and not differs_beyond(n.per_call["Ir"], base.instructions, equal_band(n, base))
         shown = "baseline" if r.variant == c.baseline else (
             fmt.DASH if ratio is None else f"{ratio:.4f}x" + (" (equal)" if same else ""))
         cells = (fmt.count(n.instructions), shown)
