@@ -224,7 +224,7 @@ def _alone(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: Workloa
            baseline_counts: Sequence[InstructionCount] = ()) -> Sides:
     """The current side only (against a stored baseline, or none)."""
     counts = _counts(spec, pairs, workload, pipeline, params, progress, config,
-                     [("current", None, None)])
+                     [("current", None, None)], tuple(baseline_counts))
     counted = (counts["current"], tuple(baseline_counts))
     rounds = _Rounds(_specs(pairs, workload, pipeline, params),
                      [("current", process_launcher)], config, progress)
@@ -238,9 +238,10 @@ def _alone(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: Workloa
 def _counts(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
             pipeline: PipelineArg, params: Params | None, progress: Progress | None,
             config: MeasureConfig, sides: Sequence[CountSide],
+            baseline: Sequence[InstructionCount] | None = None,
             ) -> dict[str, tuple[InstructionCount, ...]]:
     return count_sides(spec, pairs, workload, pipeline, params, sides, progress,
-                       seed=config.seed)
+                       seed=config.seed, baseline=baseline)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from workbench.budget.instr_verdict import instruction_key, instruction_key_of
 from workbench.budget.spec import BudgetSpec
 from workbench.measure.engine import Progress
 from workbench.measure.instructions import (
@@ -20,7 +21,7 @@ from workbench.measure.instructions import (
     InstructionSettings,
     count_instructions,
 )
-from workbench.measure.targets import Params, WorkloadArg, stage_target
+from workbench.measure.targets import Params, TargetSpec, WorkloadArg, stage_target
 from workbench.refs import PipelineArg
 
 __all__ = ["CountSide", "count_sides", "counted_pairs"]
@@ -42,18 +43,39 @@ def counted_pairs(spec: BudgetSpec, pairs: Sequence[tuple[str, str]],
     return out
 
 
+def _judgeable(spec: BudgetSpec, target: TargetSpec,
+               baseline: Sequence[InstructionCount] | None) -> bool:
+    """Whether a count of ``target`` can be judged: always with both sides counted
+    (``baseline`` None), else when an absolute rule applies or the stored baseline holds a
+    count of it (a relative limit without one is ``no-baseline`` whatever the count)."""
+    if baseline is None:
+        return True
+    rules = [r for r in spec.rules_for(target.name, target.variant or "pure")
+             if r.metric in INSTRUCTION_METRICS]
+    return any(r.kind == "absolute" for r in rules) or \
+        any(instruction_key(c) == instruction_key_of(target) for c in baseline)
+
+
 def count_sides(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
                 pipeline: PipelineArg, params: Params | None, sides: Sequence[CountSide],
                 progress: Progress | None = None, seed: int = 0,
+                baseline: Sequence[InstructionCount] | None = None,
                 ) -> dict[str, tuple[InstructionCount, ...]]:
     """Per side: the counts of every pair with an instruction rule (failed counts
-    included: the verdicts say why). Missing Valgrind raises before anything runs."""
-    todo = counted_pairs(spec, pairs)
+    included: the verdicts say why). Missing Valgrind raises before anything runs.
+
+    ``baseline``, for a check against stored counts (or none): pairs whose only
+    instruction rules are relative and that it holds no count of are not counted (a count
+    takes ~20 s and could not be judged)."""
+    todo = []
+    for stage, variant, cache_sim in counted_pairs(spec, pairs):
+        target = stage_target(stage, variant, workload, pipeline=pipeline, params=params)
+        if _judgeable(spec, target, baseline):
+            todo.append((target, cache_sim))
     out: dict[str, list[InstructionCount]] = {name: [] for name, _, _ in sides}
     total = len(todo) * len(sides)
     done = 0
-    for stage, variant, cache_sim in todo:
-        target = stage_target(stage, variant, workload, pipeline=pipeline, params=params)
+    for target, cache_sim in todo:
         settings = InstructionSettings(cache_sim=cache_sim, seed=seed)
         for name, root, size in sides:
             if progress is not None:

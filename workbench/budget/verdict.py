@@ -144,6 +144,11 @@ class _Evaluator:
         """``confidence``: of the interval's breach end (two-sided equivalent);
         ``pass_confidence``: of its pass end for relative ratios (default the same)."""
         passing = confidence if pass_confidence is None else pass_confidence
+        if target is None and rule.metric in INSTRUCTION_METRICS and \
+                rule.kind == "relative":
+            return Verdict(rule, "no-baseline", workload, "no baseline instruction count of "
+                           f"{rule.label} on {workload or '-'} (so none was made now): "
+                           "relative limits need one; `workbench baseline` stores counts")
         if target is None:
             why = ("needs a size sweep of this stage (none was given)" if rule.metric ==
                    "scaling" else "needs an instruction count under Cachegrind (none was "
