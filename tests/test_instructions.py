@@ -156,6 +156,8 @@ def test_the_per_call_count_is_the_difference_of_k_calls_and_none(
         assert none > 1e8  # start-up and imports: they cancel in the difference
         per_layout.append((four - none) / 4)
     assert a.settings["per_layout_ir"] == per_layout
+    assert a.settings["heap_shifts"] == [0, 613, 1499]  # each layout moves the heap too
+    assert a.spread == (max(per_layout) - min(per_layout)) / a.instructions
     assert a.per_call["Ir"] == sorted(per_layout)[1]
     eight = count_instructions(_spec(), InstructionSettings(calls=8, layouts=1), strict=True)
     [size] = eight.settings["layouts"]
@@ -224,6 +226,45 @@ def test_compare_with_the_instructions_metric_shows_them_beside_wall_time(
     assert ratio is not None and ratio != pytest.approx(1.0, abs=0.01)  # a generator: other work
 
 
+@needs_valgrind
+def test_the_magic_and_the_panel_count_instructions_beside_wall_time(repo: Path) -> None:
+    from IPython.testing.globalipapp import start_ipython
+    from IPython.utils.capture import capture_output
+
+    from workbench.measure.comparison import Comparison
+    from workbench.notebook import session as sessions
+    from workbench.notebook.panel_app import build_panel
+
+    shell = start_ipython()
+    assert shell is not None
+    shell.run_line_magic("load_ext", "workbench")
+    sessions.reset(sessions.Session.for_directory(repo))
+    try:
+        with capture_output() as cap:
+            ran = shell.run_cell("c = %wb compare work --workers 2 --samples 3 "
+                                 "--no-progress --metric instructions")
+        assert ran.error_in_exec is None, cap.stdout
+        c = shell.user_ns["c"]
+        assert isinstance(c, Comparison) and c.counted
+        pure = c.result("pure").instructions
+        assert pure is not None and pure.instructions is not None and pure.instructions > 1e6
+        assert "instructions/call" in c.to_text()
+
+        panel = build_panel(workers=2, samples=3)
+        panel.count_instructions.value = True
+        panel.rows["work"].measure.value = True
+        panel.measure_button.click()
+        assert panel.count_instructions.disabled  # no changing it while measuring
+        assert panel.wait(600), "the panel's job did not finish"
+        timing = panel.tabs.timing.value
+        assert "instructions/call" in timing and "simulated CPU" in timing, \
+            panel.errors.value
+        counted = panel.comparisons["work"].result("vectorized").instructions
+        assert counted is not None and counted.ok
+    finally:
+        sessions.reset()
+
+
 def test_missing_valgrind_exits_3_naming_it(repo: Path, tmp_path: Path) -> None:
     bare = tmp_path / "bin"
     bare.mkdir()  # a PATH with git and python, but no valgrind
@@ -270,10 +311,14 @@ _ENV = {"cpu_model": "x", "python": "3.11.7", "packages": {}}
 
 
 def _count(ir: float, *, variant: str = "pure", tool: str = "valgrind-3.19.0",
-           env: dict[str, object] | None = None, error: str | None = None) -> InstructionCount:
+           env: dict[str, object] | None = None, error: str | None = None,
+           spread: float | None = None) -> InstructionCount:
     spec = TargetSpec("stage", "work", variant, "items", {}, "loopspipe:make")
+    settings: dict[str, object] = {"aslr": "off"}
+    if spread is not None:
+        settings["layout_spread"] = spread
     return InstructionCount(spec, {} if error else {"Ir": ir}, 10, 1, False, 4, tool,
-                            {"aslr": "off"}, env or _ENV, error=error)
+                            settings, env or _ENV, error=error)
 
 
 def _rule(limit: float, kind: str = "relative", metric: str = "instructions") -> Rule:
@@ -313,6 +358,20 @@ def test_absolute_limits_failures_and_incomparable_baselines() -> None:
     assert misses.status == "inconclusive" and "cache simulation" in misses.message
 
 
+def test_counts_that_move_with_the_memory_layout_are_equal_within_their_spread() -> None:
+    key = ("work", "pure", "items")
+    base = {key: _count(1e6, spread=0.006)}
+    # 0.5 % apart, inside a 0.6 % spread over layouts: equal, so a 1.001x limit holds
+    same = judge_count(_rule(1.001), _count(1.005e6, spread=0.002), "items", base)
+    assert same.status == "pass" and "widened to 0.6%" in same.message, same.message
+    # 0.7 % apart: outside the band, and over a 1.005x limit
+    more = judge_count(_rule(1.005), _count(1.007e6, spread=0.002), "items", base)
+    assert more.status == "breach" and more.ratio == pytest.approx(1.007)
+    # without a spread the band is the plain tolerance
+    tight = judge_count(_rule(1.001), _count(1.005e6), "items", {key: _count(1e6)})
+    assert tight.status == "breach" and "widened" not in tight.message
+
+
 def test_instruction_rules_parse_with_counts_and_refuse_other_units() -> None:
     spec = parse_budgets('[stage.work]\ninstructions = ["1.005x", "2.5M"]\n'
                          'll_misses = { limit = "12k", level = "warn" }\n')
@@ -325,13 +384,13 @@ def test_instruction_rules_parse_with_counts_and_refuse_other_units() -> None:
 
 
 def test_an_instruction_rule_without_a_count_is_not_evaluated_and_says_why() -> None:
-    spec = parse_budgets('[stage.work]\ninstructions = "1.01x"\n')
-    from workbench.budget.result import Verdict
-
-    result = check(spec, [])
-    assert all(isinstance(v, Verdict) for v in result.verdicts)
-    [verdict] = result.verdicts
+    absolute = check(parse_budgets('[stage.work]\ninstructions = "2M"\n'), [])
+    [verdict] = absolute.verdicts
     assert verdict.status == "inconclusive" and "instruction count" in verdict.message
+    # relative, with no baseline count: not counted at all, since it could not be judged
+    relative = check(parse_budgets('[stage.work]\ninstructions = "1.01x"\n'), [])
+    [verdict] = relative.verdicts
+    assert verdict.status == "no-baseline" and "workbench baseline" in verdict.message
 
 
 def test_counts_round_trip_through_json_and_refuse_malformed_records() -> None:
@@ -339,3 +398,26 @@ def test_counts_round_trip_through_json_and_refuse_malformed_records() -> None:
     assert InstructionCount.from_json(json.loads(json.dumps(count.to_json()))) == count
     with pytest.raises(Exception, match="malformed instruction count"):
         InstructionCount.from_json({"per_call": {"Ir": "many"}})
+
+
+def test_a_check_without_baseline_counts_does_not_count_what_it_cannot_judge(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from workbench.budget.instr_targets import count_sides
+
+    monkeypatch.setenv("WORKBENCH_VALGRIND", str(tmp_path / "nowhere"))
+    spec = parse_budgets('[stage.work]\ninstructions = "1.01x"\n')
+    args = (spec, [("work", "pure")], "items", "loopspipe:make", None,
+            [("current", None, None)])
+    # a stored baseline without counts (or none): relative rules cannot be judged, so
+    # nothing runs, not even the search for Valgrind
+    assert count_sides(*args, baseline=()) == {"current": ()}
+    # a stored count of work/pure on items, or an absolute rule: counting is worth it
+    with pytest.raises(ValgrindUnavailable, match="WORKBENCH_VALGRIND"):
+        count_sides(*args, baseline=[_count(1e6)])
+    absolute = parse_budgets('[stage.work]\ninstructions = "2M"\n')
+    with pytest.raises(ValgrindUnavailable, match="WORKBENCH_VALGRIND"):
+        count_sides(absolute, *args[1:], baseline=())
+    # both sides counted now (check --against): always
+    with pytest.raises(ValgrindUnavailable, match="WORKBENCH_VALGRIND"):
+        count_sides(*args)
