@@ -162,9 +162,12 @@ def test_the_per_call_count_is_the_difference_of_k_calls_and_none(
     eight = count_instructions(_spec(), InstructionSettings(calls=8, layouts=1), strict=True)
     [size] = eight.settings["layouts"]
     assert size == sizes[0]  # the same environment size: the same layout as a's first
-    assert eight.totals[f"{size}:0"]["Ir"] == pytest.approx(  # the same preparation
-        a.totals[f"{size}:0"]["Ir"], rel=1e-5)
-    assert eight.instructions == pytest.approx(a.instructions, rel=TOLERANCE)
+    # the same preparation (to a few thousand instructions of 3.6e8: the environment's
+    # variables, PYTEST_CURRENT_TEST among them, differ in content, not in size)
+    assert eight.totals[f"{size}:0"]["Ir"] == pytest.approx(a.totals[f"{size}:0"]["Ir"],
+                                                            rel=1e-4)
+    # and the same cost per call at the same layout, from 8 calls as from 4
+    assert eight.instructions == pytest.approx(per_layout[0], rel=TOLERANCE)
 
 
 @needs_valgrind
@@ -228,6 +231,7 @@ def test_compare_with_the_instructions_metric_shows_them_beside_wall_time(
 
 @needs_valgrind
 def test_the_magic_and_the_panel_count_instructions_beside_wall_time(repo: Path) -> None:
+    from IPython.terminal.interactiveshell import TerminalInteractiveShell
     from IPython.testing.globalipapp import start_ipython
     from IPython.utils.capture import capture_output
 
@@ -235,8 +239,8 @@ def test_the_magic_and_the_panel_count_instructions_beside_wall_time(repo: Path)
     from workbench.notebook import session as sessions
     from workbench.notebook.panel_app import build_panel
 
-    shell = start_ipython()
-    assert shell is not None
+    start_ipython()  # the first call in a process makes the shell; later ones return None
+    shell = TerminalInteractiveShell.instance()
     shell.run_line_magic("load_ext", "workbench")
     sessions.reset(sessions.Session.for_directory(repo))
     try:

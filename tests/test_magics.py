@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
+from IPython.terminal.interactiveshell import TerminalInteractiveShell
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
@@ -29,8 +30,8 @@ BLOCK_MIME = "application/vnd.workbench.budget-block+json"
 
 @pytest.fixture(scope="module")
 def shell() -> InteractiveShell:
-    ip = start_ipython()
-    assert ip is not None
+    start_ipython()  # the first call in a process makes the shell; later ones return None
+    ip = TerminalInteractiveShell.instance()
     ip.run_line_magic("load_ext", "workbench")
     return ip
 

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.budget.rules import ALL, DEFAULT_VARIANT, LEVELS, METRICS, Rule
-from workbench.budget.units import RATE_UNITS, SIZE_UNITS, TIME_UNITS
+from workbench.budget.units import COUNT_UNITS, RATE_UNITS, SIZE_UNITS, TIME_UNITS
 from workbench.errors import ExecutionError, InvalidInputError
 
 if TYPE_CHECKING:
@@ -61,8 +61,8 @@ if TYPE_CHECKING:
 __all__ = ["Followed", "follow_decision", "limit_text", "plan_follow"]
 
 _UNITS = {"time": ("s", "ms", "us", "ns"), "size": ("GiB", "GB", "MiB", "MB", "KiB", "KB", "B"),
-          "throughput": ("items/s",)}
-_FACTORS = {**TIME_UNITS, **SIZE_UNITS, **RATE_UNITS}
+          "throughput": ("items/s",), "count": ("G", "M", "k", "")}
+_FACTORS = {**TIME_UNITS, **SIZE_UNITS, **RATE_UNITS, **COUNT_UNITS, "": 1.0}
 _HEADER = ("# Performance budgets, checked by `workbench check` (grammar: "
            "workbench.budget.spec).\n# Created by a recorded decision.\n")
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
@@ -94,8 +94,8 @@ def _number(value: float) -> str:
 
 def limit_text(rule: Rule) -> str:
     """The spelling of ``rule``'s limit that reads back as exactly its value: ``1.1x``,
-    the fewest digits in a unit of at least 1 (``2ms``, ``64MiB``, ``2500 items/s``), or a
-    plain number (a ``scaling`` exponent)."""
+    the fewest digits in a unit of at least 1 (``2ms``, ``64MiB``, ``2500 items/s``,
+    ``2.5M`` instructions), or a plain number (a ``scaling`` exponent)."""
     kind = METRICS[rule.metric].kind
     if rule.kind == "relative" or kind == "exponent":
         return _number(rule.value) + ("x" if rule.kind == "relative" else "")
