@@ -9,12 +9,12 @@ so the commands below need no ``--pipeline`` or ``--workload``.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from git_repo import commit_all, git
 
 from workbench.cli import main
 from workbench.measure.config import MeasureConfig
@@ -110,16 +110,9 @@ BUDGETS = '[stage.norms]\nlatency_p50 = "1.1x"\n'
 FAST = ["--workers", "3", "--samples", "6", "--warmup-seconds", "0.05", "--no-progress"]
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True).stdout.strip()
-
-
 def _commit(repo: Path, repeat: int, message: str) -> str:
     (repo / "numspipe.py").write_text(PIPELINE.format(repeat=repeat))
-    _git(repo, "add", "-A")
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message)
-    return _git(repo, "rev-parse", "HEAD")
+    return commit_all(repo, message)
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +120,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The user's repository: HEAD~1 squares each row once, HEAD twice (more work)."""
     root = tmp_path_factory.mktemp("user") / "repo"
     root.mkdir()
-    _git(root, "init", "-q")
+    git(root, "init", "-q")
     (root / "pyproject.toml").write_text(PYPROJECT)
     (root / "budgets.toml").write_text(BUDGETS)
     (root / "numsdata.py").write_text(DATA)
@@ -157,7 +150,7 @@ def test_compare_uses_the_projects_pipeline_and_workload_without_flags(
     target = pure["measurement"]["target"]
     assert target["pipeline"] == "numspipe:make" and "by_value" not in target
     env = pure["measurement"]["environment"]
-    assert env["git_sha"] == _git(repo, "rev-parse", "HEAD")  # the measured code's commit
+    assert env["git_sha"] == git(repo, "rev-parse", "HEAD")  # the measured code's commit
     assert env["workbench_version"]
 
 
@@ -217,8 +210,7 @@ def test_check_against_the_parent_fails_on_more_work_and_passes_on_identical_cod
     assert verdict["status"] == "breach" and verdict["ratio"] > 1.4
     assert "norms/pure" in capsys.readouterr().out
     (repo / "README").write_text("same code, one more commit\n")
-    _git(repo, "add", "-A")
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "docs")
+    commit_all(repo, "docs")
     code = main(args)
     out = capsys.readouterr().out
     assert code == 0, out

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from git_repo import commit_all, git
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -88,15 +89,9 @@ FAST = ["--workers", "2", "--samples", "3", "--warmup-seconds", "0.01", "--no-pr
         "--max-time", "0", "--no-history"]
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True).stdout.strip()
-
-
 def _commit(repo: Path, steps: int, message: str) -> None:
     (repo / "loopspipe.py").write_text(PIPELINE.format(steps=steps))
-    _git(repo, "add", "-A")
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message)
+    commit_all(repo, message)
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +99,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """HEAD~1 loops STEPS times per item, HEAD 2 % more."""
     root = tmp_path_factory.mktemp("loops") / "repo"
     root.mkdir()
-    _git(root, "init", "-q")
+    git(root, "init", "-q")
     (root / "pyproject.toml").write_text(PYPROJECT)
     (root / "budgets.toml").write_text(BUDGETS)
     _commit(root, STEPS, "the work")

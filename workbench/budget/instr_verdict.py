@@ -36,7 +36,7 @@ from workbench.measure.targets import TargetSpec
 from workbench.render import format as fmt
 
 __all__ = ["InstructionKey", "baselines_by_key", "instruction_key", "instruction_key_of",
-           "judge_count"]
+           "judge_count", "judge_uncounted"]
 
 _NAMES = {"instructions": "instructions per call", "l1_misses": "L1 misses per call",
           "ll_misses": "last-level misses per call"}
@@ -111,6 +111,18 @@ def judge_count(rule: Rule, count: InstructionCount, workload: str | None,
         status = "pass"
     return Verdict(rule, status, workload, msg, baseline=base_value, ratio=ratio,
                    **observed)
+
+
+def judge_uncounted(rule: Rule, workload: str | None) -> Verdict:
+    """The verdict of an instruction rule on a target that was not counted: a relative
+    rule had no baseline count to compare with (so none was made now); an absolute one
+    is not evaluated."""
+    if rule.kind == "relative":
+        return Verdict(rule, "no-baseline", workload, "no baseline instruction count of "
+                       f"{rule.label} on {workload or '-'} (so none was made now): "
+                       "relative limits need one; `workbench baseline` stores counts")
+    return Verdict(rule, "inconclusive", workload, "not evaluated: needs an instruction "
+                   "count under Cachegrind (none was made)")
 
 
 def baselines_by_key(counts: Sequence[InstructionCount]

@@ -68,7 +68,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
-from workbench.budget.instr_verdict import baselines_by_key, judge_count
+from workbench.budget.instr_verdict import baselines_by_key, judge_count, judge_uncounted
 from workbench.budget.resample import percentile_ratio_ci
 from workbench.budget.result import CheckResult, ScalingObservation, Status, Verdict
 from workbench.budget.sequential import look_tail
@@ -144,16 +144,11 @@ class _Evaluator:
         """``confidence``: of the interval's breach end (two-sided equivalent);
         ``pass_confidence``: of its pass end for relative ratios (default the same)."""
         passing = confidence if pass_confidence is None else pass_confidence
-        if target is None and rule.metric in INSTRUCTION_METRICS and \
-                rule.kind == "relative":
-            return Verdict(rule, "no-baseline", workload, "no baseline instruction count of "
-                           f"{rule.label} on {workload or '-'} (so none was made now): "
-                           "relative limits need one; `workbench baseline` stores counts")
+        if target is None and rule.metric in INSTRUCTION_METRICS:
+            return judge_uncounted(rule, workload)
         if target is None:
             why = ("needs a size sweep of this stage (none was given)" if rule.metric ==
-                   "scaling" else "needs an instruction count under Cachegrind (none was "
-                   "made)" if rule.metric in INSTRUCTION_METRICS
-                   else "this stage/variant was not measured in this run")
+                   "scaling" else "this stage/variant was not measured in this run")
             return Verdict(rule, "inconclusive", workload, f"not evaluated: {why}")
         if isinstance(target, ScalingObservation):
             return self.scaling(rule, target)
