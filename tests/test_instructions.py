@@ -69,7 +69,10 @@ def work(xs):
 
 @work.variant("vectorized")
 def work_vectorized(xs):
-    return tuple(sum((i * x) % 7 for i in range(STEPS)) for x in xs)
+    # (i * x) % 7 repeats every 7 steps: one period times the whole periods, plus the rest
+    def period_sum(x, n):
+        return sum((i * x) % 7 for i in range(n))
+    return tuple(STEPS // 7 * period_sum(x, 7) + period_sum(x, STEPS % 7) for x in xs)
 
 
 def make():
@@ -221,7 +224,7 @@ def test_compare_with_the_instructions_metric_shows_them_beside_wall_time(
     summary = json.loads(out.read_text())["summary"]["variants"]
     assert summary["pure"]["instructions_per_call"] > 1e6
     ratio = summary["vectorized"]["instruction_ratio"]
-    assert ratio is not None and ratio != pytest.approx(1.0, abs=0.01)  # a generator: other work
+    assert ratio is not None and ratio < 0.1  # the closed form skips all but 7 + STEPS % 7 steps
 
 
 @needs_valgrind
