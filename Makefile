@@ -1,53 +1,99 @@
-# The two Quick start commands of README.md are `make run` and `make test`.
-# Each sets everything up first (idempotent: a second run installs nothing new).
+# The two Quick start commands of README.md are `make run` and `make test`. Each first sets up
+# the project's own virtual environment, .venv, made with $(PYTHON) and installed from
+# requirements/lock.txt (every package pinned); a second run installs nothing.
 PYTHON ?= python3
-PIP ?= $(PYTHON) -m pip
+VENV ?= .venv
+LOCK := requirements/lock.txt
+# The CPU builds of torch (versions ending in "+cpu"); PyPI's Linux wheel brings CUDA.
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 # Empty: the project's default workload ([tool.workbench] in pyproject.toml: tiny).
 WORKLOAD ?=
 
-.PHONY: setup browser valgrind run lab test lint typecheck pytest bench check
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# Every recipe runs as if the environment were activated (its `workbench`, `python`, ...).
+export VIRTUAL_ENV := $(abspath $(VENV))
+export PATH := $(VIRTUAL_ENV)/bin:$(PATH)
 
-# torch is pinned and installed first so that pip takes the CPU build on this disk
-# instead of resolving a multi-GB CUDA build for the project's `torch>=2.4`.
-setup:
-	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[dev]'
+.PHONY: setup setup-run browser valgrind run lab test lint typecheck pytest bench check lock
 
-# Debian's chromium for the browser tests (Playwright drives it; nothing is downloaded).
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# torch first, alone: the CPU build the lock pins, taken from an index or find-links pip
+# already uses when one has it, else from PyTorch's CPU index (TORCH_CPU_INDEX).
+$(VENV)/.torch: $(LOCK) | $(PY)
+	$(PIP) install --quiet --no-deps -c $(LOCK) torch 2>/dev/null \
+	  || $(PIP) install --quiet --no-deps --index-url $(TORCH_CPU_INDEX) -c $(LOCK) torch
+	touch $@
+
+# The main job's packages: the project with all its features, without the dev tools.
+$(VENV)/.run: $(LOCK) pyproject.toml $(VENV)/.torch
+	$(PIP) install --quiet -c $(LOCK) -e '.[all]'
+	touch $@
+
+# Everything, dev tools (pytest, ruff, mypy, Playwright, benchmark baselines) included.
+$(VENV)/.dev: $(LOCK) pyproject.toml $(VENV)/.torch
+	$(PIP) install --quiet -c $(LOCK) -e '.[dev]'
+	touch $@
+
+setup-run: $(VENV)/.run
+setup: $(VENV)/.dev
+
+# Debian's chromium for the browser tests (Playwright drives it; nothing is downloaded),
+# installed with apt-get where that is possible (root). Elsewhere the browser tests skip and
+# say why, unless WORKBENCH_REQUIRE_TOOLS=1 (CI) makes a missing browser a failure.
 browser:
-	test -x /usr/lib/chromium/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@test -x /usr/lib/chromium/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "make: no Chromium at /usr/lib/chromium/chromium and no root to apt-get it:" \
+	            "the browser tests will skip" >&2; fi; }
 
-# Valgrind for the instruction counts (Cachegrind): the budgets' instruction rules and
-# their tests need it.
+# Valgrind for the instruction counts (Cachegrind), the same way: the budgets' instruction
+# rules need it (without it they fail with exit 3); their tests skip without it.
 valgrind:
-	command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind; }
+	@command -v valgrind >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq valgrind; \
+	  else echo "make: no valgrind on PATH and no root to apt-get it: instruction counts" \
+	            "(and budgets.toml's instruction rules) will fail" >&2; fi; }
 
 # The main job: the report notebooks run by papermill into reports/<UTC time>-<sha>/;
 # prints the path of the index it wrote (reports/index.html lists every run).
-run: setup valgrind
-	$(PYTHON) -m workbench.cli report $(if $(WORKLOAD),--workload $(WORKLOAD))
+run: setup-run valgrind
+	$(PY) -m workbench report $(if $(WORKLOAD),--workload $(WORKLOAD))
 
 # JupyterLab on the notebooks (the panel, the magics, your own pipeline).
-lab: setup
-	$(PYTHON) -m jupyterlab --notebook-dir=notebooks
+lab: setup-run
+	$(PY) -m jupyterlab --notebook-dir=notebooks
 
-lint:
-	$(PYTHON) -m ruff check workbench tests benchmarks
+lint: setup
+	$(PY) -m ruff check workbench tests benchmarks
 
-typecheck:
-	$(PYTHON) -m mypy --strict workbench
+typecheck: setup
+	$(PY) -m mypy --strict workbench
 
 # pytest exits 5 when it collected no tests: a suite that runs nothing proves nothing.
-pytest:
-	$(PYTHON) -m pytest; rc=$$?; \
+pytest: setup
+	$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)" >&2; exit 1; fi; \
 	exit $$rc
 
 test: setup browser valgrind lint typecheck pytest
 
 # Hold this commit to budgets.toml against its parent, both measured now, interleaved.
-check: setup valgrind
-	$(PYTHON) -m workbench.cli check --against HEAD~1 --no-progress
+check: setup-run valgrind
+	$(PY) -m workbench check --against HEAD~1 --no-progress
 
 bench: setup
-	$(PYTHON) benchmarks/stages.py
+	$(PY) benchmarks/stages.py
+
+# Regenerate the lock from pyproject.toml with pip-tools, keeping every pin that still fits
+# (UPGRADE=1: the newest releases). Where no index pip uses serves torch's +cpu wheels, run
+# it with PIP_EXTRA_INDEX_URL=$(TORCH_CPU_INDEX).
+lock: | $(PY)
+	$(PIP) install --quiet pip-tools==7.6.2
+	$(PY) -m piptools compile --quiet --extra dev --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
+	  -o $(LOCK) pyproject.toml

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
+from needs import require_tool
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -24,10 +24,10 @@ FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 
 
 def require_chromium() -> None:
-    """Skip the calling test when the browser is not installed (only then: a missing
-    Playwright is an error -- it comes with the dev extra)."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip("chromium not installed: apt-get install chromium")
+    """Skip the calling test when the browser is not installed (see :mod:`needs`; only
+    then: a missing Playwright is an error -- it comes with the dev extra)."""
+    require_tool(os.access(CHROMIUM, os.X_OK), f"Chromium ({CHROMIUM})",
+                 "as root: apt-get install chromium, or `make browser`")
 
 
 @contextmanager

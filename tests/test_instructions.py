@@ -20,6 +20,7 @@ import pytest
 from git_repo import commit_all, git
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from needs import require_tool
 
 from workbench.budget.instr_verdict import judge_count
 from workbench.budget.rules import Rule
@@ -42,8 +43,13 @@ from workbench.measure.instructions import (
 from workbench.measure.targets import TargetSpec, stage_target
 
 pytestmark = pytest.mark.slow
-needs_valgrind = pytest.mark.skipif(shutil.which("valgrind") is None,
-                                    reason="Valgrind is not installed (apt-get install valgrind)")
+VALGRIND = "Valgrind", "as root: apt-get install valgrind, or `make valgrind`"
+needs_valgrind = pytest.mark.usefixtures("valgrind_present")
+
+
+@pytest.fixture
+def valgrind_present() -> None:
+    require_tool(shutil.which("valgrind") is not None, *VALGRIND)
 
 PIPELINE = '''"""One stage whose work is a loop: STEPS iterations per item."""
 from workbench import Pipeline, stage, workload
@@ -120,8 +126,7 @@ def _spec(variant: str = "pure") -> TargetSpec:
 
 @pytest.fixture(scope="module")
 def twice(repo: Path) -> tuple[InstructionCount, InstructionCount]:
-    if shutil.which("valgrind") is None:
-        pytest.skip("Valgrind is not installed (apt-get install valgrind)")
+    require_tool(shutil.which("valgrind") is not None, *VALGRIND)
     settings = InstructionSettings(calls=4)
     return (count_instructions(_spec(), settings, strict=True),
             count_instructions(_spec(), settings, strict=True))

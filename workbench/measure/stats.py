@@ -22,6 +22,7 @@ scipy is imported lazily, inside the functions that need it.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -32,7 +33,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from workbench._optional import require
 from workbench.errors import InvalidInputError
 
 __all__ = [
@@ -116,7 +116,7 @@ class Estimate:
 
 
 def _scipy_stats() -> ModuleType:
-    return require("scipy.stats", feature="statistics", extra="analysis", package="scipy")
+    return importlib.import_module("scipy.stats")  # a core dependency, imported on first use
 
 
 def _as_samples(
@@ -296,7 +296,7 @@ _TOLERANCE = 1e-7  # on the log scale: a relative 1e-7 in time
 
 
 def _special() -> ModuleType:
-    return require("scipy.special", feature="statistics", extra="analysis", package="scipy")
+    return importlib.import_module("scipy.special")
 
 
 def _as_groups(groups: Sequence[npt.ArrayLike], name: str = "groups") -> list[FloatArray]:
