@@ -17,8 +17,11 @@ export PATH := $(VIRTUAL_ENV)/bin:$(PATH)
 
 .PHONY: setup setup-run browser valgrind run lab test lint typecheck pytest bench check lock
 
+# A new venv holds the setuptools its Python bundles; the lock's replaces it (torch needs it
+# at run time, and an older one would make the environment differ from the lock).
 $(PY):
 	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -c $(LOCK) setuptools
 
 # torch first, alone: the CPU build the lock pins, taken from an index or find-links pip
 # already uses when one has it, else from PyTorch's CPU index (TORCH_CPU_INDEX).
@@ -97,3 +100,5 @@ lock: | $(PY)
 	$(PY) -m piptools compile --quiet --extra dev --strip-extras --allow-unsafe \
 	  --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
 	  -o $(LOCK) pyproject.toml
+	# The project's own extras name it (funcpipe-workbench[all]): not a pin, drop it.
+	sed -i '/^funcpipe-workbench @ /,+1d' $(LOCK)

@@ -317,9 +317,10 @@ def test_a_fresh_venv_built_from_the_lock_runs_the_command_line(tmp_path: Path) 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
+    # as the Makefile does: the lock's setuptools replaces the one the venv was seeded with
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "-c", str(LOCK), f"{src}[native]"],
-        capture_output=True, text=True, timeout=1200)
+        [str(python), "-m", "pip", "install", "--quiet", "-c", str(LOCK), "setuptools",
+         f"{src}[native]"], capture_output=True, text=True, timeout=1200)
     assert install.returncode == 0, install.stdout + install.stderr
     versions = json.loads(subprocess.run(
         [str(python), "-c", "import json, importlib.metadata as m; print(json.dumps("
