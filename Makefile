@@ -94,7 +94,9 @@ bench: setup
 
 # Regenerate the lock from pyproject.toml with pip-tools, keeping every pin that still fits
 # (UPGRADE=1: the newest releases). Where no index pip uses serves torch's +cpu wheels, run
-# it with PIP_EXTRA_INDEX_URL=$(TORCH_CPU_INDEX).
+# it with PIP_EXTRA_INDEX_URL=$(TORCH_CPU_INDEX). Resolve it on the oldest Python the
+# project supports (a .venv made with PYTHON=/usr/bin/python3, Debian 12's 3.11.2): some
+# releases need a later 3.11 (soupsieve 3 wants 3.11.5) and would not install there.
 lock: | $(PY)
 	$(PIP) install --quiet pip-tools==7.6.2
 	$(PY) -m piptools compile --quiet --extra dev --strip-extras --allow-unsafe \
