@@ -204,8 +204,8 @@ def test_check_records_history_and_history_prints_the_trend(
     assert main(["history", "work", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     head = out.splitlines()[0]
-    assert re.match(r"work latency_p50: 2 points from \S+ to \S+; first [\d.]+ m?s, latest ",
-                    head), head
+    assert re.match(r"work/pure on tiny latency_p50: 2 points from \S+ to \S+; "
+                    r"first [\d.]+ m?s, latest ", head), head
     assert "no steps found" in out  # two points are too few for a step fit
     import sqlite3
 

@@ -281,7 +281,7 @@ def test_trend_text() -> None:
                          v * 1e4, None, None) for i, v in enumerate(values))
     series = Series("embed", "latency_p95", points)
     text = trend_text(series, detect_steps(series.values))
-    assert "embed latency_p95: 40 points" in text
+    assert "embed/pure on small latency_p95: 40 points" in text
     assert "step at #24 (run run-24" in text and "worse" in text
     flat = Series("embed", "throughput", points[:10])
     assert "no steps found" in trend_text(flat, detect_steps(flat.values))

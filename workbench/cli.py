@@ -1,7 +1,8 @@
 """The ``workbench`` command line: parse, call one core function, print.
 
-Exit codes: 0 success, 2 usage error (bad flag, unknown name, bad value), 3 execution
-error (a variant or tool failed, a dependency is missing).
+Exit codes: 0 success, 1 an error-level budget breach (``check``), 2 usage error (bad
+flag, unknown name, bad value), 3 execution error (a variant or tool failed, a dependency
+is missing), 130 interrupted. ``python -m workbench`` is the same command.
 """
 
 from __future__ import annotations
@@ -31,13 +32,39 @@ from workbench.errors import (
 from workbench.measure.config import COMPARE_METRICS
 from workbench.pipeline import Pipeline
 from workbench.project import Project, find_project
+from workbench.terminal import STDOUT, emit_json, json_path, json_to_stdout
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_USAGE, EXIT_EXECUTION = 0, 2, 3
 
 
+EXIT_CODES = """exit codes:
+  0    success
+  1    check: an error-level budget breach
+  2    usage error: a bad flag, value or name (check --strict: an undecided rule)
+  3    execution error: a variant or a tool failed, a dependency is missing
+  130  interrupted"""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps epilogs as written and shows each option's default (unless its help already
+    names it, or it has none worth showing)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (action.option_strings and "default" not in text
+                and default not in (None, False, [], argparse.SUPPRESS)):
+            text += " (default: %(default)s)"
+        return text
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         raise SystemExit(f"{self.prog}: error: {message}")
@@ -55,6 +82,8 @@ def build_parser(project: Project | None = None, *,
     parser = parser_class(
         prog=prog,
         description="Performance budgets for functional Python data pipelines.",
+        epilog=EXIT_CODES + "\n\nNO_COLOR=1 turns colour off, FORCE_COLOR=1 on; progress "
+               "bars are drawn only on a terminal.",
     )
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=parser_class)
@@ -71,7 +100,8 @@ def build_parser(project: Project | None = None, *,
     run.add_argument("--log", type=Path, default=project.decisions_path,
                      help="the decision log --decided reads (default: %(default)s)")
     run.add_argument("--no-fuse", action="store_true", help="do not fuse vectorized stages")
-    run.add_argument("--json", type=Path, metavar="PATH", help="also write the run as JSON")
+    run.add_argument("--json", type=json_path, metavar="PATH",
+                     help="also write the run as JSON ('-': stdout, the text on stderr)")
 
     for name, text in (("compare", "measure every variant of a stage against pure"),
                        ("sweep", "measure a stage across workload sizes; fit scaling slopes")):
@@ -108,18 +138,17 @@ def build_parser(project: Project | None = None, *,
     add_target_flags(workloads, project, stage=False)
     stages = sub.add_parser("stages", help="list the pipeline's stages and variants")
     add_target_flags(stages, project, stage=False)
+    for cmd in (workloads, stages):
+        cmd.add_argument("--json", type=json_path, metavar="PATH",
+                         help="write the listing as JSON ('-': stdout)")
     if more is not None:
         more(sub)
     return parser
 
 
 def _write(path: Path | None, result: Any) -> None:
-    """``--json PATH``: the result's record, whatever the suffix."""
-    if path is not None:
-        from workbench.files import write_atomic
-
-        written = write_atomic(path, result.dumps() + "\n")
-        print(f"wrote {written}")
+    """``--json PATH|-``: the result's record, whatever the suffix."""
+    emit_json(path, result.dumps())
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -165,6 +194,12 @@ def _cmd_workloads(args: argparse.Namespace) -> int:
 
     load_pipeline(args.pipeline)  # its module registers the pipeline's workloads
     rows = registered_workloads()
+    if args.json is not None:
+        from workbench.listings import workloads_json
+
+        emit_json(args.json, workloads_json(rows, args.workload, args.pipeline))
+        if args.json == STDOUT:
+            return EXIT_OK
     width = max(len(w.name) for w in rows) if rows else 0
     for w in rows:
         marker = "*" if w.name == args.workload else " "
@@ -187,7 +222,14 @@ def stage_listing(pipeline: Pipeline, label: str) -> str:
 def _cmd_stages(args: argparse.Namespace) -> int:
     from workbench.refs import load_pipeline
 
-    print(stage_listing(load_pipeline(args.pipeline), args.pipeline))
+    pipeline = load_pipeline(args.pipeline)
+    if args.json is not None:
+        from workbench.listings import stages_json
+
+        emit_json(args.json, stages_json(pipeline, args.pipeline))
+        if args.json == STDOUT:
+            return EXIT_OK
+    print(stage_listing(pipeline, args.pipeline))
     return EXIT_OK
 
 
@@ -222,7 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        code: int = _commands()[args.command](args)
+        with json_to_stdout(getattr(args, "json", None) == STDOUT):
+            code: int = _commands()[args.command](args)
         return code
     except (InvalidInputError, UnknownNameError) as exc:
         print(f"workbench {args.command}: error: {exc}", file=sys.stderr)

@@ -71,10 +71,13 @@ def selection(text: str) -> tuple[str, str]:
     return stage.strip(), variant.strip()
 
 
-def add_measure_flags(cmd: argparse.ArgumentParser, *, output: bool = True) -> None:
+def add_measure_flags(cmd: argparse.ArgumentParser, *, output: bool = True,
+                      inprocess: bool = True) -> None:
     """The measurement settings (``--workers``, ``--samples``, ...); the defaults shown
     are :class:`~workbench.measure.config.MeasureConfig`'s. With ``output``, also
-    ``--json PATH`` and ``--no-progress`` (the CLI's; a magic leaves them out)."""
+    ``--json PATH|-`` and ``--no-progress`` (the CLI's; a magic leaves them out). Without
+    ``inprocess`` there is no ``--inprocess`` (commands that always use worker processes
+    or Cachegrind: argparse refuses the flag rather than ignore it)."""
     from workbench.measure.config import GC_POLICIES, MeasureConfig
 
     d = MeasureConfig()
@@ -91,12 +94,15 @@ def add_measure_flags(cmd: argparse.ArgumentParser, *, output: bool = True) -> N
         cmd.add_argument(flag, type=kind, default=None, help=text)
     cmd.add_argument("--gc", choices=GC_POLICIES, default=None,
                      help=f"garbage collector during samples (default {d.gc})")
-    cmd.add_argument("--inprocess", action="store_true",
-                     help="measure in this process (no isolation; interactive use)")
+    if inprocess:
+        cmd.add_argument("--inprocess", action="store_true",
+                         help="measure in this process (no isolation; interactive use)")
     if output:
-        from pathlib import Path
+        from workbench.terminal import json_path
 
-        cmd.add_argument("--json", type=Path, metavar="PATH", help="write the result as JSON")
+        cmd.add_argument("--json", type=json_path, metavar="PATH",
+                         help="write the result as JSON to PATH ('-': stdout, with the "
+                              "text on stderr)")
         cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -108,6 +114,6 @@ def config_of(args: argparse.Namespace) -> MeasureConfig:
              "warmup_calls": args.warmup_calls, "warmup_seconds": args.warmup_seconds,
              "timeout": args.timeout, "gc": args.gc, "threads": args.threads}
     chosen = {k: v for k, v in flags.items() if v is not None}
-    if args.inprocess:
+    if getattr(args, "inprocess", False):
         chosen["mode"] = "inprocess"
     return MeasureConfig(**chosen)

@@ -9,15 +9,16 @@ inconclusive / not-comparable / without a baseline, 3 an execution error.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.budget.sequential import DEFAULT_MAX_TIME
+from workbench.budget.spec import METRICS
 from workbench.cli_args import add_measure_flags, config_of, non_negative_seconds
 from workbench.cli_target import add_target_flags, params_of
 from workbench.project import Project
+from workbench.terminal import STDOUT, emit_json, json_path, use_color
 
 if TYPE_CHECKING:
     from workbench.app import CheckReport
@@ -25,6 +26,13 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_CHECK_JSON", "DEFAULT_HISTORY", "add_parsers", "handlers",
            "run_check_command"]
 
+CHECK_EXIT_CODES = """exit codes:
+  0    every rule passes (warn-level breaches are printed, not fatal)
+  1    an error-level breach
+  2    a usage error; with --strict also an error-level rule left inconclusive,
+       not-comparable or without a baseline
+  3    an execution error (a target failed, Valgrind missing for an instruction rule)
+  130  interrupted"""
 DEFAULT_HISTORY = Path("reports") / "history.sqlite"
 DEFAULT_CHECK_JSON = Path("reports") / "check.json"
 
@@ -32,11 +40,13 @@ DEFAULT_CHECK_JSON = Path("reports") / "check.json"
 def add_parsers(sub: Any, project: Project) -> None:
     for name, text in (("baseline", "measure the budgeted targets and store a baseline"),
                        ("check", "measure, apply budgets.toml, exit non-zero on a breach")):
-        cmd = sub.add_parser(name, help=text)
+        cmd = sub.add_parser(name, help=text, epilog=CHECK_EXIT_CODES if name == "check"
+                             else None)
         cmd.add_argument("--budgets", type=Path, default=project.budgets_path,
                          help="budgets file (default: %(default)s)")
         add_target_flags(cmd, project, stage=False)
-        add_measure_flags(cmd)
+        # always worker processes (and Cachegrind): no --inprocess
+        add_measure_flags(cmd, inprocess=False)
         if name == "baseline":
             cmd.add_argument("--out", type=Path, default=None,
                              help="baseline path (default: reports/baseline-WORKLOAD.json)")
@@ -55,13 +65,18 @@ def add_parsers(sub: Any, project: Project) -> None:
                              help="measure undecided error-level targets again, two rounds "
                                   "at a time, until decided or this many seconds of "
                                   "measuring in all (0: one look; default: %(default)g)")
-    hist = sub.add_parser("history", help="a stage's trend across checks, with step detection")
+    hist = sub.add_parser("history", help="a stage's trends across checks, one per variant "
+                                          "and workload, with step detection")
     hist.add_argument("stage")
-    hist.add_argument("--metric", default="latency_p50", help="metric (default: %(default)s)")
-    hist.add_argument("--variant", default=None)
-    hist.add_argument("--workload", default=None)
+    hist.add_argument("--metric", default="latency_p50", choices=sorted(METRICS),
+                      metavar="METRIC", help="metric (default: %(default)s; one of "
+                                             + ", ".join(sorted(METRICS)) + ")")
+    hist.add_argument("--variant", default=None, help="only this variant (default: each)")
+    hist.add_argument("--workload", default=None, help="only this workload (default: each)")
     hist.add_argument("--db", type=Path, default=DEFAULT_HISTORY,
                       help="history database (default: %(default)s)")
+    hist.add_argument("--json", type=json_path, metavar="PATH",
+                      help="write the series as JSON ('-': stdout)")
 
 
 def _baseline(args: argparse.Namespace) -> int:
@@ -73,6 +88,10 @@ def _baseline(args: argparse.Namespace) -> int:
         stored = app.baseline(args.budgets, out, workload=args.workload,
                               pipeline=args.pipeline, params=params_of(args),
                               config=config_of(args), progress=progress)
+    if args.json is not None:
+        import json
+
+        emit_json(args.json, json.dumps(stored.to_json(), indent=1, allow_nan=False))
     for m in stored.measurements:
         print(m.to_text())
     for s in stored.scaling:
@@ -101,7 +120,6 @@ def run_check_command(args: argparse.Namespace, *, workload: Any, pipeline: Any,
 
 
 def _check(args: argparse.Namespace) -> int:
-    from workbench.files import write_atomic
     from workbench.progress import progress_bar
 
     with progress_bar(disable=args.no_progress) as progress:
@@ -109,9 +127,8 @@ def _check(args: argparse.Namespace) -> int:
                                    progress=progress)
     for notice in report.notices:
         print(f"NOTICE: {notice}")
-    print(report.result.to_text(color=sys.stdout.isatty()))
-    out = write_atomic(args.json or DEFAULT_CHECK_JSON, report.result.dumps() + "\n")
-    print(f"wrote {out}")
+    print(report.result.to_text(color=use_color()))
+    emit_json(args.json or DEFAULT_CHECK_JSON, report.result.dumps())
     if report.history is not None:
         print(f"recorded {report.recorded_rows} rows in {report.history} "
               f"(run {report.run_id})")
@@ -128,8 +145,17 @@ def _history(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"history database {str(args.db)!r} does not exist; "
                                 "`workbench check` creates it")
     series = load_series(args.db, args.stage, args.metric, args.variant, args.workload)
-    steps = detect_steps(series.values) if len(series) >= 4 else ()
-    print(trend_text(series, steps))
+    parts = [(s, detect_steps(s.values) if len(s) >= 4 else ()) for s in series.split()]
+    if args.json is not None:
+        from workbench.listings import history_json
+
+        emit_json(args.json, history_json(parts, args.stage, args.metric))
+        if args.json == STDOUT:
+            return 0
+    if not parts:
+        print(trend_text(series, ()))  # "no history"
+    for part, steps in parts:
+        print(trend_text(part, steps))
     return 0
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from workbench.cli_args import add_measure_flags, config_of
 from workbench.cli_target import add_target_flags, params_of
 from workbench.project import Project
+from workbench.terminal import emit_json
 
 __all__ = ["add_parsers", "handlers", "limit_rules", "listing", "load_evidence",
            "run_decide_command"]
@@ -156,10 +157,7 @@ def _decide(args: argparse.Namespace) -> int:
     for notice in done.notices:
         print(f"NOTICE: {notice}", file=sys.stderr)
     print(done.record.to_text())
-    if args.json is not None:
-        from workbench.files import write_atomic
-
-        print(f"wrote {write_atomic(args.json, done.record.dumps() + chr(10))}")
+    emit_json(args.json, done.record.dumps())
     print(f"recorded {done.record.id} in {done.log}")
     if done.budgets is not None:
         print(done.budgets.summary)

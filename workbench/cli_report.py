@@ -17,6 +17,7 @@ from typing import Any
 
 from workbench.cli_target import add_target_flags
 from workbench.project import Project
+from workbench.terminal import progress_wanted
 
 __all__ = ["add_parsers", "handlers"]
 
@@ -92,7 +93,7 @@ def _report(args: argparse.Namespace) -> int:
     if args.parameters:
         print(_listing(plan))
         return 0
-    bar = not args.no_progress and sys.stderr.isatty()
+    bar = progress_wanted(args.no_progress)
 
     def line(text: str) -> None:
         print(text, file=sys.stderr, flush=True)

@@ -1,4 +1,9 @@
-"""A tqdm progress bar as a ``progress(done, total, label)`` callback for the CLI."""
+"""A tqdm progress bar as a ``progress(done, total, label)`` callback for the CLI.
+
+The bar is drawn only when stderr is a terminal (:func:`workbench.terminal.progress_wanted`):
+CI logs and pipes get none. In a notebook the magics and the panel draw their own widget
+bar (:mod:`workbench.notebook.progress`) instead.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,11 @@ Progress = Callable[[int, int, str], None]
 
 @contextmanager
 def progress_bar(*, disable: bool = False) -> Iterator[Progress]:
-    """Yield a callback that drives one tqdm bar on stderr (a no-op when disabled)."""
-    if disable:
+    """Yield a callback that drives one tqdm bar on stderr (a no-op when disabled or when
+    stderr is not a terminal)."""
+    from workbench.terminal import progress_wanted
+
+    if not progress_wanted(disable):
         yield lambda done, total, label: None
         return
     from tqdm import tqdm

@@ -78,6 +78,25 @@ class Series:
     def __len__(self) -> int:
         return len(self.points)
 
+    def split(self) -> tuple[Series, ...]:
+        """One series per ``(variant, workload)`` that has points, in that order: a trend
+        across variants (pure, then native) would report a step that is no change."""
+        keys = sorted({(p.variant, p.workload) for p in self.points},
+                      key=lambda k: (k[0], k[1] or ""))
+        return tuple(Series(self.stage, self.metric,
+                            tuple(p for p in self.points if (p.variant, p.workload) == k))
+                     for k in keys)
+
+    @property
+    def label(self) -> str:
+        """``stage/variant on workload`` when every point shares them, else the stage."""
+        variants = {p.variant for p in self.points}
+        workloads = {p.workload for p in self.points}
+        if len(variants) != 1 or len(workloads) != 1:
+            return self.stage
+        (variant,), (workload,) = variants, workloads
+        return f"{self.stage}/{variant}" + (f" on {workload}" if workload else "")
+
 
 def _interval(est: stats.Estimate) -> tuple[float | None, float | None]:
     return (None, None) if est.interval is None else (est.interval.low, est.interval.high)
@@ -204,7 +223,8 @@ def load_series(db_path: str | Path, stage: str, metric: str, variant: str | Non
     """Every recorded value of ``metric`` of ``stage`` (optionally one variant/workload).
 
     Oldest first (by ``created_at``, then insertion order). Without ``variant`` or
-    ``workload`` the series mixes them; each point says which it is.
+    ``workload`` the series mixes them (each point says which it is);
+    :meth:`Series.split` separates them.
     """
     if metric not in METRICS:
         raise InvalidInputError(f"unknown metric {metric!r}; choose one of: "

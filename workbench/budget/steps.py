@@ -165,7 +165,7 @@ def trend_text(series: Series, steps: Sequence[Step]) -> str:
     """A plain-text account of a series and its steps (worse/better by the metric)."""
     kind = METRICS[series.metric].kind if series.metric in METRICS else "exponent"
     higher_better = series.metric in METRICS and METRICS[series.metric].direction == "higher"
-    head = f"{series.stage} {series.metric}"
+    head = f"{series.label} {series.metric}"
     if not series.points:
         return f"{head}: no history"
     pts = series.points

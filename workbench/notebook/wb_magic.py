@@ -140,7 +140,11 @@ class Runner:
         return _workload(self.args.workload, self.ns, self.session)
 
     def _saved(self, result: Any, path: Path | None) -> Any:
-        if path is not None:
+        from workbench.terminal import STDOUT
+
+        if path == STDOUT:
+            print(result.dumps())
+        elif path is not None:
             result.save(path)
         self.session.keep(f"%wb {self.args.command}", result)
         return result
@@ -212,6 +216,12 @@ class Runner:
             stored = app.baseline(a.budgets, out, workload=self.workload,
                                   pipeline=self.pipeline, params=params_of(a),
                                   config=config_of(a), progress=progress)
+        if a.json is not None:
+            import json
+
+            from workbench.terminal import emit_json
+
+            emit_json(a.json, json.dumps(stored.to_json(), indent=1, allow_nan=False))
         for m in stored.measurements:
             self.show(m)
         print(f"wrote {out}")
