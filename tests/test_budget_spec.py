@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from workbench.budget.guard import PerfBudgetError, budgeted_stage, parse_budget, profile
 from workbench.budget.spec import BudgetSpec, Rule, load_budgets, parse_budgets
@@ -309,3 +311,50 @@ def test_guard_units() -> None:
     limits = parse_budget({"latency": "120ms", "latency_us": 5, "rss": "800MB", "heap_mib": 64,
                            "rss_growth": 1000})
     assert [lim.value for lim in limits] == [120e6, 5e3, 800e6, 64 * 2**20, 1000.0]
+
+
+# the spelled-out unit suffixes and the short ones they stand for
+LONG_SUFFIXES = {
+    "latency": {"seconds": "s", "second": "s", "secs": "s", "sec": "s",
+                "milliseconds": "ms", "msec": "ms", "millis": "ms",
+                "microseconds": "us", "usec": "us", "nanoseconds": "ns", "nsec": "ns"},
+    "size": {"bytes": "b", "byte": "b", "kilobytes": "kb", "megabytes": "mb",
+             "gigabytes": "gb", "kibibytes": "kib", "mebibytes": "mib", "gibibytes": "gib"},
+}
+
+
+def _recase(text: str, flips: list[bool]) -> str:
+    return "".join(c.upper() if flip else c for c, flip in zip(text, flips + [False] * 20,
+                                                               strict=False))
+
+
+@settings(max_examples=200, deadline=None)
+@given(base=st.sampled_from(["latency", "rss", "rss_growth", "heap"]),
+       data=st.data(), number=st.floats(min_value=1e-3, max_value=1e6),
+       flips=st.lists(st.booleans(), max_size=14))
+def test_a_spelled_out_suffix_is_the_same_limit_as_its_short_form(
+        base: str, data: st.DataObject, number: float, flips: list[bool]) -> None:
+    table = LONG_SUFFIXES["latency" if base == "latency" else "size"]
+    long = data.draw(st.sampled_from(sorted(table)))
+    (spelled,) = parse_budget({f"{base}_{_recase(long, flips)}": number})
+    (short,) = parse_budget({f"{base}_{table[long]}": number})
+    assert (spelled.metric, spelled.value, spelled.written) == \
+        (short.metric, short.value, short.written)
+
+
+@given(suffix=st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=9))
+def test_an_unknown_suffix_is_refused_naming_the_key_and_the_accepted_ones(
+        suffix: str) -> None:
+    known = set(LONG_SUFFIXES["size"]) | set(LONG_SUFFIXES["size"].values()) | {"growth"}
+    assume(suffix not in known)
+    with pytest.raises(InvalidInputError) as info:
+        parse_budget({f"rss_{suffix}": 1})
+    text = str(info.value)
+    assert f"'rss_{suffix}'" in text and "bytes" in text and "mib" in text
+
+
+def test_the_protocol_documents_guard_examples_run() -> None:
+    with profile({"latency_s": 1, "rss_bytes": 10**9}):
+        sum(range(1000))
+    fast = budgeted_stage(slow_add, {"latency_ms": 100})
+    assert fast(1, 2) == 3

@@ -21,7 +21,9 @@ Budget keys (values: a string with a unit, or a number in the key's unit):
 - ``heap`` ("64MiB", or bytes): the Python heap peak above the level at entry, traced by
   ``tracemalloc`` (started only when a heap limit is set: it slows allocation-heavy code,
   and that overhead is part of the latency measured in the same block);
-- size keys also take a unit suffix: ``rss_mb``, ``heap_mib``, ``rss_growth_gib``, ...
+- every key also takes a unit suffix, short or spelled out, in any case: ``latency_ms``,
+  ``latency_seconds``, ``rss_mb``, ``rss_bytes``, ``heap_mib``, ``heap_mebibytes``,
+  ``rss_growth_gib``, ... (the value is then a plain number of that unit).
 
 A block that raises is not checked; its exception propagates unchanged.
 """
@@ -57,8 +59,17 @@ _BASES: dict[str, tuple[Kind, str]] = {
     "latency": ("time", "s"), "rss": ("size", "B"), "rss_growth": ("size", "B"),
     "heap": ("size", "B"),
 }
-_SUFFIXES = {"time": {u.lower(): u for u in TIME_UNITS if u.isascii()},
-             "size": {u.lower(): u for u in SIZE_UNITS}}
+# A key's unit suffix (matched case-insensitively) -> the unit: the short symbols and the
+# spelled-out names (``rss_bytes``, ``latency_seconds``), as people write them.
+_SUFFIXES: dict[Kind, dict[str, str]] = {
+    "time": {**{u.lower(): u for u in TIME_UNITS if u.isascii()},
+             "nanoseconds": "ns", "nsec": "ns", "microseconds": "us", "usec": "us",
+             "milliseconds": "ms", "msec": "ms", "millis": "ms",
+             "seconds": "s", "second": "s", "secs": "s", "sec": "s"},
+    "size": {**{u.lower(): u for u in SIZE_UNITS},
+             "bytes": "B", "byte": "B", "kilobytes": "kB", "megabytes": "MB",
+             "gigabytes": "GB", "kibibytes": "KiB", "mebibytes": "MiB", "gibibytes": "GiB"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +157,9 @@ class Guard:
 
 
 def _accepted() -> str:
-    return ("latency, latency_ns, latency_us, latency_ms, latency_s, rss, rss_growth, heap "
-            "(size keys also with a unit suffix such as rss_mb or heap_mib)")
+    return ("latency, rss, rss_growth, heap, each alone or with a unit suffix (time: "
+            + ", ".join(_SUFFIXES["time"]) + "; size: " + ", ".join(_SUFFIXES["size"])
+            + "), e.g. latency_ms, latency_seconds, rss_mb, rss_bytes")
 
 
 def _limit(key: str, raw: object) -> Limit:
