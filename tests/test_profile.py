@@ -188,6 +188,17 @@ def test_a_raising_target_reports_its_exception(monkeypatch: pytest.MonkeyPatch)
     assert "Traceback" not in str(info.value)
 
 
+def test_the_flame_graph_html_carries_no_script_iframe_or_event_handler(
+        flame: Flamegraph) -> None:
+    # The flame graph is drawn here as one inline <svg> (no py-spy SVG with its script, no
+    # srcdoc iframe): nothing in it can run with the notebook page's origin. Its hover
+    # titles and the two views (stage-rooted / all stacks) are plain SVG and <details>.
+    html = flame.to_html()
+    assert "<svg" in html and "<title>" in html
+    assert not re.search(r"<script|<iframe|\son[a-z]+\s*=|javascript:", html, re.I), \
+        re.search(r"<script|<iframe|\son[a-z]+\s*=|javascript:", html, re.I)
+
+
 # -- the HTML in a real browser, offline ---------------------------------------------
 
 def test_fragments_render_offline_in_chromium(flame: Flamegraph, memory: MemoryTrack,
