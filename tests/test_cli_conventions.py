@@ -233,3 +233,12 @@ def test_files_take_the_users_umask(project: Path) -> None:
         os.umask(old)
     for path in (stored, check, history):
         assert path.stat().st_mode & 0o777 == 0o644, (path, oct(path.stat().st_mode))
+
+
+def test_a_profile_writes_its_json_record_to_stdout_with_o_dash(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lines", "chunk", "--workload", "tiny", "--duration", "0.2", "-o", "-"]) == 0
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["kind"] == "line_profile" and doc["functions"]
+    assert "chunk" in err  # the table went to stderr

@@ -264,7 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        with json_to_stdout(getattr(args, "json", None) == STDOUT):
+        with json_to_stdout(STDOUT in (getattr(args, "json", None),
+                                       getattr(args, "output", None))):
             code: int = _commands()[args.command](args)
         return code
     except (InvalidInputError, UnknownNameError) as exc:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from workbench.cli_args import positive_float, positive_int
 from workbench.cli_target import add_target_flags, params_of
 from workbench.project import Project
+from workbench.terminal import STDOUT, emit_json, json_path
 
 __all__ = ["COMMANDS", "add_parsers", "cmd_flame", "cmd_lines", "cmd_memory"]
 
@@ -24,8 +24,9 @@ __all__ = ["COMMANDS", "add_parsers", "cmd_flame", "cmd_lines", "cmd_memory"]
 def _common(cmd: argparse.ArgumentParser, project: Project, default_suffix: str) -> None:
     add_target_flags(cmd, project)
     cmd.add_argument("--variant", default="pure", help="variant to profile (default: pure)")
-    cmd.add_argument("-o", "--output", type=Path, metavar="FILE",
-                     help=f"write the result; the suffix picks the format ({default_suffix})")
+    cmd.add_argument("-o", "--output", type=json_path, metavar="FILE",
+                     help=f"write the result; the suffix picks the format ({default_suffix}; "
+                          "'-': its JSON record on stdout, the text on stderr)")
     cmd.add_argument("--timeout", type=positive_float, default=300.0,
                      help="seconds allowed per child process (default 300)")
     cmd.add_argument("--threads", type=positive_int, default=1,
@@ -61,7 +62,9 @@ def add_parsers(sub: Any, project: Project) -> None:
 
 def _finish(result: Any, args: argparse.Namespace) -> int:
     print(result.to_text())
-    if args.output is not None:
+    if args.output == STDOUT:
+        emit_json(STDOUT, result.dumps())
+    elif args.output is not None:
         print(f"wrote {result.save(args.output)}")
     if getattr(result, "artifacts", None):
         print(f"artifacts kept in {result.artifacts}")
