@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -347,3 +348,23 @@ def test_a_fresh_venv_built_from_the_lock_runs_the_command_line(tmp_path: Path) 
     variants = json.loads(out.read_text())["summary"]["variants"]
     assert set(variants) == {"pure", "vectorized", "native"}
     assert "vectorized" in compare.stdout and "native" in compare.stdout
+
+
+# -- tools from outside Python ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("required", "outcome"), [("", "1 skipped"), ("1", "1 failed")])
+def test_a_missing_tool_skips_with_its_reason_unless_tools_are_required(
+        tmp_path: Path, required: str, outcome: str) -> None:
+    (tmp_path / "test_tool.py").write_text(
+        "from needs import require_tool\n\n"
+        "def test_it():\n"
+        "    require_tool(False, 'Frobnicator (/usr/bin/frob)', 'apt-get install frob')\n")
+    env = {**os.environ, "WORKBENCH_REQUIRE_TOOLS": required,
+           "PYTHONPATH": str(ROOT / "tests")}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+                          str(tmp_path / "test_tool.py")], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert outcome in run.stdout, run.stdout + run.stderr
+    assert "Frobnicator (/usr/bin/frob) is missing" in run.stdout
+    assert "apt-get install frob" in run.stdout
