@@ -217,7 +217,10 @@ def test_two_reports_in_a_row_both_appear_in_the_index(in_repo: None, tmp_path: 
     index = (out / "index.html").read_text()
     assert f'href="{first.name}/index.html"' in index
     assert f'href="{second.name}/index.html"' in index
-    assert index.index(second.name) < index.index(first.name)  # newest first
+    # newest first (the hrefs, not the bare names: in the same second the second run is
+    # named after the first with "-2", so the first's name is a prefix of the second's)
+    assert index.index(f'href="{second.name}/index.html"') < \
+        index.index(f'href="{first.name}/index.html"')
 
 
 def test_parameters_lists_what_each_notebook_declares(
