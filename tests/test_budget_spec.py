@@ -324,19 +324,19 @@ LONG_SUFFIXES = {
 
 
 def _recase(text: str, flips: list[bool]) -> str:
-    return "".join(c.upper() if flip else c for c, flip in zip(text, flips + [False] * 20,
+    return "".join(c.upper() if flip else c for c, flip in zip(text, flips + [False] * 30,
                                                                strict=False))
 
 
 @settings(max_examples=200, deadline=None)
 @given(base=st.sampled_from(["latency", "rss", "rss_growth", "heap"]),
        data=st.data(), number=st.floats(min_value=1e-3, max_value=1e6),
-       flips=st.lists(st.booleans(), max_size=14))
+       flips=st.lists(st.booleans(), max_size=26))
 def test_a_spelled_out_suffix_is_the_same_limit_as_its_short_form(
         base: str, data: st.DataObject, number: float, flips: list[bool]) -> None:
     table = LONG_SUFFIXES["latency" if base == "latency" else "size"]
     long = data.draw(st.sampled_from(sorted(table)))
-    (spelled,) = parse_budget({f"{base}_{_recase(long, flips)}": number})
+    (spelled,) = parse_budget({_recase(f"{base}_{long}", flips): number})  # any case
     (short,) = parse_budget({f"{base}_{table[long]}": number})
     assert (spelled.metric, spelled.value, spelled.written) == \
         (short.metric, short.value, short.written)
@@ -358,3 +358,11 @@ def test_the_protocol_documents_guard_examples_run() -> None:
         sum(range(1000))
     fast = budgeted_stage(slow_add, {"latency_ms": 100})
     assert fast(1, 2) == 3
+
+
+def test_a_unit_in_the_value_of_a_suffixed_key_is_refused_saying_why() -> None:
+    with pytest.raises(InvalidInputError, match=r"rss_bytes='5MB'.*plain number of bytes"
+                                               r".*or write rss='5MB'"):
+        parse_budget({"rss_bytes": "5MB"})
+    (bare,) = parse_budget({"RSS_GROWTH": 10})
+    assert (bare.metric, bare.value) == ("rss_growth", 10.0)

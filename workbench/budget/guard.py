@@ -21,7 +21,8 @@ Budget keys (values: a string with a unit, or a number in the key's unit):
 - ``heap`` ("64MiB", or bytes): the Python heap peak above the level at entry, traced by
   ``tracemalloc`` (started only when a heap limit is set: it slows allocation-heavy code,
   and that overhead is part of the latency measured in the same block);
-- every key also takes a unit suffix, short or spelled out, in any case: ``latency_ms``,
+- every key also takes a unit suffix, short or spelled out, and keys match in any case
+  (one table, ``_SUFFIXES``, holds the grammar): ``latency_ms``,
   ``latency_seconds``, ``rss_mb``, ``rss_bytes``, ``heap_mib``, ``heap_mebibytes``,
   ``rss_growth_gib``, ... (the value is then a plain number of that unit).
 
@@ -163,13 +164,13 @@ def _accepted() -> str:
 
 
 def _limit(key: str, raw: object) -> Limit:
-    metric, suffix = key, None
-    if key not in _BASES:
-        metric, _, suffix = key.rpartition("_")
+    metric, suffix = key.lower(), None
+    if metric not in _BASES:
+        metric, _, suffix = metric.rpartition("_")
     if metric not in _BASES:
         raise InvalidInputError(f"unknown budget key {key!r}; accepted: {_accepted()}")
     kind, default_unit = _BASES[metric]
-    unit = default_unit if suffix is None else _SUFFIXES[kind].get(suffix.lower())
+    unit = default_unit if suffix is None else _SUFFIXES[kind].get(suffix)
     if unit is None:
         raise InvalidInputError(f"budget key {key!r}: unknown {kind} unit {suffix!r}; "
                                 f"accepted suffixes: {', '.join(_SUFFIXES[kind])}")
@@ -184,9 +185,11 @@ def _limit(key: str, raw: object) -> Limit:
         if given_unit is not None:
             if suffix is not None or unit_kind(given_unit) != kind:
                 example = "'120ms'" if kind == "time" else "'800MB' or '64MiB'"
+                named = "bytes" if unit == "B" else unit
                 raise InvalidInputError(
                     f"budget {key}={raw!r}: expected "
-                    + (f"a plain number of {unit}" if suffix is not None else
+                    + (f"a plain number of {named} (the key's suffix sets the unit; or write "
+                       f"{metric}={raw!r})" if suffix is not None else
                        f"a {kind} such as {example} (units: {accepted_units(kind)})"))
             unit = given_unit
     else:
