@@ -104,6 +104,17 @@ def test_every_default_is_in_the_help_and_the_exit_codes_are_listed() -> None:
     (["check", "--inprocess"], "--inprocess"),
     (["baseline", "--inprocess"], "--inprocess"),
     (["run", "--json", ""], "--json"),
+    # accepted-but-unused flags are refused, not ignored
+    (["stages", "--param", "chunk.size=3"], "--param"),
+    (["stages", "--workload", "tiny"], "--workload"),
+    (["workloads", "--model", "m"], "--model"),
+    (["report", "--param", "chunk.size=3"], "--param"),
+    (["run", "--log", "elsewhere.jsonl"], "--log"),
+    (["decisions", "--stage", "chunk", "show", "abc"], "--stage"),
+    (["decide", "chunk", "pure", "--because", "x", "--level", "warn"], "--level"),
+    (["decide", "chunk", "pure", "--because", "x", "--no-budget-update"],
+     "--no-budget-update"),
+    (["check", "--history", "h.sqlite", "--no-history"], "--no-history"),
 ])
 def test_bad_flags_exit_2_at_parse_time_naming_themselves(
         argv: list[str], flag: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -144,6 +155,29 @@ def test_run_json_dash(capsys: pytest.CaptureFixture[str]) -> None:
     out, err = capsys.readouterr()
     assert json.loads(out)["kind"] == "pipeline-run"
     assert err
+
+
+def test_sweep_and_decide_json_dash(project: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["sweep", "work", *TARGET, *FAST, "--sizes", "2,3,4", "--json", "-"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["kind"] == "sweep" and "work" in err
+    log = project / "decisions.jsonl"
+    assert main(["decide", "work", "pure", *TARGET, *FAST, "--because", "the only variant",
+                 "--log", str(log), "--json", "-"]) == 0
+    out, err = capsys.readouterr()
+    record = json.loads(out)
+    assert record["variant"] == "pure" and record["stage"] == "work"
+    assert record["id"] in log.read_text() and "recorded" in err
+    # on a comparison given as evidence nothing is measured: measurement flags are refused
+    compared = project / "work.json"
+    assert main(["compare", "work", *TARGET, *FAST, "--json", str(compared)]) == 0
+    capsys.readouterr()
+    assert main(["decide", "work", "pure", *TARGET, "--because", "again", "--log", str(log),
+                 "--evidence", str(compared), "--samples", "5"]) == 2
+    assert "--samples" in capsys.readouterr().err
 
 
 def test_baseline_json_is_honoured_and_check_json_dash(

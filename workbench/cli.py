@@ -34,7 +34,7 @@ from workbench.pipeline import Pipeline
 from workbench.project import Project, find_project
 from workbench.terminal import STDOUT, emit_json, json_path, json_to_stdout
 
-__all__ = ["main"]
+__all__ = ["build_parser", "decided_log", "main", "stage_listing"]
 
 EXIT_OK, EXIT_USAGE, EXIT_EXECUTION = 0, 2, 3
 
@@ -97,8 +97,10 @@ def build_parser(project: Project | None = None, *,
     run.add_argument("--decided", action="store_true",
                      help="use the variants the decision log records (before --all and "
                           "--select)")
-    run.add_argument("--log", type=Path, default=project.decisions_path,
-                     help="the decision log --decided reads (default: %(default)s)")
+    run.add_argument("--log", type=Path, default=None,
+                     help="the decision log --decided reads (only with --decided; "
+                          f"default: {project.decisions_path})")
+    run.set_defaults(project_log=project.decisions_path)
     run.add_argument("--no-fuse", action="store_true", help="do not fuse vectorized stages")
     run.add_argument("--json", type=json_path, metavar="PATH",
                      help="also write the run as JSON ('-': stdout, the text on stderr)")
@@ -135,9 +137,9 @@ def build_parser(project: Project | None = None, *,
     if report:
         cli_report.add_parsers(sub, project)
     workloads = sub.add_parser("workloads", help="list the registered workloads")
-    add_target_flags(workloads, project, stage=False)
+    add_target_flags(workloads, project, stage=False, params=False)
     stages = sub.add_parser("stages", help="list the pipeline's stages and variants")
-    add_target_flags(stages, project, stage=False)
+    add_target_flags(stages, project, stage=False, workload=False, params=False)
     for cmd in (workloads, stages):
         cmd.add_argument("--json", type=json_path, metavar="PATH",
                          help="write the listing as JSON ('-': stdout)")
@@ -151,12 +153,23 @@ def _write(path: Path | None, result: Any) -> None:
     emit_json(path, result.dumps())
 
 
+def decided_log(args: argparse.Namespace) -> Path | None:
+    """The decision log ``run --decided`` reads (None without ``--decided``); ``--log``
+    without ``--decided`` is refused rather than ignored."""
+    if not args.decided:
+        if args.log is not None:
+            raise InvalidInputError(f"--log {args.log} is read only with --decided; add "
+                                    "--decided or leave --log out")
+        return None
+    return Path(args.log or args.project_log)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from workbench import app
 
     result = app.run(args.pipeline, args.workload, select=args.selection,
                      all_variants=args.all_variants, fuse=not args.no_fuse,
-                     params=params_of(args), decided=args.log if args.decided else None,
+                     params=params_of(args), decided=decided_log(args),
                      progress=lambda seg: print(f"running {seg} ...", file=sys.stderr))
     print(result.to_text())
     _write(args.json, result)

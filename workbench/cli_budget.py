@@ -55,9 +55,11 @@ def add_parsers(sub: Any, project: Project) -> None:
             side.add_argument("--baseline", type=Path, help="a stored baseline file")
             side.add_argument("--against", metavar="GIT_REF",
                               help="measure GIT_REF in a temporary worktree, interleaved")
-            cmd.add_argument("--history", type=Path, default=DEFAULT_HISTORY,
-                             help="SQLite history to append to (default: %(default)s)")
-            cmd.add_argument("--no-history", action="store_true", help="do not record history")
+            record = cmd.add_mutually_exclusive_group()
+            record.add_argument("--history", type=Path, default=DEFAULT_HISTORY,
+                                help="SQLite history to append to (default: %(default)s)")
+            record.add_argument("--no-history", action="store_true",
+                                help="do not record history")
             cmd.add_argument("--strict", action="store_true",
                              help="exit 2 when an error-level rule cannot be decided")
             cmd.add_argument("--max-time", type=non_negative_seconds, default=DEFAULT_MAX_TIME,

@@ -27,7 +27,7 @@ from workbench.project import Project
 from workbench.terminal import emit_json
 
 __all__ = ["add_parsers", "handlers", "limit_rules", "listing", "load_evidence",
-           "run_decide_command"]
+           "refuse_show_filters", "run_decide_command"]
 
 _FLAG_HELP = {"latency": "median (p50) time per call", "p95": "95th percentile time",
               "p99": "99th percentile time", "rss": "peak resident set size",
@@ -52,8 +52,8 @@ def add_parsers(sub: Any, project: Project) -> None:
 
     for flag in FLAG_METRICS:
         limits.add_argument(f"--{flag}", metavar="LIMIT", help=_FLAG_HELP[flag])
-    limits.add_argument("--level", choices=("error", "warn"), default="error",
-                        help="level of the limits given (default: %(default)s)")
+    limits.add_argument("--level", choices=("error", "warn"), default=None,
+                        help="level of the limits given (default: error)")
     decide.add_argument("--budgets", type=Path, default=project.budgets_path,
                         help="budgets file (default: %(default)s)")
     decide.add_argument("--baseline", type=Path, default=None,
@@ -99,7 +99,34 @@ def limit_rules(args: argparse.Namespace, stage: str, variant: str) -> tuple[Any
     from workbench.budget.limits import FLAG_METRICS, flag_rules
 
     values = {flag: getattr(args, flag, None) for flag in FLAG_METRICS}
-    return flag_rules(values, stage, variant, source="limits", level=args.level)
+    if not any(values.values()):
+        lone = [flag for flag, given in (("--level", args.level is not None),
+                                         ("--no-budget-update", args.no_budget_update))
+                if given]
+        if lone:
+            from workbench.errors import InvalidInputError
+
+            raise InvalidInputError(
+                f"{' and '.join(lone)} apply to limits given as flags (--"
+                + ", --".join(FLAG_METRICS) + "); none was given")
+    return flag_rules(values, stage, variant, source="limits", level=args.level or "error")
+
+
+def _refuse_unused_measure_flags(args: argparse.Namespace, evidence: list[Any]) -> None:
+    """With a comparison of the stage among the evidence nothing is measured, so the
+    measurement flags would be ignored: refuse them."""
+    if not any(e.kind == "comparison" and getattr(e, "stage", None) == args.stage
+               for e in evidence):
+        return
+    given = [f"--{name.replace('_', '-')}" for name in
+             ("workers", "samples", "warmup_calls", "warmup_seconds", "timeout", "threads",
+              "gc") if getattr(args, name, None) is not None]
+    given += ["--inprocess"] if getattr(args, "inprocess", False) else []
+    if given:
+        from workbench.errors import InvalidInputError
+
+        raise InvalidInputError(f"{', '.join(given)}: nothing is measured, the evidence "
+                                f"holds a comparison of {args.stage}; leave them out")
 
 
 def _baseline(args: argparse.Namespace, workload: Any) -> Path | None:
@@ -139,9 +166,11 @@ def run_decide_command(args: argparse.Namespace, *, workload: Any, pipeline: Any
     ``evidence`` comes before the ``--evidence`` files."""
     from workbench import app
 
+    given = [*evidence, *load_evidence(args.evidence)]
+    _refuse_unused_measure_flags(args, given)
     return app.decide(
         args.stage, args.variant, args.because, log=args.log, pipeline=pipeline,
-        workload=workload, evidence=(*evidence, *load_evidence(args.evidence)),
+        workload=workload, evidence=tuple(given),
         budgets=args.budgets, baseline_file=_baseline(args, workload),
         limits=limit_rules(args, args.stage, args.variant),
         update_budgets=not args.no_budget_update, params=params_of(args),
@@ -182,10 +211,23 @@ def listing(records: Any, superseded: dict[str, str]) -> str:
                      + "  " + row[-1] for row in rows)
 
 
+def refuse_show_filters(args: argparse.Namespace) -> None:
+    """``decisions --stage/--since ... show ID``: show prints one decision, so the filters
+    would be ignored; refuse them instead."""
+    given = [f"--{name} {getattr(args, name)}" for name in ("stage", "since")
+             if getattr(args, name, None)]
+    if args.action == "show" and given:
+        from workbench.errors import InvalidInputError
+
+        raise InvalidInputError(f"decisions show ID takes no {' or '.join(given)}; the "
+                                "filters apply to list and export")
+
+
 def _decisions(args: argparse.Namespace) -> int:
     from workbench import app
     from workbench.decisions.store import parse_since
 
+    refuse_show_filters(args)
     read = app.decisions(args.log)
     for notice in read.notices():
         print(f"NOTICE: {notice}", file=sys.stderr)

@@ -36,8 +36,9 @@ def add_parsers(sub: Any, project: Project) -> None:
 
     cmd = sub.add_parser(
         "report", help="run the report notebooks (papermill) into reports/<time>-<sha>/",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_target_flags(cmd, project, stage=False)
+        epilog=EPILOG)  # the parser class's formatter keeps the epilog as written
+    # stage parameters belong to the notebooks (-p KEY=VALUE): no --param/--model
+    add_target_flags(cmd, project, stage=False, params=False)
     cmd.add_argument("--notebook", "-n", dest="notebooks", action="append", default=None,
                      metavar="NB", help="a built-in report notebook (" + ", ".join(BUILTIN)
                      + ") or a path to a notebook of your own (repeatable; default: all "
@@ -74,15 +75,10 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from workbench.cli_target import params_of
-    from workbench.errors import InvalidInputError
     from workbench.project import find_project
     from workbench.report.params import parse_given
     from workbench.report.runner import BUILTIN, execute, notebook_path, plan_report
 
-    if params_of(args):
-        raise InvalidInputError("report takes no --param/--model: stage parameters belong "
-                                "to the notebooks (-p KEY=VALUE)")
     cwd = Path.cwd()
     notebooks = [notebook_path(n) for n in (args.notebooks or BUILTIN)]
     plan = plan_report(notebooks, given=[parse_given(g) for g in args.given],

@@ -38,16 +38,22 @@ def param(text: str) -> tuple[str, str, Any]:
 
 
 def add_target_flags(cmd: argparse.ArgumentParser, project: Project, *,
-                     stage: bool = True) -> None:
-    """``[STAGE] --pipeline --workload/-w --param --model`` with the project's defaults."""
+                     stage: bool = True, workload: bool = True,
+                     params: bool = True) -> None:
+    """``[STAGE] --pipeline --workload/-w --param --model`` with the project's defaults;
+    a command that would not use ``--workload`` or ``--param``/``--model`` leaves them out
+    (argparse then refuses them, naming the flag)."""
     if stage:
         cmd.add_argument("stage", help="stage name (see `workbench stages`)")
     cmd.add_argument("--pipeline", default=project.pipeline, metavar="MODULE:FUNCTION",
                      help="the pipeline: a function returning a Pipeline "
                           "(default: %(default)s)")
-    cmd.add_argument("--workload", "-w", default=project.workload, metavar="NAME",
-                     help="workload name, NAME@N for size N (default: %(default)s; "
-                          "see `workbench workloads`)")
+    if workload:
+        cmd.add_argument("--workload", "-w", default=project.workload, metavar="NAME",
+                         help="workload name, NAME@N for size N (default: %(default)s; "
+                              "see `workbench workloads`)")
+    if not params:
+        return
     cmd.add_argument("--param", dest="params", action="append", type=param, default=[],
                      metavar="STAGE.KEY=VALUE",
                      help="a stage parameter (repeatable); VALUE is JSON or a string")

@@ -228,13 +228,14 @@ class Runner:
 
     def run(self) -> Any:
         from workbench import app
+        from workbench.cli import decided_log
         from workbench.cli_target import params_of
 
         a = self.args
         select = {**self.session.selection, **dict(a.selection)}
         result = app.run(self.pipeline, self.workload, select=tuple(select.items()),
                          all_variants=a.all_variants, fuse=not a.no_fuse,
-                         params=params_of(a), decided=a.log if a.decided else None)
+                         params=params_of(a), decided=decided_log(a))
         return self._saved(result, a.json)
 
     def select(self) -> Any:
@@ -261,17 +262,28 @@ class Runner:
 
     def stages(self) -> None:
         from workbench.cli import stage_listing
+        from workbench.listings import stages_json
         from workbench.refs import resolve_pipeline
+        from workbench.terminal import STDOUT, emit_json
 
         pipe, ref = resolve_pipeline(self.pipeline)
-        print(stage_listing(pipe, ref or f"<object>:{pipe.name}"))
+        label = ref or f"<object>:{pipe.name}"
+        emit_json(self.args.json, stages_json(pipe, label))
+        if self.args.json != STDOUT:  # '-': the JSON alone, as on the command line
+            print(stage_listing(pipe, label))
 
     def workloads(self) -> None:
+        from workbench.listings import workloads_json
         from workbench.refs import resolve_pipeline
+        from workbench.terminal import STDOUT, emit_json
         from workbench.workloads import registered_workloads
 
-        resolve_pipeline(self.pipeline)  # its module registers its workloads
-        for w in registered_workloads():
+        pipe, ref = resolve_pipeline(self.pipeline)  # its module registers its workloads
+        rows = registered_workloads()
+        workload = self.workload
+        default = workload if isinstance(workload, str) else workload.name
+        emit_json(self.args.json, workloads_json(rows, default, ref or pipe.name))
+        for w in rows if self.args.json != STDOUT else ():
             print(f"{w.name}: size {w.size:,}, seed {w.seed}  {w.description}")
 
     def decide(self) -> Any:
@@ -292,9 +304,10 @@ class Runner:
 
     def decisions(self) -> Any:
         """``list`` prints the log; ``show`` returns the record; ``export`` writes."""
-        from workbench.cli_decide import handlers
+        from workbench.cli_decide import handlers, refuse_show_filters
 
         a = self.args
+        refuse_show_filters(a)
         if a.action == "show":
             from workbench import app
 
