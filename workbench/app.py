@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from workbench.errors import ExecutionError, InvalidInputError
 from workbench.measure.config import MeasureConfig
@@ -27,12 +27,15 @@ if TYPE_CHECKING:
     from workbench.budget.result import CheckResult, ScalingObservation
     from workbench.budget.rules import Rule
     from workbench.budget.spec import BudgetSpec
+    from workbench.cluster.fanout import Fanout
+    from workbench.cluster.sites import Site
     from workbench.decisions.budget_follow import Followed
     from workbench.decisions.record import DecisionRecord
     from workbench.decisions.store import LogRead
     from workbench.measure.comparison import Comparison
     from workbench.measure.instructions import InstructionCount
     from workbench.measure.measurement import Measurement
+    from workbench.measure.scale_out import ScaleOut
     from workbench.measure.sweep import Sweep
     from workbench.results import Result
     from workbench.runs import PipelineRun
@@ -49,10 +52,20 @@ __all__ = [
     "measure",
     "profile",
     "run",
+    "scale_out",
     "sweep",
 ]
 
 Progress = Callable[[int, int, str], None]
+T = TypeVar("T")
+
+
+def _on_one_node(fanout: Fanout | None, label: str, work: Callable[[Site | None], T]) -> T:
+    """``work`` on one node of the cluster behind ``fanout`` (re-run on another if that
+    node is lost), or here (``work(None)``) without a cluster."""
+    if fanout is None or not fanout.remote:
+        return work(None)
+    return fanout.map([work], [label])[0]
 ProfileKind = Literal["flame", "memory", "lines"]
 
 
@@ -92,27 +105,54 @@ def compare(stage: str, workload: WorkloadArg, *, pipeline: PipelineArg = None,
             variants: Sequence[str] | None = None, params: Params | None = None,
             config: MeasureConfig | None = None,
             progress: Progress | None = None, max_time: float = 0.0,
-            metric: str = "time") -> Comparison:
+            metric: str = "time", fanout: Fanout | None = None) -> Comparison:
     """Every chosen variant of ``stage`` against pure, interleaved, with equivalence;
     inconclusive ones measured again within ``max_time`` seconds (0: one look); with
     ``metric`` "instructions" (or "cache"), instruction counts under Cachegrind beside
-    the times."""
+    the times. Through a cluster's ``fanout`` every job of the comparison runs on one
+    node."""
     from workbench.measure.engine import compare as engine_compare
 
-    return engine_compare(stage, workload, variants=variants, params=params, config=config,
-                          pipeline=pipeline, progress=progress, max_time=max_time,
-                          metric=metric)
+    def work(site: Site | None) -> Comparison:
+        return engine_compare(stage, workload, variants=variants, params=params,
+                              config=config, pipeline=pipeline, progress=progress,
+                              max_time=max_time, metric=metric,
+                              launcher=None if site is None else site.launcher())
+
+    return _on_one_node(fanout, f"{stage} on {workload}", work)
 
 
 def sweep(stage: str, workload: WorkloadArg, *, sizes: Sequence[int],
           pipeline: PipelineArg = None, variants: Sequence[str] | None = None,
           params: Params | None = None, config: MeasureConfig | None = None,
-          progress: Progress | None = None) -> Sweep:
-    """The comparison at each workload size, with each variant's scaling exponent."""
+          progress: Progress | None = None, fanout: Fanout | None = None) -> Sweep:
+    """The comparison at each workload size, with each variant's scaling exponent (the
+    sizes spread over the nodes of a cluster's ``fanout``, each on one node)."""
     from workbench.measure.engine import sweep as engine_sweep
 
     return engine_sweep(stage, workload, sizes=sizes, variants=variants, params=params,
-                        config=config, pipeline=pipeline, progress=progress)
+                        config=config, pipeline=pipeline, progress=progress, fanout=fanout)
+
+
+def scale_out(stage: str, workload: WorkloadArg, *, workers: Sequence[int],
+              pipeline: PipelineArg = None, references: Sequence[str] | None = None,
+              params: Params | None = None, config: MeasureConfig | None = None,
+              progress: Progress | None = None, fanout: Fanout | None = None) -> ScaleOut:
+    """The stage's ``parallel`` variant at each number of Dask ``workers`` (its throughput,
+    speed-up and parallel efficiency) beside ``references`` (default: its other variants
+    but pure) on one CPU, all on one machine (one node of a cluster's ``fanout``)."""
+    from workbench.measure.scale_out_run import check_worker_counts
+    from workbench.measure.scale_out_run import scale_out as run_scale_out
+
+    check_worker_counts(workers)
+
+    def work(site: Site | None) -> ScaleOut:
+        return run_scale_out(stage, workload, workers=workers, references=references,
+                             params=params, config=config, pipeline=pipeline,
+                             progress=progress,
+                             launcher=None if site is None else site.launcher())
+
+    return _on_one_node(fanout, f"scale-out of {stage}", work)
 
 
 def profile(kind: ProfileKind, stage: str, workload: WorkloadArg, variant: str = "pure", *,
@@ -146,7 +186,7 @@ def _spec(budgets: Path, pipeline: PipelineArg) -> BudgetSpec:
 
 def baseline(budgets: Path, out: Path, *, workload: WorkloadArg, pipeline: PipelineArg = None,
              params: Params | None = None, config: MeasureConfig | None = None,
-             progress: Progress | None = None) -> Baseline:
+             progress: Progress | None = None, fanout: Fanout | None = None) -> Baseline:
     """Measure every budgeted target (and sweep those with a ``scaling`` rule, count the
     instructions of those with an instruction rule) and store them as the baseline at
     ``out`` (atomically). If a target failed: ExecutionError, and ``out`` is left as it
@@ -164,12 +204,13 @@ def baseline(budgets: Path, out: Path, *, workload: WorkloadArg, pipeline: Pipel
     if bad:
         raise ExecutionError(f"counting the instructions of {bad[0].target.label} failed: "
                              f"{bad[0].error}; nothing was written to {out}")
-    measured = measure_targets(pairs, workload, pipeline, config, params, progress)
+    measured = measure_targets(pairs, workload, pipeline, config, params, progress, fanout)
     failed = [m for m in measured if not m.ok]
     if failed:
         raise ExecutionError(f"{failed[0].target.label} failed: {failed[0].error_text()}; "
                              f"nothing was written to {out}")
-    scaling = current_scaling(spec, pairs, workload, pipeline, config, params, progress)
+    scaling = _on_one_node(fanout, "scaling sweeps", lambda site: current_scaling(
+        spec, pairs, workload, pipeline, config, params, progress, site))
     return save_baseline(out, measured, spec.digest(), scaling=scaling, instructions=counts)
 
 
@@ -209,7 +250,8 @@ def check(budgets: Path, *, workload: WorkloadArg, pipeline: PipelineArg = None,
           params: Params | None = None, config: MeasureConfig | None = None,
           baseline_file: Path | None = None, against: str | None = None,
           history: Path | None = None, repo: Path | None = None,
-          progress: Progress | None = None, max_time: float | None = None) -> CheckReport:
+          progress: Progress | None = None, max_time: float | None = None,
+          fanout: Fanout | None = None) -> CheckReport:
     """Measure the budgeted targets, apply the budgets against a stored baseline
     (``baseline_file``) or a git ref measured now (``against``), and, when ``history``
     names a database, append the verdicts to it as one run. Undecided error-level
@@ -232,12 +274,12 @@ def check(budgets: Path, *, workload: WorkloadArg, pipeline: PipelineArg = None,
         stored, stored_scaling, stored_counts = base.measurements, base.scaling, \
             base.instructions
         notices += [note] if note else []
-    done = run_check(spec, workload=workload, pipeline=pipeline,
-                     config=config or MeasureConfig(), params=params, baseline=stored,
-                     baseline_scaling=stored_scaling, baseline_instructions=stored_counts,
-                     against=against, repo=repo,
-                     progress=progress,
-                     max_time=DEFAULT_MAX_TIME if max_time is None else max_time)
+    done = _on_one_node(fanout, "budget check", lambda site: run_check(
+        spec, workload=workload, pipeline=pipeline, config=config or MeasureConfig(),
+        params=params, baseline=stored, baseline_scaling=stored_scaling,
+        baseline_instructions=stored_counts, against=against, repo=repo,
+        progress=progress, max_time=DEFAULT_MAX_TIME if max_time is None else max_time,
+        site=site))
     notices += [done.notice] if done.notice else []
     if done.looks > 1:
         late = sum(1 for v in done.result.verdicts if v.look is not None and v.look > 1)

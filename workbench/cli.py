@@ -15,8 +15,11 @@ from typing import Any, NoReturn
 
 from workbench import __version__
 from workbench.cli_args import (
+    add_cluster_flag,
     add_measure_flags,
     config_of,
+    counts,
+    fanout_of,
     non_negative_seconds,
     selection,
     sizes,
@@ -34,7 +37,7 @@ from workbench.pipeline import Pipeline
 from workbench.project import Project, find_project
 from workbench.terminal import STDOUT, emit_json, json_path, json_to_stdout
 
-__all__ = ["build_parser", "decided_log", "main", "stage_listing"]
+__all__ = ["build_parser", "decided_log", "main", "measure_command", "stage_listing"]
 
 EXIT_OK, EXIT_USAGE, EXIT_EXECUTION = 0, 2, 3
 
@@ -111,9 +114,17 @@ def build_parser(project: Project | None = None, *,
         add_target_flags(cmd, project)
         cmd.add_argument("--variants", nargs="+", metavar="V", help="variants (default: all)")
         add_measure_flags(cmd)
+        add_cluster_flag(cmd, project.cluster)
         if name == "sweep":
-            cmd.add_argument("--sizes", required=True, type=sizes,
-                             help="comma-separated workload sizes, e.g. 20,40,80,160")
+            axis = cmd.add_mutually_exclusive_group(required=True)
+            axis.add_argument("--sizes", type=sizes,
+                              help="comma-separated workload sizes, e.g. 20,40,80,160")
+            axis.add_argument("--cluster-workers", type=counts, metavar="N,N,...",
+                              help="instead of sizes: measure the stage's parallel variant "
+                                   "with each number of Dask workers (e.g. 1,2,4; one CPU "
+                                   "each) and report its speed-up and parallel efficiency, "
+                                   "beside --variants (default: the others but pure) on "
+                                   "one CPU")
         else:
             cmd.add_argument("--max-time", type=non_negative_seconds, default=0.0,
                              metavar="SECONDS",
@@ -176,26 +187,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_measure(args: argparse.Namespace) -> int:
+def measure_command(args: argparse.Namespace, *, workload: Any, pipeline: Any,
+                    progress: Any, fanout: Any) -> Any:
+    """``compare``'s or ``sweep``'s flags through the service layer (the CLI and the
+    magics; the caller resolves the workload and the pipeline)."""
     from workbench import app
+
+    options = {"pipeline": pipeline, "params": params_of(args), "config": config_of(args),
+               "progress": progress, "fanout": fanout}
+    if getattr(args, "cluster_workers", None) is not None:
+        return app.scale_out(args.stage, workload, workers=args.cluster_workers,
+                             references=args.variants, **options)
+    if args.command == "sweep":
+        return app.sweep(args.stage, workload, sizes=args.sizes, variants=args.variants,
+                         **options)
+    return app.compare(args.stage, workload, variants=args.variants, max_time=args.max_time,
+                       metric=args.metric, **options)
+
+
+def _cmd_measure(args: argparse.Namespace) -> int:
     from workbench.measure.load import busy_note
     from workbench.progress import progress_bar
 
-    options = {"pipeline": args.pipeline, "variants": args.variants,
-               "params": params_of(args), "config": config_of(args)}
     busy = busy_note()
     if busy:
         print(f"WARNING: {busy}", file=sys.stderr)
-    with progress_bar(disable=args.no_progress) as progress:
-        result: Any = (app.sweep(args.stage, args.workload, sizes=args.sizes,
-                                 progress=progress, **options)
-                       if args.command == "sweep" else
-                       app.compare(args.stage, args.workload, progress=progress,
-                                   max_time=args.max_time, metric=args.metric, **options))
+    with fanout_of(args) as fanout, progress_bar(disable=args.no_progress) as progress:
+        result = measure_command(args, workload=args.workload, pipeline=args.pipeline,
+                                 progress=progress, fanout=fanout)
+    for note in fanout.notes:
+        print(f"NOTICE: {note}", file=sys.stderr)
     print(result.to_text())
     _write(args.json, result)
-    comparisons = [c for _, c in result.points] if args.command == "sweep" else [result]
-    if not all(c.ok for c in comparisons):
+    parts = [c for _, c in result.points] if result.kind == "sweep" else [result]
+    if not all(c.ok for c in parts):
         print(f"workbench {args.command}: some variants failed (see above)", file=sys.stderr)
         return EXIT_EXECUTION
     return EXIT_OK

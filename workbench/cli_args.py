@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from workbench.cluster.fanout import Fanout
     from workbench.measure.config import MeasureConfig
 
 __all__ = [
-    "add_measure_flags", "config_of", "non_negative_int", "non_negative_seconds",
-    "positive_float", "positive_int", "selection", "sizes",
+    "add_cluster_flag",
+    "add_measure_flags",
+    "config_of",
+    "fanout_of",
+    "non_negative_int",
+    "non_negative_seconds",
+    "positive_float",
+    "positive_int",
+    "selection",
+    "sizes",
 ]
 
 
@@ -47,6 +58,19 @@ def non_negative_seconds(text: str) -> float:
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}")
     return value
+
+
+def counts(text: str) -> list[int]:
+    """Comma-separated numbers of Dask workers, at least 2 distinct positive ones."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive integers, got {text!r}") from None
+    if len(set(values)) < 2 or min(values) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected at least 2 distinct positive numbers of workers, got {text!r}")
+    return values
 
 
 def sizes(text: str) -> list[int]:
@@ -117,3 +141,33 @@ def config_of(args: argparse.Namespace) -> MeasureConfig:
     if getattr(args, "inprocess", False):
         chosen["mode"] = "inprocess"
     return MeasureConfig(**chosen)
+
+
+def add_cluster_flag(cmd: argparse.ArgumentParser, configured: str | None) -> None:
+    """``--cluster ADDRESS``: measure on a Dask cluster (``configured``: the project's
+    ``[tool.workbench] cluster``, used when the flag is not given)."""
+    where = f"the project's {configured}" if configured else \
+        "$DASK_SCHEDULER_ADDRESS if set, else this machine alone"
+    cmd.add_argument("--cluster", metavar="ADDRESS", default=None,
+                     help="measure on the Dask cluster whose scheduler is at ADDRESS "
+                          "(tcp://HOST:PORT), or on a local cluster of N worker processes "
+                          f"started for this command (local:N); default: {where}")
+    cmd.set_defaults(project_cluster=configured)
+
+
+@contextmanager
+def fanout_of(args: argparse.Namespace) -> Iterator[Fanout]:
+    """The fan-out ``--cluster`` (or the project, or ``DASK_SCHEDULER_ADDRESS``) asks for:
+    connected for the length of the command; this machine's when none is named."""
+    from workbench.cluster.address import cluster_address
+    from workbench.cluster.connect import connected
+    from workbench.cluster.fanout import fanout_for
+    from workbench.errors import InvalidInputError
+
+    address = cluster_address(getattr(args, "cluster", None),
+                              getattr(args, "project_cluster", None))
+    if address is not None and getattr(args, "inprocess", False):
+        raise InvalidInputError(f"--inprocess measures in this process; it cannot run on "
+                                f"the cluster {address}: leave one of them out")
+    with connected(address) as cluster:
+        yield fanout_for(cluster)

@@ -9,13 +9,20 @@ inconclusive / not-comparable / without a baseline, 3 an execution error.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.budget.sequential import DEFAULT_MAX_TIME
 from workbench.budget.spec import METRICS
-from workbench.cli_args import add_measure_flags, config_of, non_negative_seconds
+from workbench.cli_args import (
+    add_cluster_flag,
+    add_measure_flags,
+    config_of,
+    fanout_of,
+    non_negative_seconds,
+)
 from workbench.cli_target import add_target_flags, params_of
 from workbench.project import Project
 from workbench.terminal import STDOUT, emit_json, json_path, use_color
@@ -47,6 +54,7 @@ def add_parsers(sub: Any, project: Project) -> None:
         add_target_flags(cmd, project, stage=False)
         # always worker processes (and Cachegrind): no --inprocess
         add_measure_flags(cmd, inprocess=False)
+        add_cluster_flag(cmd, project.cluster)
         if name == "baseline":
             cmd.add_argument("--out", type=Path, default=None,
                              help="baseline path (default: reports/baseline-WORKLOAD.json)")
@@ -86,10 +94,12 @@ def _baseline(args: argparse.Namespace) -> int:
     from workbench.progress import progress_bar
 
     out = args.out or Path("reports") / f"baseline-{args.workload}.json"
-    with progress_bar(disable=args.no_progress) as progress:
+    with fanout_of(args) as fanout, progress_bar(disable=args.no_progress) as progress:
         stored = app.baseline(args.budgets, out, workload=args.workload,
                               pipeline=args.pipeline, params=params_of(args),
-                              config=config_of(args), progress=progress)
+                              config=config_of(args), progress=progress, fanout=fanout)
+    for note in fanout.notes:
+        print(f"NOTICE: {note}", file=sys.stderr)
     if args.json is not None:
         import json
 
@@ -114,11 +124,17 @@ def run_check_command(args: argparse.Namespace, *, workload: Any, pipeline: Any,
     caller resolves the workload and pipeline."""
     from workbench import app
 
-    return app.check(args.budgets, workload=workload, pipeline=pipeline,
-                     params=params_of(args), config=config_of(args),
-                     baseline_file=args.baseline, against=args.against,
-                     history=None if args.no_history else args.history, progress=progress,
-                     max_time=args.max_time)
+    with fanout_of(args) as fanout:
+        report = app.check(args.budgets, workload=workload, pipeline=pipeline,
+                           params=params_of(args), config=config_of(args),
+                           baseline_file=args.baseline, against=args.against,
+                           history=None if args.no_history else args.history,
+                           progress=progress, max_time=args.max_time, fanout=fanout)
+    if fanout.notes:
+        from dataclasses import replace
+
+        report = replace(report, notices=(*report.notices, *fanout.notes))
+    return report
 
 
 def _check(args: argparse.Namespace) -> int:

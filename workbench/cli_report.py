@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from workbench.cli_args import add_cluster_flag, fanout_of
 from workbench.cli_target import add_target_flags
 from workbench.project import Project
 from workbench.terminal import progress_wanted
@@ -51,6 +52,7 @@ def add_parsers(sub: Any, project: Project) -> None:
                      help="list each notebook's parameters and exit")
     cmd.add_argument("--no-progress", action="store_true",
                      help="no progress bar (one line per notebook is printed anyway)")
+    add_cluster_flag(cmd, project.cluster)
 
 
 def _listing(plan: Any) -> str:
@@ -96,7 +98,10 @@ def _report(args: argparse.Namespace) -> int:
 
     print(f"report: {len(plan.notebooks)} notebooks on {plan.workload} into {plan.out}",
           file=sys.stderr)
-    report = execute(plan, progress=line, bar=bar)
+    with fanout_of(args) as fanout:
+        report = execute(plan, progress=line, bar=bar and not fanout.remote, fanout=fanout)
+    for note in fanout.notes:
+        line(f"NOTICE: {note}")
     summary = report.summary
     print(f"{summary['status'].upper()}: {report.index}")
     for b in summary["breaches"]:

@@ -8,6 +8,7 @@
     budgets = "perf/budgets.toml"        # relative to this pyproject.toml
     modules = ["mypkg.workloads"]        # more modules that register workloads
     decisions = "perf/decisions.jsonl"   # the decision log (default decisions/decisions.jsonl)
+    cluster = "tcp://sched:8786"         # a Dask scheduler to measure on (default: none)
 
 Searched upward from a directory the front end names (the CLI: its working directory).
 With no such table the reference pipeline is the default, with its ``tiny`` workload and
@@ -28,7 +29,8 @@ __all__ = ["DEFAULT_DECISIONS", "DEFAULT_WORKLOAD", "Project", "find_project", "
 
 #: The reference pipeline's default workload.
 DEFAULT_WORKLOAD = "tiny"
-_KEYS = {"pipeline": str, "workload": str, "budgets": str, "modules": list, "decisions": str}
+_KEYS = {"pipeline": str, "workload": str, "budgets": str, "modules": list, "decisions": str,
+         "cluster": str}
 #: The decision log's default place, relative to the project's root.
 DEFAULT_DECISIONS = Path("decisions") / "decisions.jsonl"
 
@@ -44,6 +46,7 @@ class Project:
     modules: tuple[str, ...] = ()
     source: Path | None = None  # the pyproject.toml read, if any
     decisions: Path = DEFAULT_DECISIONS
+    cluster: str | None = None  # a Dask scheduler's address, checked when it is used
 
     @property
     def budgets_path(self) -> Path:
@@ -90,7 +93,16 @@ def read_project(path: Path) -> Project:
                    workload=table.get("workload", DEFAULT_WORKLOAD),
                    budgets=Path(table.get("budgets", "budgets.toml")),
                    modules=tuple(table.get("modules", ())), source=path,
-                   decisions=Path(table.get("decisions", DEFAULT_DECISIONS)))
+                   decisions=Path(table.get("decisions", DEFAULT_DECISIONS)),
+                   cluster=_cluster(table.get("cluster"), path))
+
+
+def _cluster(value: str | None, path: Path) -> str | None:
+    if value is None:
+        return None
+    from workbench.cluster.address import check_address
+
+    return check_address(value, f"{str(path)!r}: [tool.workbench] cluster")
 
 
 def find_project(start: Path) -> Project:

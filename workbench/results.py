@@ -42,6 +42,7 @@ KINDS: dict[str, str] = {
     "measurement": "workbench.measure.measurement:Measurement",
     "comparison": "workbench.measure.comparison:Comparison",
     "sweep": "workbench.measure.sweep:Sweep",
+    "scale-out": "workbench.measure.scale_out:ScaleOut",
     "budget-check": "workbench.budget.result:CheckResult",
     "budget-block": "workbench.budget.block:BudgetedBlock",
     "flamegraph": "workbench.profile.flame:Flamegraph",

@@ -38,8 +38,9 @@ __all__ = [
     "stage",
 ]
 
-#: The conventional variant names, in display order; user code may add others.
-STANDARD_VARIANTS = ("pure", "vectorized", "native")
+#: The conventional variant names, in display order (and order of escalation: the
+#: parallel tier spends more CPUs, and a cluster); user code may add others.
+STANDARD_VARIANTS = ("pure", "vectorized", "native", "parallel")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.budget.instr_targets import CountSide, count_sides
 from workbench.budget.result import CheckResult, ScalingObservation
@@ -28,13 +29,13 @@ from workbench.budget.sequential import (
 )
 from workbench.budget.spec import BudgetSpec, load_budgets
 from workbench.budget.verdict import FAMILY_ALPHA, STATISTICAL, check
+from workbench.cluster.sites import LocalSite, Site
 from workbench.errors import ExecutionError, InvalidInputError
 from workbench.measure.config import MeasureConfig
-from workbench.measure.engine import Job, Progress, interleave, interleave_blocks
+from workbench.measure.engine import Job, Progress, Steps, interleave, interleave_blocks
 from workbench.measure.instructions import InstructionCount
 from workbench.measure.launch import (
     Launcher,
-    code_launcher,
     environment_size,
     process_launcher,
     worker_env,
@@ -44,6 +45,9 @@ from workbench.measure.protocol import WorkerRun
 from workbench.measure.targets import Params, TargetSpec, WorkloadArg, stage_target
 from workbench.measure.worker_stats import workers_needed
 from workbench.refs import PipelineArg, resolve_pipeline
+
+if TYPE_CHECKING:
+    from workbench.cluster.fanout import Fanout
 
 __all__ = ["CheckRun", "budget_targets", "measure_targets", "run_check", "worktree"]
 
@@ -79,10 +83,25 @@ def _specs(pairs: Sequence[tuple[str, str]], workload: WorkloadArg, pipeline: Pi
 
 def measure_targets(pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
                     pipeline: PipelineArg, config: MeasureConfig, params: Params | None,
-                    progress: Progress | None = None) -> tuple[Measurement, ...]:
+                    progress: Progress | None = None, fanout: Fanout | None = None,
+                    ) -> tuple[Measurement, ...]:
+    """Each target measured: here all of them interleaved; through a cluster's
+    ``fanout`` each on one node, the targets spread over the nodes."""
     specs = _specs(pairs, workload, pipeline, params)
-    runs = interleave([(s.label, s, process_launcher) for s in specs], config, progress)
-    return tuple(Measurement.new(s, config, tuple(runs[s.label])) for s in specs)
+    if fanout is None or not fanout.remote:
+        runs = interleave([(s.label, s, process_launcher) for s in specs], config, progress)
+        return tuple(Measurement.new(s, config, tuple(runs[s.label])) for s in specs)
+    steps = Steps(len(specs), progress)
+
+    def one(i: int, spec: TargetSpec) -> Callable[[Site], Measurement]:
+        def run(site: Site) -> Measurement:
+            runs = interleave([(spec.label, spec, site.launcher())], config,
+                              steps.of(i, spec.label))
+            return Measurement.new(spec, config, tuple(runs[spec.label]))
+        return run
+
+    return tuple(fanout.map([one(i, s) for i, s in enumerate(specs)],
+                            [s.label for s in specs]))
 
 
 class NoSuchRef(Exception):
@@ -132,10 +151,13 @@ Sides = tuple[tuple[Measurement, ...], tuple[Measurement, ...], str | None,
 
 def current_scaling(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
                     pipeline: PipelineArg, config: MeasureConfig, params: Params | None,
-                    progress: Progress | None) -> tuple[ScalingObservation, ...]:
-    """The sweep exponents of this code for the targets with a ``scaling`` rule."""
+                    progress: Progress | None, site: Site | None = None,
+                    ) -> tuple[ScalingObservation, ...]:
+    """The sweep exponents of this code for the targets with a ``scaling`` rule (measured
+    on ``site``: default this machine)."""
+    where = site or LocalSite()
     return scaling_observations(spec, pairs, workload, pipeline, config, params,
-                                [("current", process_launcher)], progress)["current"]
+                                [("current", where.launcher())], progress)["current"]
 
 
 class _Rounds:
@@ -171,7 +193,7 @@ class _Rounds:
 def _against(ref: str, spec: BudgetSpec, pairs: Sequence[tuple[str, str]],
              workload: WorkloadArg, pipeline: PipelineArg, config: MeasureConfig,
              params: Params | None, progress: Progress | None, repo: Path,
-             looks: _LookArgs) -> Sides:
+             looks: _LookArgs, site: Site) -> Sides:
     specs = _specs(pairs, workload, pipeline, params)
     shipped = [s for s in specs if s.by_value]
     if shipped:
@@ -189,10 +211,10 @@ def _against(ref: str, spec: BudgetSpec, pairs: Sequence[tuple[str, str]],
                 notice = (f"no baseline: {ref} predates the measurement engine, so it "
                           "cannot be measured; relative budgets are not evaluated")
                 return _alone(spec, pairs, workload, pipeline, config, params, progress,
-                              looks, notice)
+                              looks, notice, site=site)
             here = _toplevel(repo)
             size = _twin_size(here, tree, config)
-            new, old = code_launcher(here, env_size=size), code_launcher(tree, env_size=size)
+            new, old = site.launcher(here, env_size=size), site.launcher(tree, env_size=size)
             counts = _counts(spec, pairs, workload, pipeline, params, progress, config,
                              [("current", here, size), (ref, tree, size)])
             counted = (counts["current"], counts[ref])
@@ -200,13 +222,13 @@ def _against(ref: str, spec: BudgetSpec, pairs: Sequence[tuple[str, str]],
             result, count = _sequential(spec, rounds, "current", ref, (),
                                         replace(looks, started=time.monotonic()), counted)
             slopes = scaling_observations(spec, pairs, workload, pipeline, config, params,
-                                          [("current", process_launcher), (ref, old)],
+                                          [("current", site.launcher()), (ref, old)],
                                           progress)
     except NoSuchRef:
         notice = (f"no baseline: {ref!r} does not name a commit here (a first commit has no "
                   "predecessor); relative budgets are not evaluated")
         return _alone(spec, pairs, workload, pipeline, config, params, progress, looks,
-                      notice)
+                      notice, site=site)
     current, baseline = rounds.side("current"), rounds.side(ref)
     failed = [m for m in baseline if not m.ok]
     said: str | None = None
@@ -221,17 +243,19 @@ def _alone(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: Workloa
            pipeline: PipelineArg, config: MeasureConfig, params: Params | None,
            progress: Progress | None, looks: _LookArgs, notice: str | None,
            baseline: Sequence[Measurement] = (),
-           baseline_counts: Sequence[InstructionCount] = ()) -> Sides:
+           baseline_counts: Sequence[InstructionCount] = (), *,
+           site: Site) -> Sides:
     """The current side only (against a stored baseline, or none)."""
     counts = _counts(spec, pairs, workload, pipeline, params, progress, config,
                      [("current", None, None)], tuple(baseline_counts))
     counted = (counts["current"], tuple(baseline_counts))
     rounds = _Rounds(_specs(pairs, workload, pipeline, params),
-                     [("current", process_launcher)], config, progress)
+                     [("current", site.launcher())], config, progress)
     outcome = _sequential(spec, rounds, "current", None, baseline,
                           replace(looks, started=time.monotonic()), counted)
     return (rounds.side("current"), tuple(baseline), notice,
-            current_scaling(spec, pairs, workload, pipeline, config, params, progress), (),
+            current_scaling(spec, pairs, workload, pipeline, config, params, progress, site),
+            (),
             outcome, counted)
 
 
@@ -307,23 +331,27 @@ def run_check(spec: BudgetSpec, *, workload: WorkloadArg, pipeline: PipelineArg,
               baseline_instructions: Sequence[InstructionCount] = (),
               against: str | None = None, repo: Path | None = None,
               progress: Progress | None = None, max_time: float = DEFAULT_MAX_TIME,
-              on_look: Callable[[Look], None] | None = None) -> CheckRun:
+              on_look: Callable[[Look], None] | None = None,
+              site: Site | None = None) -> CheckRun:
     """Measure the budgeted targets (and REF's, with ``against``), look again with more
     rounds while error-level verdicts are undecided and ``max_time`` seconds allow
     (:mod:`workbench.budget.sequential`), sweep the targets that have a ``scaling`` rule
-    (:mod:`workbench.budget.scaling`), apply the budgets."""
+    (:mod:`workbench.budget.scaling`), apply the budgets. Every measured job runs on
+    ``site`` (default this machine; a cluster node keeps both sides on one machine);
+    instruction counts are made here."""
+    where = site or LocalSite()
     max_time = check_max_time(max_time)
     pairs = budget_targets(spec, pipeline)
     looks = _LookArgs(max_time, time.monotonic(), tuple(baseline_scaling), on_look)
     if against is not None:
         current, base, notice, scaling, base_scaling, (result, count), counts = _against(
             against, spec, pairs, workload, pipeline, config, params, progress,
-            repo or Path.cwd(), looks)
+            repo or Path.cwd(), looks, where)
     else:
         notice = None if baseline else "no baseline given: relative budgets are not evaluated"
         current, base, notice, scaling, _, (result, count), counts = _alone(
             spec, pairs, workload, pipeline, config, params, progress, looks, notice, baseline,
-            baseline_instructions)
+            baseline_instructions, site=where)
         base_scaling = tuple(baseline_scaling)
     if scaling or base_scaling:  # scaling verdicts need the sweeps: judge once more
         swept = check(spec, current, base or None, scaling=scaling,

@@ -12,8 +12,8 @@ its equivalence to ``pure``) and, optionally, the budget verdicts of each varian
 
 2. If ``pure`` is eligible, suggest ``pure``: the simplest correct code wins whenever it
    meets the budget.
-3. Otherwise suggest the **least escalated** eligible variant: ``pure < vectorized <
-   native``, or the order the stage declares its variants (``order``).
+3. Otherwise suggest the **least escalated** eligible variant: ``pure < vectorized < native <
+   parallel``, or the order the stage declares its variants (``order``).
 4. If no variant is eligible, suggest nothing (``variant=None``) with the reason "no
    variant meets the budget: revise the budget or optimize further", naming the
    **closest** variant: among the equivalent variants (all variants if none is

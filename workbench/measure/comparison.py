@@ -31,7 +31,7 @@ class PairStats:
 
     speedup: stats.Estimate  # median(baseline) / median(variant): > 1 means faster
     p_value: float | None
-    verdict: str  # faster | slower | inconclusive
+    verdict: str  # faster | slower | inconclusive | not-comparable
 
     def to_json(self) -> dict[str, Any]:
         return {"speedup": self.speedup.to_json(), "p_value": self.p_value,
@@ -107,6 +107,11 @@ def pair_stats(baseline: Measurement, candidate: Measurement, *, look: int = 1) 
     if not baseline.groups or not candidate.groups:
         return PairStats(stats.Estimate(None, None, 0, "a side has no samples"), None,
                          "inconclusive")
+    machines = set(baseline.nodes) | set(candidate.nodes)
+    if len(machines) > 1:  # placement keeps a comparison on one node; this guards it
+        return PairStats(stats.Estimate(None, None, 0, "measured on different machines: "
+                                        + ", ".join(sorted(machines))), None,
+                         "not-comparable")
     alpha = 2 * look_tail(look, ALPHA)
     tail = look_tail(look, INTERVAL_ALPHA)
     k = (len(baseline.groups), len(candidate.groups))

@@ -6,11 +6,13 @@ alike; long work reports ``progress(done, total, label)``.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from workbench.cluster.sites import Site
 from workbench.errors import InvalidInputError
 from workbench.measure.compare_stats import NOISE_FLOOR
 from workbench.measure.comparison import Comparison, VariantResult, build_comparison
@@ -31,7 +33,10 @@ from workbench.refs import PipelineArg, resolve_pipeline
 from workbench.stages import Stage
 from workbench.workloads import Workload
 
-__all__ = ["COMPARE_METRICS", "Progress", "compare", "compare_callables", "count_variants",
+if TYPE_CHECKING:
+    from workbench.cluster.fanout import Fanout
+
+__all__ = ["COMPARE_METRICS", "Progress", "Steps", "compare", "compare_callables", "count_variants",
            "interleave", "interleave_blocks", "measure", "measure_together", "sweep",
            "target_spec"]
 
@@ -313,21 +318,56 @@ def sweep(
     progress: Progress | None = None,
     launcher: Launcher | None = None,
     clock: Clock | None = None,
+    fanout: Fanout | None = None,
 ) -> Sweep:
-    """The same comparison at each workload size (``NAME@N``) and a log-log slope."""
+    """The same comparison at each workload size (``NAME@N``) and a log-log slope.
+
+    With a cluster's ``fanout`` each size is one comparison on one node, the sizes spread
+    over the nodes; without, they run here one after another."""
+    from workbench.cluster.fanout import LocalFanout
+
     distinct = sorted(set(sizes))
     if len(distinct) < 3:
         raise InvalidInputError(f"a sweep needs at least 3 distinct sizes; got {list(sizes)}")
     base: Workload | str = workload if isinstance(workload, Workload) \
         else workload.split("@", 1)[0]
-    points = []
-    for i, n in enumerate(distinct):
-        def step(done: int, total: int, label: str, i: int = i, n: int = n) -> None:
-            if progress is not None:
-                progress(i * total + done, len(distinct) * total, f"size {n}: {label}")
+    fan = fanout or LocalFanout()
+    steps = Steps(len(distinct), progress)
+
+    def point(i: int, n: int) -> Callable[[Site], Comparison]:
         sized = base.with_size(n) if isinstance(base, Workload) else f"{base}@{n}"
-        points.append((n, compare(stage, sized, variants=variants, params=params,
-                                  config=config, pipeline=pipeline, progress=step,
-                                  launcher=launcher, clock=clock, check_equivalence=False)))
+
+        def run(site: Site) -> Comparison:
+            return compare(stage, sized, variants=variants, params=params, config=config,
+                           pipeline=pipeline, progress=steps.of(i, f"size {n}"),
+                           launcher=launcher or (site.launcher() if site.remote else None),
+                           clock=clock, check_equivalence=False)
+        return run
+
+    found = fan.map([point(i, n) for i, n in enumerate(distinct)],
+                    [f"size {n}" for n in distinct])
     name = base.base_name if isinstance(base, Workload) else base
-    return build_sweep(stage.name if isinstance(stage, Stage) else stage, name, tuple(points))
+    return build_sweep(stage.name if isinstance(stage, Stage) else stage, name,
+                       tuple(zip(distinct, found, strict=True)))
+
+
+class Steps:
+    """One progress callback over several parts that may run at once (a sweep's sizes on
+    the nodes of a cluster): done and total are summed over the parts."""
+
+    def __init__(self, parts: int, progress: Progress | None) -> None:
+        self.progress = progress
+        self.done = [0] * parts
+        self.total = [0] * parts
+        self.lock = threading.Lock()
+
+    def of(self, i: int, prefix: str) -> Progress:
+        def step(done: int, total: int, label: str) -> None:
+            if self.progress is None:
+                return
+            with self.lock:
+                self.done[i], self.total[i] = done, total
+                known = [t for t in self.total if t] or [1]
+                whole = sum(self.total) + (len(self.total) - len(known)) * max(known)
+                self.progress(sum(self.done), whole, f"{prefix}: {label}")
+        return step

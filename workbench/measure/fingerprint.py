@@ -81,6 +81,7 @@ def _static() -> dict[str, Any]:
     return {
         "cpu_model": _cpu_model(),
         "cpu_count": os.cpu_count(),
+        "host": platform.node(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "implementation": sys.implementation.name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,8 @@ from workbench.measure.worker import SCHEMA_VERSION
 from workbench.subproc import ChildFailed, ChildTimedOut, run_child
 
 __all__ = [
-    "Launcher", "code_launcher", "environment_size", "inprocess_launcher", "padded_env",
-    "process_launcher",
+    "Launcher", "code_launcher", "environment_size", "import_path", "inprocess_launcher",
+    "launch_process", "padded_env", "process_launcher",
     "worker_cpus", "worker_env",
 ]
 
@@ -40,16 +40,19 @@ def worker_cpus(config: MeasureConfig) -> list[int] | None:
     return allowed[-config.threads:] if len(allowed) > config.threads else allowed
 
 
-def worker_env(config: MeasureConfig, root: Path | None = None) -> dict[str, str]:
+def worker_env(config: MeasureConfig, root: Path | None = None,
+               extra_path: Sequence[str] = ()) -> dict[str, str]:
     """The environment of a worker: thread counts, hash seed, and a ``PYTHONPATH`` that
-    finds what this process finds (``root`` first, when given: another checkout)."""
+    finds what this process finds (``root`` first, when given: another checkout; then
+    ``extra_path``: what the client of a cluster node finds)."""
     env = dict(os.environ)
     for var in THREAD_VARIABLES:
         if var != "OPENBLAS_CORETYPE":  # a machine setting, left alone
             env[var] = str(config.threads)
     env["PYTHONHASHSEED"] = str(config.seed)
+    env["WORKBENCH_PARALLEL_WORKERS"] = str(config.threads)  # the parallel tier's width
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(
-        [*([str(root)] if root is not None else []), *import_path(),
+        [*([str(root)] if root is not None else []), *import_path(), *extra_path,
          *(p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p)]))
     return env
 
@@ -69,7 +72,7 @@ def import_path() -> list[str]:
 
 def process_launcher(spec: TargetSpec, config: MeasureConfig, index: int) -> WorkerRun:
     """Run one fresh worker process; a dead or hung worker becomes a failed run."""
-    return _launch_process(spec, config, index, None)
+    return launch_process(spec, config, index, None)
 
 
 def code_launcher(root: Path, *, env_size: int | None = None) -> Launcher:
@@ -85,7 +88,7 @@ def code_launcher(root: Path, *, env_size: int | None = None) -> Launcher:
     ASPLOS 2009).
     """
     def launch(spec: TargetSpec, config: MeasureConfig, index: int) -> WorkerRun:
-        return _launch_process(spec, config, index, root, env_size)
+        return launch_process(spec, config, index, root, env_size)
 
     return launch
 
@@ -103,13 +106,16 @@ def padded_env(env: dict[str, str], size: int | None) -> dict[str, str]:
     return {**env, "WORKBENCH_ENV_PAD": "x" * max(0, missing)}
 
 
-def _launch_process(spec: TargetSpec, config: MeasureConfig, index: int,
-                    root: Path | None, env_size: int | None = None) -> WorkerRun:
+def launch_process(spec: TargetSpec, config: MeasureConfig, index: int,
+                   root: Path | None, env_size: int | None = None, *,
+                   extra_path: Sequence[str] = ()) -> WorkerRun:
+    """One fresh worker process for job ``index`` (what every process launcher does; a
+    cluster node runs it too, :mod:`workbench.cluster.node_tasks`)."""
     job = {"schema_version": SCHEMA_VERSION, "index": index, "target": spec.job_json(),
            "config": config.to_json(), "cpus": worker_cpus(config)}
     what = f"measurement worker {index} ({spec.label})"
     try:
-        env = padded_env(worker_env(config, root), env_size)
+        env = padded_env(worker_env(config, root, extra_path), env_size)
         done = run_child([sys.executable, "-m", "workbench.measure.worker"], what=what,
                          timeout=config.timeout, stdin=json.dumps(job), env=env, cwd=root)
     except ChildTimedOut as exc:

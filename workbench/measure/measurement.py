@@ -49,6 +49,14 @@ class Measurement(Result):
         return any(r.ok for r in self.runs)
 
     @property
+    def nodes(self) -> tuple[str, ...]:
+        """The machines its successful workers ran on: cluster nodes by address, else
+        hosts by name (empty for records made before either was kept)."""
+        found = {str(r.fingerprint.get("node") or r.fingerprint.get("host") or "")
+                 for r in self.runs if r.ok}
+        return tuple(sorted(found - {""}))
+
+    @property
     def failures(self) -> tuple[WorkerRun, ...]:
         return tuple(r for r in self.runs if not r.ok)
 

@@ -150,22 +150,20 @@ class Runner:
         return result
 
     def measure(self) -> Any:
-        from workbench import app
-        from workbench.cli_args import config_of
-        from workbench.cli_target import params_of
+        from workbench.cli import measure_command
+        from workbench.cli_args import fanout_of
         from workbench.measure.load import busy_note
 
         a = self.args
-        options = {"pipeline": self.pipeline, "variants": a.variants, "params": params_of(a),
-                   "config": config_of(a)}
         busy = busy_note()
         if busy:
             print(f"WARNING: {busy}")
-        with self.progress(disable=a.no_progress, title=a.command) as progress:
-            result = (app.sweep(a.stage, self.workload, sizes=a.sizes, progress=progress,
-                                **options) if a.command == "sweep" else
-                      app.compare(a.stage, self.workload, progress=progress,
-                                  max_time=a.max_time, metric=a.metric, **options))
+        with fanout_of(a) as fanout, \
+                self.progress(disable=a.no_progress, title=a.command) as progress:
+            result = measure_command(a, workload=self.workload, pipeline=self.pipeline,
+                                     progress=progress, fanout=fanout)
+        for note in fanout.notes:
+            print(f"NOTICE: {note}")
         return self._saved(result, a.json)
 
     def profile(self) -> Any:
@@ -206,16 +204,17 @@ class Runner:
 
     def baseline(self) -> None:
         from workbench import app
-        from workbench.cli_args import config_of
+        from workbench.cli_args import config_of, fanout_of
         from workbench.cli_target import params_of
 
         a = self.args
         name = self.workload if isinstance(self.workload, str) else self.workload.name
         out = a.out or Path("reports") / f"baseline-{name}.json"
-        with self.progress(disable=a.no_progress, title="baseline") as progress:
+        with fanout_of(a) as fanout, \
+                self.progress(disable=a.no_progress, title="baseline") as progress:
             stored = app.baseline(a.budgets, out, workload=self.workload,
                                   pipeline=self.pipeline, params=params_of(a),
-                                  config=config_of(a), progress=progress)
+                                  config=config_of(a), progress=progress, fanout=fanout)
         if a.json is not None:
             import json
 

@@ -3,10 +3,13 @@
 ``model="hashing"``: word uni+bigram feature hashing into 384 L2-normalised buckets
 (:mod:`workbench.rag.hashing`). ``model="minilm"``: the real all-MiniLM-L6-v2 with mean
 pooling (:mod:`workbench.rag.minilm`). Each model has the three variants; the stage
-dispatches on ``(model, variant)`` and imports a model's module only when it runs.
+dispatches on ``(model, variant)`` and imports a model's module only when it runs. The
+``parallel`` variant maps the vectorized kernel over partitions of the texts on Dask
+workers (:mod:`workbench.cluster.parallel`), one partition per worker.
 
 Equivalence against pure: ``allclose(atol=1e-5)`` per vector, except the compiled
 MiniLM path (``minilm``/``native``), which must reach cosine >= 0.99 per vector.
+(``parallel`` runs the vectorized kernel, so it is held to ``allclose`` too.)
 """
 
 from __future__ import annotations
@@ -115,3 +118,30 @@ def embed_vectorized(chunks: Iterable[Chunk], *, model: str = "hashing") -> Embe
 def embed_native(chunks: Iterable[Chunk], *, model: str = "hashing") -> EmbeddingBatch:
     """Hashing in a Numba kernel; MiniLM through a compiled inference path."""
     return _run(chunks, model, "native")
+
+
+def _embed_part(texts: Sequence[str], model: str) -> npt.NDArray[np.float32]:
+    """One partition on a Dask worker: the vectorized kernel, on one thread."""
+    import sys
+
+    torch: Any = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+    return kernel(model, "vectorized")(texts)
+
+
+@embed.variant(
+    "parallel",
+    materializes_input="list() of texts, cut into one partition per Dask worker",
+    materializes_output="to_numpy(): an (n, 384) matrix",
+)
+def embed_parallel(chunks: Iterable[Chunk], *, model: str = "hashing") -> EmbeddingBatch:
+    """The vectorized kernel mapped over partitions of the texts on Dask workers."""
+    from functools import partial
+
+    from workbench.cluster.parallel import parallel_map
+
+    rows = list(chunks)
+    parts = parallel_map(partial(_embed_part, model=model), [c.text for c in rows])
+    matrix = np.vstack(parts) if parts else np.zeros((0, DIM), np.float32)
+    return EmbeddingBatch.from_rows([c.chunk_id for c in rows], matrix, DIM)

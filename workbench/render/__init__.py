@@ -22,6 +22,7 @@ __all__ = ["Renderer", "headline", "html", "page", "text"]
 
 _MODULES = {
     "measurement": "measure", "comparison": "measure", "sweep": "measure",
+    "scale-out": "scale_out",
     "budget-check": "budget", "budget-block": "block",
     "flamegraph": "profile", "memory_track": "profile", "line_profile": "profile",
     "pipeline-run": "runs", "fusion-report": "runs", "rag-run": "runs",

@@ -25,7 +25,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -35,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 from workbench.errors import InvalidInputError
 
 if TYPE_CHECKING:
+    from workbench.cluster.fanout import Fanout
+    from workbench.cluster.sites import Site
     from workbench.report.params import Given
 
 __all__ = ["BUILTIN", "NotebookRun", "Report", "ReportPlan", "builtin_path", "execute",
@@ -74,12 +77,14 @@ class NotebookRun:
     error: dict[str, Any] | None = None
     ipynb: str | None = None
     html: str | None = None
+    node: str | None = None  # the cluster node it ran on (None: this machine)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "source": str(self.source), "status": self.status,
                 "parameters": self.parameters, "seconds": self.seconds,
                 "kernel_seconds": self.kernel_seconds, "export_seconds": self.export_seconds,
-                "error": self.error, "ipynb": self.ipynb, "html": self.html}
+                "error": self.error, "ipynb": self.ipynb, "html": self.html,
+                **({"node": self.node} if self.node else {})}
 
 
 @dataclass
@@ -180,18 +185,36 @@ def _kernel_seconds(nb: Any) -> float | None:
     return (datetime.fromisoformat(first) - datetime.fromisoformat(began)).total_seconds()
 
 
-def _execute_one(run: NotebookRun, folder: Path, cwd: Path,
-                 bar: Mapping[str, Any] | None) -> Any:
-    import nbformat
+@contextmanager
+def _interpreter_first() -> Iterator[None]:
+    """The kernel is started as ``python``: make that this environment's interpreter."""
+    old_path = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old_path])
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = old_path
+
+
+def execute_one(run: NotebookRun, folder: Path, cwd: Path,
+                bar: Mapping[str, Any] | None, *, node: str | None = None) -> None:
+    """Execute one notebook into ``folder`` with papermill, filling in ``run`` (a cluster
+    node runs this too: :func:`workbench.cluster.node_tasks.run_notebook`)."""
     import papermill as pm
 
     target = folder / f"{run.name}.ipynb"
     run.ipynb = target.name
+    run.node = node
     started = time.perf_counter()
     try:
-        pm.execute_notebook(str(run.source), str(target), parameters=run.parameters,
-                            cwd=str(cwd), progress_bar=dict(bar) if bar else False,
-                            request_save_on_cell_execute=True)
+        if not Path(run.source).is_file() or not folder.is_dir():
+            raise FileNotFoundError(f"{run.source} or {folder} is not on node {node}: a "
+                                    "report through a cluster needs the notebooks and the "
+                                    "reports folder on a filesystem the nodes share")
+        with _interpreter_first():
+            pm.execute_notebook(str(run.source), str(target), parameters=run.parameters,
+                                cwd=str(cwd), progress_bar=dict(bar) if bar else False,
+                                request_save_on_cell_execute=True)
         run.status = "pass"
     except pm.PapermillExecutionError as exc:
         run.status = "breach" if exc.ename in _budget_errors() else "failed"
@@ -203,9 +226,17 @@ def _execute_one(run: NotebookRun, folder: Path, cwd: Path,
     run.seconds = time.perf_counter() - started
     if not target.is_file():
         run.ipynb = None
+
+
+def _read_executed(run: NotebookRun, folder: Path) -> Any:
+    """The executed notebook (None if papermill wrote none); notes its kernel start-up."""
+    import nbformat
+
+    if run.ipynb is None or not (folder / run.ipynb).is_file():
+        run.ipynb = None
         return None
     read: Any = nbformat.read
-    nb = read(str(target), as_version=4)
+    nb = read(str(folder / run.ipynb), as_version=4)
     run.kernel_seconds = _kernel_seconds(nb)
     return nb
 
@@ -232,8 +263,9 @@ def _status(runs: Sequence[NotebookRun]) -> str:
 
 
 def execute(plan: ReportPlan, *, progress: Callable[[str], None] | None = None,
-            bar: bool = False) -> Report:
-    """Run the planned notebooks (see the module docstring)."""
+            bar: bool = False, fanout: Fanout | None = None) -> Report:
+    """Run the planned notebooks (see the module docstring); through a cluster's
+    ``fanout``, at once on several nodes, each notebook on one."""
     from workbench.report.pages import write_pages
 
     now = datetime.now(UTC)
@@ -248,29 +280,59 @@ def execute(plan: ReportPlan, *, progress: Callable[[str], None] | None = None,
         "exit_code": None, "notebooks": [], "breaches": [], "stages": {}, "notes": []}
     report = Report(folder, summary)
     records: list[Any] = []
-    # the kernel is started as `python`: make that this environment's interpreter
-    old_path = os.environ.get("PATH", "")
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old_path])
-    try:
-        for i, run in enumerate(plan.notebooks, 1):
-            write_pages(report, plan, records)
-            label = f"[{i}/{len(plan.notebooks)}] {run.name}"
-            nb = _execute_one(run, folder, plan.cwd,
-                              {"desc": label, "leave": False} if bar else None)
-            if nb is not None:
-                from workbench.report.summary import notebook_records
+    total = len(plan.notebooks)
 
-                records.append((run.name, list(notebook_records(nb, summary["notes"],
-                                                                run.name))))
-            _export(run, folder)
-            if progress is not None:
-                why = f": {run.error['ename']}: {run.error['evalue'][:200]}" if run.error \
-                    else ""
-                progress(f"{label}: {run.status} in {run.seconds:.1f} s{why}")
+    def finish(i: int, run: NotebookRun) -> None:
+        plan.notebooks[i] = run
+        label = f"[{i + 1}/{total}] {run.name}"
+        nb = _read_executed(run, folder)
+        if nb is not None:
+            from workbench.report.summary import notebook_records
+
+            records.append((run.name, list(notebook_records(nb, summary["notes"],
+                                                            run.name))))
+        _export(run, folder)
+        if progress is not None:
+            why = f": {run.error['ename']}: {run.error['evalue'][:200]}" if run.error \
+                else ""
+            where = f" on {run.node}" if run.node else ""
+            progress(f"{label}: {run.status} in {run.seconds:.1f} s{where}{why}")
+        write_pages(report, plan, records)
+
+    try:
+        write_pages(report, plan, records)
+        if fanout is not None and fanout.remote:
+            work = [_on_node(run, folder, plan.cwd) for run in plan.notebooks]
+            fanout.map(work, [run.name for run in plan.notebooks], on_done=finish)
+        else:
+            for i, run in enumerate(plan.notebooks):
+                write_pages(report, plan, records)
+                execute_one(run, folder, plan.cwd,
+                            {"desc": f"[{i + 1}/{total}] {run.name}", "leave": False}
+                            if bar else None)
+                finish(i, run)
         summary["status"] = _status(plan.notebooks)
         summary["exit_code"] = report.exit_code
         summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     finally:
-        os.environ["PATH"] = old_path
         write_pages(report, plan, records)
     return report
+
+
+def _on_node(run: NotebookRun, folder: Path, cwd: Path) -> Callable[[Site], NotebookRun]:
+    def go(site: Site) -> NotebookRun:
+        from workbench.cluster.node_tasks import run_notebook
+        from workbench.cluster.sites import NodeLost
+        from workbench.errors import ExecutionError
+
+        try:
+            done: NotebookRun = site.call(run_notebook, run, str(folder), str(cwd),
+                                          timeout=None, what=f"report notebook {run.name}")
+        except NodeLost:
+            raise  # the fan-out runs it again on another node
+        except ExecutionError as exc:  # e.g. the node cannot import the workbench
+            run.status, run.node = "failed", site.name
+            run.error = {"ename": "NodeError", "evalue": str(exc)[:2000], "cell": None}
+            return run
+        return done
+    return go
