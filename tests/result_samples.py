@@ -18,6 +18,7 @@ from workbench.measure.comparison import VariantResult, build_comparison
 from workbench.measure.config import MeasureConfig
 from workbench.measure.measurement import Measurement
 from workbench.measure.protocol import WorkerRun
+from workbench.measure.scale_out import ScaleOut
 from workbench.measure.sweep import build_sweep
 from workbench.measure.targets import TargetSpec
 from workbench.pipeline import Boundary, FusionReport
@@ -65,6 +66,17 @@ def comparison(workload: str = WORKLOAD, scale: float = 1.0) -> object:
 def sweep() -> object:
     points = tuple((n, comparison(f"{WORKLOAD}@{n}", n / 10)) for n in (10, 20, 40))
     return build_sweep(STAGE, WORKLOAD, points)  # type: ignore[arg-type]
+
+
+def scale_out() -> ScaleOut:
+    from dataclasses import replace
+
+    def at(n: int, ns: float) -> Measurement:
+        m = measurement(f"parallel{EVIL}", ns)
+        return replace(m, config=replace(m.config, threads=n))
+
+    return ScaleOut(STAGE, WORKLOAD, f"parallel{EVIL}", ((1, at(1, 1e6)), (2, at(2, 5.5e5))),
+                    ((f"native{EVIL}", measurement(f"native{EVIL}", 6e5)),))
 
 
 def check_result() -> CheckResult:
@@ -174,6 +186,7 @@ SAMPLES: dict[str, Callable[[], object]] = {
     "measurement": lambda: measurement("pure", 1e6),
     "comparison": comparison,
     "sweep": sweep,
+    "scale-out": scale_out,
     "budget-check": check_result,
     "fusion-report": fusion,
     "pipeline-run": pipeline_run,

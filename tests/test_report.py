@@ -90,8 +90,9 @@ def test_a_report_on_tiny_writes_every_file(full_report: tuple[Path, int, Path],
     assert s["notebooks"][2]["parameters"]["history"] == str(out / "history.sqlite")
     stages = s["stages"]
     assert list(stages)[:4] == ["clean", "chunk", "embed", "retrieve"]
-    for stage in stages.values():
-        assert set(stage["variants"]) == {"pure", "vectorized", "native"}
+    for name, stage in stages.items():  # embed also has the parallel tier
+        assert set(stage["variants"]) == {"pure", "vectorized", "native"} | (
+            {"parallel"} if name == "embed" else set())
         pure = stage["variants"]["pure"]["figures"]
         assert pure["p50_ns"]["value"] > 0 and pure["equivalent"] is True
         assert stage["suggested"]["variant"] in ("pure", "vectorized", "native")

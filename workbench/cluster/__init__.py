@@ -9,5 +9,5 @@
 - :mod:`.node_tasks`: what runs on a node (a fresh measurement worker, a notebook).
 - :mod:`.parallel`: a stage variant that maps a function over partitions with Dask.
 
-Dask is optional (the ``cluster`` extra); nothing here imports it until it is used.
+Dask (``distributed``) is a core dependency; nothing here imports it until it is used.
 """

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from workbench.cluster.address import local_workers
-from workbench.errors import ExecutionError, MissingDependencyError
+from workbench.errors import ExecutionError
 
 __all__ = ["Cluster", "ClusterUnreachable", "connect", "connected", "start_local"]
 
@@ -31,11 +31,8 @@ class ClusterUnreachable(ExecutionError):
 
 
 def _distributed() -> Any:
-    try:
-        import distributed
-    except ImportError:
-        raise MissingDependencyError("distributed", "measuring on a Dask cluster",
-                                     "cluster") from None
+    import distributed  # a core dependency, imported only when a cluster is used
+
     return distributed
 
 
@@ -90,7 +87,7 @@ def start_local(count: int, *, single_threaded: bool = False) -> Cluster:
     env = {v: "1" for v in THREAD_VARIABLES if v != "OPENBLAS_CORETYPE"} \
         if single_threaded else {}
     local = distributed.LocalCluster(
-        n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None,
+        n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0",
         silence_logs=logging.ERROR, env=env)
     client = distributed.Client(local, set_as_default=False)
     if hasattr(os, "sched_getaffinity"):
