@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -30,13 +31,19 @@ QUICK = MeasureConfig(workers=5, samples=8, warmup_calls=1, warmup_seconds=0.02,
                       timeout=60)
 
 
-@pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    """The address of a LocalCluster of 2 single-threaded worker processes."""
+def _local_cluster(workers: int) -> Any:
+    """A real LocalCluster of ``workers`` single-threaded worker processes (no dashboard
+    on a fixed port: two may run at once)."""
     import distributed
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as local:
+    return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                    dashboard_address=":0")
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """The address of a LocalCluster of 2 worker processes."""
+    with _local_cluster(2) as local:
         yield str(local.scheduler_address)
 
 
@@ -151,12 +158,9 @@ def test_a_relative_verdict_across_two_machines_is_not_comparable() -> None:
 
 
 def test_a_worker_killed_mid_run_reruns_the_comparison_on_another_node() -> None:
-    import distributed
-
     config = MeasureConfig(workers=4, samples=30, warmup_calls=1, warmup_seconds=0.0,
                            timeout=60)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as local, \
+    with _local_cluster(2) as local, \
             connect(str(local.scheduler_address)) as cluster:
         fanout = ClusterFanout(cluster)
         pids: dict[str, int] = cluster.client.run(os.getpid)
@@ -187,12 +191,9 @@ def test_a_worker_killed_mid_run_reruns_the_comparison_on_another_node() -> None
 
 
 def test_with_every_node_lost_the_comparison_fails_with_the_reason() -> None:
-    import distributed
-
     config = MeasureConfig(workers=3, samples=40, warmup_calls=1, warmup_seconds=0.0,
                            timeout=30)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as local, \
+    with _local_cluster(1) as local, \
             connect(str(local.scheduler_address)) as cluster:
         fanout = ClusterFanout(cluster)
         (pid,) = cluster.client.run(os.getpid).values()

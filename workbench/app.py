@@ -66,6 +66,8 @@ def _on_one_node(fanout: Fanout | None, label: str, work: Callable[[Site | None]
     if fanout is None or not fanout.remote:
         return work(None)
     return fanout.map([work], [label])[0]
+
+
 ProfileKind = Literal["flame", "memory", "lines"]
 
 

@@ -69,6 +69,7 @@ class ClusterFanout:
         self.placed: dict[str, list[str]] = {}  # group label -> the nodes it ran on
         self._busy: set[str] = set()
         self._free = threading.Condition()
+        self._stop = threading.Event()  # set when the caller stops waiting (Ctrl-C, error)
 
     def _lease(self, tried: Sequence[str], label: str) -> str:
         with self._free:
@@ -96,7 +97,7 @@ class ClusterFanout:
             node = self._lease(tried, label)
             self.placed.setdefault(label, []).append(node)
             try:
-                return fn(NodeSite(self.cluster, node))
+                return fn(NodeSite(self.cluster, node, self._stop))
             except NodeLost as exc:
                 tried.append(node)
                 self.notes.append(f"{label}: {exc}; running it again, from the start, on "
@@ -111,8 +112,8 @@ class ClusterFanout:
         if not work:
             return []
         width = max(1, min(len(work), len(self.cluster.nodes())))
-        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="workbench-node") \
-                as pool:
+        pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="workbench-node")
+        try:
             futures = [pool.submit(self._one, fn, label)
                        for fn, label in zip(work, labels, strict=True)]
             out = []
@@ -121,6 +122,11 @@ class ClusterFanout:
                 if on_done is not None:
                     on_done(i, out[-1])
             return out
+        except BaseException:  # Ctrl-C or a failed group: the others stop at their next poll
+            self._stop.set()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def fanout_for(cluster: Cluster | None) -> Fanout:

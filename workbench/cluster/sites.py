@@ -12,6 +12,7 @@ that the job's time is not up (a failed run with the reason, never a hang).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -85,9 +86,11 @@ class NodeSite:
 
     remote = True
 
-    def __init__(self, cluster: Cluster, node: str) -> None:
+    def __init__(self, cluster: Cluster, node: str,
+                 stop: threading.Event | None = None) -> None:
         self.cluster = cluster
         self.node = node
+        self.stop = stop or threading.Event()
 
     @property
     def name(self) -> str:
@@ -96,7 +99,8 @@ class NodeSite:
     def call(self, fn: Callable[..., T], *args: Any, timeout: float | None,
              what: str) -> T:
         """``fn(*args)`` as a task on this node only; :class:`NodeLost` if the node leaves,
-        :class:`ExecutionError` if the task fails or ``timeout`` seconds pass."""
+        :class:`ExecutionError` if the task fails, ``timeout`` seconds pass or the fan-out
+        is stopped (its task is then cancelled)."""
         future = self.cluster.client.submit(fn, *args, workers=[self.node],
                                             allow_other_workers=False, pure=False)
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -112,6 +116,8 @@ class NodeSite:
                         raise NodeLost(self.node, what) from None
                     raise ExecutionError(f"{what} failed on node {self.node}: "
                                          f"{type(exc).__name__}: {exc}") from None
+                if self.stop.is_set():
+                    raise ExecutionError(f"{what} on node {self.node}: stopped")
                 if self.node not in self.cluster.nodes():
                     raise NodeLost(self.node, what)
                 if deadline is not None and time.monotonic() > deadline:
