@@ -143,10 +143,7 @@ def scale_out(stage: str, workload: WorkloadArg, *, workers: Sequence[int],
     """The stage's ``parallel`` variant at each number of Dask ``workers`` (its throughput,
     speed-up and parallel efficiency) beside ``references`` (default: its other variants
     but pure) on one CPU, all on one machine (one node of a cluster's ``fanout``)."""
-    from workbench.measure.scale_out_run import check_worker_counts
     from workbench.measure.scale_out_run import scale_out as run_scale_out
-
-    check_worker_counts(workers)
 
     def work(site: Site | None) -> ScaleOut:
         return run_scale_out(stage, workload, workers=workers, references=references,

@@ -305,8 +305,7 @@ def execute(plan: ReportPlan, *, progress: Callable[[str], None] | None = None,
             work = [_on_node(run, folder, plan.cwd) for run in plan.notebooks]
             fanout.map(work, [run.name for run in plan.notebooks], on_done=finish)
         else:
-            for i, run in enumerate(plan.notebooks):
-                write_pages(report, plan, records)
+            for i, run in enumerate(plan.notebooks):  # pages: written before, and by finish
                 execute_one(run, folder, plan.cwd,
                             {"desc": f"[{i + 1}/{total}] {run.name}", "leave": False}
                             if bar else None)
