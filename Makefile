@@ -15,7 +15,8 @@ PIP := $(PY) -m pip
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(VIRTUAL_ENV)/bin:$(PATH)
 
-.PHONY: setup setup-run browser valgrind run lab test lint typecheck pytest bench check lock
+.PHONY: setup setup-run browser valgrind run lab test test-fast test-busy test-install lint \
+	typecheck pytest bench check lock
 
 # A new venv holds the setuptools its Python bundles; the lock's replaces it (torch needs it
 # at run time, and an older one would make the environment differ from the lock).
@@ -77,13 +78,44 @@ lint: setup
 typecheck: setup
 	$(PY) -m mypy --strict workbench
 
-# pytest exits 5 when it collected no tests: a suite that runs nothing proves nothing.
+# Worker processes for the tests that time nothing: one per CPU, at most 4 (each may hold
+# a model, a kernel or a browser).
+JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n < 4 ? n : 4 )))
+# Extra pytest arguments for every pass, e.g. PYTEST_ARGS="--durations=20".
+PYTEST_ARGS ?=
+# A pass's pytest exits 5 when it collected no tests: a suite that runs nothing proves
+# nothing, so that is a failure too.
+define pytest_pass
+$(PY) -m pytest $(1) $(PYTEST_ARGS); rc=$$?; \
+if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)" >&2; rc=1; fi
+endef
+
+# The suite in two passes. First everything that does not time real code, spread over
+# $(JOBS) pytest-xdist workers, each pinned to CPUs of its own (tests/conftest.py); then
+# the tests marked `timing` (their assertions depend on what real wall-clock timings
+# decide), one at a time, so that they never share the machine with each other.
 pytest: setup
-	$(PY) -m pytest; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)" >&2; exit 1; fi; \
-	exit $$rc
+	@$(call pytest_pass,-n $(JOBS) --dist loadgroup -m "not (timing or install)"); first=$$rc; \
+	$(call pytest_pass,-p no:xdist -m "timing and not install"); \
+	[ $$first -eq 0 ] && [ $$rc -eq 0 ]
 
 test: setup browser valgrind lint typecheck pytest
+
+# The inner loop: no browser, kernel, Valgrind, cluster or other slow test (about a
+# minute); `make test` runs everything.
+test-fast: setup lint
+	@$(call pytest_pass,-n $(JOBS) -m "not (slow or browser or kernel or valgrind or cluster or install)"); \
+	exit $$rc
+
+# `make test` with a neighbour keeping one CPU busy the whole time, as a laptop's browser
+# would: the suite must pass on a busy machine too.
+test-busy: setup
+	$(PY) tests/neighbour.py -- $(MAKE) test
+
+# A fresh virtual environment built from the lock alone runs the command line (a few
+# minutes: it installs the project and its native extra). CI runs it after `make test`.
+test-install: setup
+	@$(call pytest_pass,-p no:xdist -m install); exit $$rc
 
 # Hold this commit to budgets.toml against its parent, both measured now, interleaved.
 check: setup-run valgrind

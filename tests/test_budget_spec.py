@@ -354,7 +354,7 @@ def test_an_unknown_suffix_is_refused_naming_the_key_and_the_accepted_ones(
 
 
 def test_the_protocol_documents_guard_examples_run() -> None:
-    with profile({"latency_s": 1, "rss_bytes": 10**9}):
+    with profile({"latency_s": 1, "rss_growth_bytes": 10**8}):
         sum(range(1000))
     fast = budgeted_stage(slow_add, {"latency_ms": 100})
     assert fast(1, 2) == 3

@@ -255,11 +255,16 @@ def test_bonferroni_confidence_over_error_level_rules() -> None:
     plain = check(parse_budgets(text), current, base, correction="none")
     assert plain.confidence == pytest.approx(0.95)
     many = "\n".join(f'[stage."s{i}"]\nlatency_p50 = "1s"' for i in range(200))
-    wide = check(parse_budgets(many), [measurement(noisy(1.0), stage=f"s{i}")
+    # one worker of 40 samples each: its interval is the order-statistic one, cheap at any
+    # level (five workers' would take the worker-level interval's resampling 200 times)
+    wide = check(parse_budgets(many), [measurement(noisy(1.0, workers=1, n=40), stage=f"s{i}")
                                        for i in range(200)])
     # not capped: the family guarantee holds for any number of rules (only the bootstrap's
     # own confidence is capped, at MAX_CONFIDENCE, to bound its resamples)
     assert wide.confidence == pytest.approx(1 - 0.05 / 200) and wide.confidence > MAX_CONFIDENCE
+    # and every rule's interval was formed at that level, and decided at 1 ms against 1 s
+    assert {v.confidence for v in wide.verdicts} == {wide.confidence}
+    assert {v.status for v in wide.verdicts} == {"pass"}
 
 
 def test_check_validates_its_settings() -> None:

@@ -108,6 +108,8 @@ def test_inprocess_cannot_run_on_a_cluster(capsys: pytest.CaptureFixture[str]) -
 
 # -- placement and verdicts ------------------------------------------------------------
 
+@pytest.mark.cluster
+@pytest.mark.timing
 def test_a_compare_through_the_cluster_gives_the_local_verdicts_on_one_node(
         cluster: Cluster) -> None:
     local = app.compare("spin", "spins", pipeline=PIPE, variants=["vectorized"], config=QUICK)
@@ -116,8 +118,9 @@ def test_a_compare_through_the_cluster_gives_the_local_verdicts_on_one_node(
                          config=QUICK, fanout=fanout)
     for comp in (local, remote):
         pair = comp.result("vectorized").versus_baseline
+        # an eighth of the work: decided whatever a neighbour does to some workers
         assert pair is not None and pair.verdict == "faster", comp.to_text()
-        assert pair.speedup.value is not None and 1.6 < pair.speedup.value < 2.5
+        assert pair.speedup.value is not None and pair.speedup.value > 3, comp.to_text()
     # every job of the comparison ran on one node of the cluster; the local one on none
     nodes = set().union(*(_nodes(r.measurement) for r in remote.results))
     assert len(nodes) == 1 and nodes <= set(cluster.nodes())
@@ -126,6 +129,7 @@ def test_a_compare_through_the_cluster_gives_the_local_verdicts_on_one_node(
     assert fanout.placed == {"spin on spins": sorted(nodes)}
 
 
+@pytest.mark.cluster
 def test_comparisons_of_a_sweep_spread_over_the_nodes(cluster: Cluster) -> None:
     fanout = ClusterFanout(cluster)
     sweep = app.sweep("spin", "spins", sizes=[2, 4, 6, 8], pipeline=PIPE,
@@ -157,6 +161,7 @@ def test_a_relative_verdict_across_two_machines_is_not_comparable() -> None:
     assert "tcp://a:1" in apart.speedup.note and "tcp://b:1" in apart.speedup.note
 
 
+@pytest.mark.cluster
 def test_a_worker_killed_mid_run_reruns_the_comparison_on_another_node() -> None:
     config = MeasureConfig(workers=4, samples=30, warmup_calls=1, warmup_seconds=0.0,
                            timeout=60)
@@ -190,6 +195,7 @@ def test_a_worker_killed_mid_run_reruns_the_comparison_on_another_node() -> None
     assert comp.ok
 
 
+@pytest.mark.cluster
 def test_with_every_node_lost_the_comparison_fails_with_the_reason() -> None:
     config = MeasureConfig(workers=3, samples=40, warmup_calls=1, warmup_seconds=0.0,
                            timeout=30)
@@ -215,6 +221,7 @@ def test_with_every_node_lost_the_comparison_fails_with_the_reason() -> None:
 
 # -- the command line, notebook code, budgets, reports ------------------------------------
 
+@pytest.mark.cluster
 def test_the_cli_compares_on_the_cluster_and_records_the_node(
         scheduler: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "c.json"
@@ -247,6 +254,7 @@ pipe = Pipeline.of(total, name="cell")
 '''
 
 
+@pytest.mark.cluster
 def test_a_stage_defined_in_a_notebook_cell_runs_on_the_cluster(cluster: Cluster) -> None:
     from test_shipping import cell
 
@@ -261,6 +269,7 @@ def test_a_stage_defined_in_a_notebook_cell_runs_on_the_cluster(cluster: Cluster
     assert len(nodes) == 1 and nodes <= set(cluster.nodes())
 
 
+@pytest.mark.cluster
 def test_both_sides_of_check_against_run_on_one_node(
         scheduler: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from git_repo import commit_all, git
@@ -291,6 +300,8 @@ def test_both_sides_of_check_against_run_on_one_node(
     assert len(nodes) == 1 and next(iter(nodes)).startswith("tcp://127.0.0.1:")
 
 
+@pytest.mark.cluster
+@pytest.mark.kernel
 def test_report_notebooks_run_on_the_nodes(scheduler: str, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     import json
@@ -317,6 +328,7 @@ def test_partitions_are_contiguous_balanced_and_join_back(items: list[int],
     assert all(cut) and (not cut or max(map(len, cut)) - min(map(len, cut)) <= 1)
 
 
+@pytest.mark.cluster
 def test_the_parallel_tier_is_checked_like_any_variant_and_scales(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from workbench.measure.scale_out import ScaleOut

@@ -134,6 +134,7 @@ def test_a_decision_displays_in_a_notebook_as_one_escaped_fragment() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_hostile_text_in_every_field_is_shown_literally_and_runs_nothing(
         tmp_path: Path) -> None:
     require_chromium()

@@ -45,7 +45,7 @@ EXAMPLES = [pytest.param(page, line, code, id=f"{page.name}:{line}")
 
 def test_the_docs_have_examples_and_the_protocols_guard_examples_are_among_them() -> None:
     code = "\n".join(c for _, _, c in (p.values for p in EXAMPLES))
-    assert 'profile({"latency_s": 1, "rss_bytes": 10**9})' in code
+    assert 'profile({"latency_s": 1, "rss_growth_bytes": 10**8})' in code
     assert 'budgeted_stage(batch_square, {"latency_ms": 100})' in code
     assert "except PerfBudgetError" in code
 

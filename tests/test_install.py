@@ -312,6 +312,7 @@ def _copy_source(dest: Path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.install
 def test_a_fresh_venv_built_from_the_lock_runs_the_command_line(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     src = _copy_source(tmp_path / "src")

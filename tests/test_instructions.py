@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,13 @@ from workbench.measure.targets import TargetSpec, stage_target
 
 pytestmark = pytest.mark.slow
 VALGRIND = "Valgrind", "as root: apt-get install valgrind, or `make valgrind`"
-needs_valgrind = pytest.mark.usefixtures("valgrind_present")
+
+
+def needs_valgrind(test: Callable[..., None]) -> Callable[..., None]:
+    """Marked ``valgrind``, and skipped (or failed, where tools are required) without it."""
+    marked: Callable[..., None] = pytest.mark.valgrind(
+        pytest.mark.usefixtures("valgrind_present")(test))
+    return marked
 
 
 @pytest.fixture

@@ -200,6 +200,7 @@ def test_a_failing_block_is_shown_and_raises(shell: InteractiveShell) -> None:
     assert "FAILED" in ran.bundle("budget-block")["text/plain"]
 
 
+@pytest.mark.timing
 def test_relative_limits_against_an_earlier_cell_measure_both_side_by_side(
         shell: InteractiveShell) -> None:
     setup_code(shell)
@@ -249,7 +250,8 @@ def test_against_a_stored_measurement_file(shell: InteractiveShell, tmp_path: Pa
     assert run(shell, f"%%budget --name first {SMALL}\ntotal = work(data)\n").error is None
     stored = tmp_path / "first.json"
     last_block().current.save(stored)
-    ran = run(shell, f"%%budget --latency 2x --against {stored} --name again {SMALL}\n"
+    # the same code against a stored measurement (not interleaved): a generous limit
+    ran = run(shell, f"%%budget --latency 3x --against {stored} --name again {SMALL}\n"
                      "total = work(data)\n")
     assert ran.error is None, ran.error
     block = last_block()
@@ -437,7 +439,10 @@ def test_wb_sweep_run_baseline_listings_and_panel(shell: InteractiveShell,
     assert ran.error is None, ran.error
     assert dict(shell.user_ns["rr"].selection)["chunk"] == "native"
     budgets = tmp_path / "budgets.toml"
-    budgets.write_text('[stage."chunk/pure"]\nlatency_p50 = "1.1x"\n')
+    # about the plumbing, not detection: the same code against a baseline stored a few
+    # seconds earlier (not interleaved: a neighbour between the two can move it), so the
+    # limit is generous
+    budgets.write_text('[stage."chunk/pure"]\nlatency_p50 = "3x"\n')
     out = tmp_path / "base.json"
     ran = run(shell, f"%wb baseline --budgets {budgets} --out {out} {SMALL}")
     assert ran.error is None, ran.error

@@ -11,7 +11,7 @@ import pytest
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "01_explore.ipynb"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]
 
 
 def _outputs_of(nb: nbformat.NotebookNode, tag: str) -> list[dict[str, object]]:

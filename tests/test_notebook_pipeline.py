@@ -13,7 +13,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]
 
 CELLS = [
     "workers = 2  # parameters",
@@ -97,6 +97,7 @@ print("WORKBENCH_SUMMARY " + json.dumps({
 ]
 
 
+@pytest.mark.timing
 def test_a_notebook_defined_pipeline_is_measured_profiled_and_budgeted(tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook(metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -116,7 +117,8 @@ def test_a_notebook_defined_pipeline_is_measured_profiled_and_budgeted(tmp_path:
     assert got["variants"] == ["pure", "vectorized"] and got["equivalent"] == [True, True]
     assert got["groups"] == [3, 3] and got["pipeline"] == "<object>:scores"
     assert got["speedup"] > 1.5 and got["speedup_low"] > 1.0
-    assert got["sizes"] == [50, 100, 200] and 0.6 < got["slope"] < 1.4
+    # linear (the sizes are measured one after another, so the band allows a neighbour)
+    assert got["sizes"] == [50, 100, 200] and 0.5 < got["slope"] < 1.5, got["slope"]
     # the profilers saw the cell's own functions, under the cell's file name
     assert "digits" in got["flame_top"]
     assert "dynamic-code" not in got["flame_location"]

@@ -305,6 +305,7 @@ def test_display_carries_the_snapshot_and_results_update_it(
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_the_walkthrough_notebook_runs_headless_under_papermill(tmp_path: Path) -> None:
     import nbformat
     import papermill as pm

@@ -20,7 +20,7 @@ import pytest
 from browser_check import CHROMIUM, FLAGS, require_chromium
 from jupyter_server import Lab, check_kernel_is_this_python, jupyter_lab
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.kernel]
 
 T = r"[\d.]+ (?:ns|us|ms|s)"  # a rendered time: the unit follows the value
 ROOT = Path(__file__).resolve().parents[1]

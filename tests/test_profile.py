@@ -201,6 +201,7 @@ def test_the_flame_graph_html_carries_no_script_iframe_or_event_handler(
 
 # -- the HTML in a real browser, offline ---------------------------------------------
 
+@pytest.mark.browser
 def test_fragments_render_offline_in_chromium(flame: Flamegraph, memory: MemoryTrack,
                                               tmp_path: Path) -> None:
     require_chromium()

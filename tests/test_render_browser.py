@@ -10,7 +10,7 @@ import pytest
 from browser_check import offline_page, pixel_spread, require_chromium
 from result_samples import SAMPLES
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 SHOWN = ("comparison", "budget-check", "budget-block", "sweep", "measurement", "rag-run",
          "flamegraph", "memory_track", "line_profile")

@@ -15,7 +15,7 @@ from browser_check import offline_page, require_chromium
 
 from workbench.cli import main
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["-p", "workers=2", "-p", "samples=5", "--no-progress"]
@@ -62,10 +62,16 @@ def decision_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def full_report(tmp_path_factory: pytest.TempPathFactory,
                 decision_log: tuple[Path, str]) -> tuple[Path, int, Path]:
     out = tmp_path_factory.mktemp("reports")
+    # one absolute error-level rule per stage: judged whatever baseline the checkout holds
+    # (reports/ is not committed), measuring four targets rather than budgets.toml's eight
+    budgets = tmp_path_factory.mktemp("budgets") / "budgets.toml"
+    budgets.write_text("".join(
+        f'[stage."{target}"]\nlatency_p50 = {{ limit = "10s", level = "error" }}\n'
+        for target in ("clean/pure", "chunk/pure", "embed/pure", "retrieve/vectorized")))
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(ROOT)
         code = main(["report", "--workload", "tiny", "--out", str(out), *FAST,
-                     "-p", f"log={decision_log[0]}"])
+                     "-p", f"log={decision_log[0]}", "-p", f"budgets={budgets}"])
     (run,) = runs(out)
     return out, code, run
 
@@ -113,6 +119,7 @@ def test_a_report_on_tiny_writes_every_file(full_report: tuple[Path, int, Path],
     assert (out / "history.sqlite").is_file()
 
 
+@pytest.mark.browser
 def test_the_pages_show_tables_and_flame_graph_offline(
         full_report: tuple[Path, int, Path]) -> None:
     require_chromium()

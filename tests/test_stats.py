@@ -363,9 +363,10 @@ def test_bootstrap_is_fast_enough() -> None:
     a = _worker_groups(1, 5, 50)
     b = _worker_groups(2, 5, 50)
     speedup(a, b, resamples=100)  # warm up
-    start = time.perf_counter()
+    # CPU time of this process: what the bootstrap costs, not how busy the machine is
+    start = time.process_time()
     speedup(a, b, resamples=2000)
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
 
 
 def test_bootstrap_handles_unequal_worker_sizes() -> None:
