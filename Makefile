@@ -95,7 +95,7 @@ endef
 # the tests marked `timing` (their assertions depend on what real wall-clock timings
 # decide), one at a time, so that they never share the machine with each other.
 pytest: setup
-	@$(call pytest_pass,-n $(JOBS) --dist loadgroup -m "not (timing or install)"); first=$$rc; \
+	@$(call pytest_pass,-n $(JOBS) --dist loadfile --no-loadscope-reorder -m "not (timing or install)"); first=$$rc; \
 	$(call pytest_pass,-p no:xdist -m "timing and not install"); \
 	[ $$first -eq 0 ] && [ $$rc -eq 0 ]
 

@@ -29,7 +29,9 @@ def _pin_xdist_worker() -> None:
     Measurement workers pin themselves to the last CPUs of their parent's mask
     (``workbench.measure.launch.worker_cpus``): without this, the measurement processes
     of every xdist worker would queue on the same CPU while the others idle. Everything a
-    test starts (kernels, servers, browsers, clusters) inherits the worker's mask.
+    test starts (kernels, servers, browsers, clusters) inherits the worker's mask, and the
+    numeric libraries' thread pools are sized to it (unless already set): a pool of two
+    threads on one CPU spins against itself.
     """
     name = os.environ.get("PYTEST_XDIST_WORKER", "")
     count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
@@ -39,23 +41,30 @@ def _pin_xdist_worker() -> None:
     index = int(name[2:])
     if len(allowed) < count or index >= count:
         return
-    os.sched_setaffinity(0, allowed[index::count])
+    mine = allowed[index::count]
+    os.sched_setaffinity(0, mine)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                "NUMBA_NUM_THREADS", "POLARS_MAX_THREADS"):
+        os.environ.setdefault(var, str(len(mine)))
 
 
 _pin_xdist_worker()
 
 
-#: Module-scoped fixtures too costly to build on every worker (a report, an executed
-#: notebook, profiles, a cluster, the model, instruction counts): under pytest-xdist's
-#: ``--dist loadgroup`` the tests using one run together on one worker; the other tests
-#: of their module spread over the workers like any.
-SHARED_FIXTURES = frozenset({"full_report", "decision_log", "own_run", "workbench_run",
-                             "flame", "memory", "scheduler", "model", "twice"})
+
+#: The marks of tests that take the longest, costliest first. Under ``make test`` a file's
+#: tests run on one xdist worker (``--dist loadfile``: module fixtures are built once)
+#: and files are handed out in collection order, so files with such tests come first: no
+#: worker is left with minutes of Valgrind or kernels at the end while the others idle.
+HEAVY = ("valgrind", "kernel", "browser", "cluster", "slow")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("dist", "no") != "loadgroup":
+    if config.getoption("dist", "no") != "loadfile":
         return
+    weight: dict[str, int] = {}
     for item in items:
-        if SHARED_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+        marks = [i for i, name in enumerate(HEAVY) if item.get_closest_marker(name)]
+        path = item.nodeid.split("::")[0]
+        weight[path] = min([weight.get(path, len(HEAVY)), *marks])
+    items.sort(key=lambda item: weight[item.nodeid.split("::")[0]])

@@ -1,9 +1,11 @@
-"""Instruction counts under Cachegrind: determinism, subtraction, detection, budgets, errors.
+"""Instruction counts under Cachegrind: determinism, subtraction, detection, errors, and
+verdicts on counts. The commands that count (check, compare, the magic and the panel) are
+tested in test_instructions_check.py and test_instructions_fronts.py, so that the three
+files, each minutes of Valgrind, run side by side under ``make test``.
 
 The counts are real: Valgrind runs the counting worker on a user's pipeline in a
-repository of its own (one stage whose work is a loop of ``STEPS`` iterations); HEAD~1
-does 2 % less work than HEAD. Tests that need Valgrind skip, saying so, where it is not
-installed (CI installs it).
+repository of its own (:mod:`loops_repo`). Tests that need Valgrind skip, saying so, where
+it is not installed (CI installs it).
 """
 
 from __future__ import annotations
@@ -13,20 +15,26 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from git_repo import commit_all, git
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from needs import require_tool
+from loops_repo import (
+    FAST,
+    PIPELINE,
+    STEPS,
+    loops_repo,
+    loops_spec,
+    needs_valgrind,
+    require_valgrind,
+)
 
 from workbench.budget.instr_verdict import judge_count
 from workbench.budget.rules import Rule
 from workbench.budget.spec import parse_budgets
 from workbench.budget.verdict import check
-from workbench.cli import main
 from workbench.errors import ExecutionError
 from workbench.measure.cachegrind import (
     ValgrindUnavailable,
@@ -40,123 +48,49 @@ from workbench.measure.instructions import (
     InstructionSettings,
     count_instructions,
 )
-from workbench.measure.targets import TargetSpec, stage_target
+from workbench.measure.targets import TargetSpec
 
 pytestmark = pytest.mark.slow
-VALGRIND = "Valgrind", "as root: apt-get install valgrind, or `make valgrind`"
-
-
-def needs_valgrind(test: Callable[..., None]) -> Callable[..., None]:
-    """Marked ``valgrind``, and skipped (or failed, where tools are required) without it."""
-    marked: Callable[..., None] = pytest.mark.valgrind(
-        pytest.mark.usefixtures("valgrind_present")(test))
-    return marked
-
-
-@pytest.fixture
-def valgrind_present() -> None:
-    require_tool(shutil.which("valgrind") is not None, *VALGRIND)
-
-PIPELINE = '''"""One stage whose work is a loop: STEPS iterations per item."""
-from workbench import Pipeline, stage, workload
-
-STEPS = {steps}
-
-
-@workload("items", size=4, seed=1)
-def items(n, seed):
-    return tuple(range(seed, seed + n))
-
-
-@stage(input="tuple[int, ...]", output="tuple[int, ...]")
-def work(xs):
-    out = []
-    for x in xs:
-        total = 0
-        for i in range(STEPS):
-            total += (i * x) % 7
-        out.append(total)
-    return tuple(out)
-
-
-@work.variant("vectorized")
-def work_vectorized(xs):
-    # (i * x) % 7 repeats every 7 steps: one period times the whole periods, plus the rest
-    def period_sum(x, n):
-        return sum((i * x) % 7 for i in range(n))
-    return tuple(STEPS // 7 * period_sum(x, 7) + period_sum(x, STEPS % 7) for x in xs)
-
-
-def make():
-    return Pipeline.of(work, name="loops")
-'''
-PYPROJECT = '''[project]
-name = "loops"
-version = "0"
-
-[tool.workbench]
-pipeline = "loopspipe:make"
-workload = "items"
-'''
-BUDGETS = '[stage.work]\ninstructions = { limit = "1.01x", level = "error" }\n'
-STEPS = 5000
-FAST = ["--workers", "2", "--samples", "3", "--warmup-seconds", "0.01", "--no-progress",
-        "--max-time", "0", "--no-history"]
-
-
-def _commit(repo: Path, steps: int, message: str) -> None:
-    (repo / "loopspipe.py").write_text(PIPELINE.format(steps=steps))
-    commit_all(repo, message)
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """HEAD~1 loops STEPS times per item, HEAD 2 % more."""
-    root = tmp_path_factory.mktemp("loops") / "repo"
-    root.mkdir()
-    git(root, "init", "-q")
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    (root / "budgets.toml").write_text(BUDGETS)
-    _commit(root, STEPS, "the work")
-    _commit(root, STEPS * 102 // 100, "2 % more work")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)
-        mp.setattr(sys, "path", [str(root), *sys.path])
+    with loops_repo(tmp_path_factory) as root:
         yield root
-    sys.modules.pop("loopspipe", None)
-
-
-def _spec(variant: str = "pure") -> TargetSpec:
-    return stage_target("work", variant, "items", pipeline="loopspipe:make")
 
 
 @pytest.fixture(scope="module")
-def twice(repo: Path) -> tuple[InstructionCount, InstructionCount]:
-    require_tool(shutil.which("valgrind") is not None, *VALGRIND)
-    settings = InstructionSettings(calls=4)
-    return (count_instructions(_spec(), settings, strict=True),
-            count_instructions(_spec(), settings, strict=True))
+def counts(repo: Path) -> tuple[InstructionCount, InstructionCount]:
+    """The same code counted in two runs: 4 calls at three memory layouts (the default
+    number), and 8 calls at the first of them."""
+    require_valgrind()
+    return (count_instructions(loops_spec(), InstructionSettings(calls=4), strict=True),
+            count_instructions(loops_spec(), InstructionSettings(calls=8, layouts=1),
+                               strict=True))
 
 
 @needs_valgrind
 def test_two_counts_of_the_same_code_agree_within_the_tolerance(
-    twice: tuple[InstructionCount, InstructionCount],
+    counts: tuple[InstructionCount, InstructionCount],
 ) -> None:
-    a, b = twice
-    assert a.ok and b.ok and a.instructions is not None and b.instructions is not None
-    assert abs(a.instructions - b.instructions) <= TOLERANCE * b.instructions, (a.per_call,
-                                                                               b.per_call)
+    a, eight = counts
+    assert a.ok and eight.ok and a.instructions is not None and eight.instructions is not None
+    # the same cost per call at the same layout, from 8 calls as from 4
+    first = a.settings["per_layout_ir"][0]
+    assert abs(eight.instructions - first) <= TOLERANCE * first, (a.per_call, eight.per_call)
+    # and the median over layouts within their spread of it
+    assert abs(a.instructions - first) <= max(a.spread, TOLERANCE) * a.instructions
     # the loop dominates: 4 items x 5100 iterations of a few bytecodes each
     assert 1e6 < a.instructions < 1e8
     assert a.settings["aslr"] == "off" and a.settings["threads"] == 1
-    assert a.tool.startswith("valgrind-") and not a.incomparable(b)
+    assert a.tool.startswith("valgrind-") and not a.incomparable(eight)
 
 
 @needs_valgrind
 def test_the_per_call_count_is_the_difference_of_k_calls_and_none(
-    twice: tuple[InstructionCount, InstructionCount],
+    counts: tuple[InstructionCount, InstructionCount],
 ) -> None:
-    a = twice[0]
+    a, eight = counts
     sizes = a.settings["layouts"]
     assert len(sizes) == 3 == len(set(sizes))  # three memory layouts, the median kept
     per_layout = []
@@ -168,26 +102,25 @@ def test_the_per_call_count_is_the_difference_of_k_calls_and_none(
     assert a.settings["heap_shifts"] == [0, 613, 1499]  # each layout moves the heap too
     assert a.spread == (max(per_layout) - min(per_layout)) / a.instructions
     assert a.per_call["Ir"] == sorted(per_layout)[1]
-    eight = count_instructions(_spec(), InstructionSettings(calls=8, layouts=1), strict=True)
     [size] = eight.settings["layouts"]
     assert size == sizes[0]  # the same environment size: the same layout as a's first
     # the same preparation (to a few thousand instructions of 3.6e8: the environment's
     # variables, PYTEST_CURRENT_TEST among them, differ in content, not in size)
     assert eight.totals[f"{size}:0"]["Ir"] == pytest.approx(a.totals[f"{size}:0"]["Ir"],
                                                             rel=1e-4)
-    # and the same cost per call at the same layout, from 8 calls as from 4
-    assert eight.instructions == pytest.approx(per_layout[0], rel=TOLERANCE)
+    assert eight.per_call["Ir"] == (eight.totals[f"{size}:8"]["Ir"]
+                                    - eight.totals[f"{size}:0"]["Ir"]) / 8
 
 
 @needs_valgrind
 def test_two_percent_more_work_is_seen_and_breaches_a_one_percent_budget(
-    repo: Path, twice: tuple[InstructionCount, InstructionCount], tmp_path: Path,
+    repo: Path, counts: tuple[InstructionCount, InstructionCount], tmp_path: Path,
 ) -> None:
     old = tmp_path / "old"
     old.mkdir()
     (old / "loopspipe.py").write_text(PIPELINE.format(steps=STEPS))
-    before = count_instructions(_spec(), InstructionSettings(calls=4), root=old, strict=True)
-    now = twice[0]
+    before = count_instructions(loops_spec(), InstructionSettings(calls=4), root=old, strict=True)
+    now = counts[0]
     assert now.instructions is not None and before.instructions is not None
     ratio = now.instructions / before.instructions
     # 2 % more loop iterations; not exactly 2 %: CPython's cost per iteration moves a
@@ -202,80 +135,6 @@ def test_two_percent_more_work_is_seen_and_breaches_a_one_percent_budget(
     loose = parse_budgets('[stage.work]\ninstructions = "1.05x"\n')
     assert check(loose, [], instructions=[now], baseline_instructions=[before]
                  ).verdicts[0].status == "pass"
-
-
-@needs_valgrind
-def test_check_against_the_parent_breaches_and_against_itself_passes(
-    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-) -> None:
-    out = tmp_path / "check.json"
-    code = main(["check", "--against", "HEAD~1", *FAST, "--json", str(out)])
-    text = capsys.readouterr().out
-    assert code == 1, text
-    verdicts = json.loads(out.read_text())["verdicts"]
-    [counted] = [v for v in verdicts if v["rule"]["metric"] == "instructions"]
-    assert counted["status"] == "breach" and counted["ratio"] > 1.01
-    assert "instructions per call current/baseline" in text
-    assert main(["check", "--against", "HEAD", *FAST, "--json", str(out)]) == 0
-    capsys.readouterr()
-    [same] = [v for v in json.loads(out.read_text())["verdicts"]
-              if v["rule"]["metric"] == "instructions"]
-    assert same["status"] == "pass" and "equal within the tolerance" in same["message"]
-
-
-@needs_valgrind
-def test_compare_with_the_instructions_metric_shows_them_beside_wall_time(
-    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-) -> None:
-    out = tmp_path / "compare.json"
-    assert main(["compare", "work", *FAST[:-3], "--metric", "instructions",
-                 "--json", str(out)]) == 0
-    text = capsys.readouterr().out
-    assert "instructions/call" in text and "simulated CPU" in text
-    summary = json.loads(out.read_text())["summary"]["variants"]
-    assert summary["pure"]["instructions_per_call"] > 1e6
-    ratio = summary["vectorized"]["instruction_ratio"]
-    assert ratio is not None and ratio < 0.1  # the closed form skips all but 7 + STEPS % 7 steps
-
-
-@needs_valgrind
-def test_the_magic_and_the_panel_count_instructions_beside_wall_time(repo: Path) -> None:
-    from IPython.terminal.interactiveshell import TerminalInteractiveShell
-    from IPython.testing.globalipapp import start_ipython
-    from IPython.utils.capture import capture_output
-
-    from workbench.measure.comparison import Comparison
-    from workbench.notebook import session as sessions
-    from workbench.notebook.panel_app import build_panel
-
-    start_ipython()  # the first call in a process makes the shell; later ones return None
-    shell = TerminalInteractiveShell.instance()
-    shell.run_line_magic("load_ext", "workbench")
-    sessions.reset(sessions.Session.for_directory(repo))
-    try:
-        with capture_output() as cap:
-            ran = shell.run_cell("c = %wb compare work --workers 2 --samples 3 "
-                                 "--no-progress --metric instructions")
-        assert ran.error_in_exec is None, cap.stdout
-        c = shell.user_ns["c"]
-        assert isinstance(c, Comparison) and c.counted
-        pure = c.result("pure").instructions
-        assert pure is not None and pure.instructions is not None and pure.instructions > 1e6
-        assert "instructions/call" in c.to_text()
-
-        panel = build_panel(workers=2, samples=3)
-        panel.count_instructions.value = True
-        panel.rows["work"].measure.value = True
-        panel.measure_button.click()
-        assert panel.count_instructions.disabled  # no changing it while measuring
-        assert panel.wait(600), "the panel's job did not finish"
-        timing = panel.tabs.timing.value
-        assert "instructions/call" in timing and "simulated CPU" in timing, \
-            panel.errors.value
-        counted = panel.comparisons["work"].result("vectorized").instructions
-        assert counted is not None and counted.ok
-    finally:
-        sessions.reset()
 
 
 def test_missing_valgrind_exits_3_naming_it(repo: Path, tmp_path: Path) -> None:

@@ -1,0 +1,41 @@
+"""`workbench check --against` with an instruction rule: the parent's count and this
+commit's, both under Cachegrind in the same run (:mod:`loops_repo`: HEAD does 2 % more
+work than HEAD~1; the budget allows 1 %)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from loops_repo import FAST, loops_repo, needs_valgrind
+
+from workbench.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    with loops_repo(tmp_path_factory) as root:
+        yield root
+
+
+@needs_valgrind
+def test_check_against_the_parent_breaches_and_against_itself_passes(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "check.json"
+    code = main(["check", "--against", "HEAD~1", *FAST, "--json", str(out)])
+    text = capsys.readouterr().out
+    assert code == 1, text
+    verdicts = json.loads(out.read_text())["verdicts"]
+    [counted] = [v for v in verdicts if v["rule"]["metric"] == "instructions"]
+    assert counted["status"] == "breach" and counted["ratio"] > 1.01
+    assert "instructions per call current/baseline" in text
+    assert main(["check", "--against", "HEAD", *FAST, "--json", str(out)]) == 0
+    capsys.readouterr()
+    [same] = [v for v in json.loads(out.read_text())["verdicts"]
+              if v["rule"]["metric"] == "instructions"]
+    assert same["status"] == "pass" and "equal within the tolerance" in same["message"]
