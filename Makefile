@@ -78,34 +78,31 @@ lint: setup
 typecheck: setup
 	$(PY) -m mypy --strict workbench
 
-# Worker processes for the tests that time nothing: one per CPU, at most 4 (each may hold
-# a model, a kernel or a browser).
+# pytest-xdist workers: one per CPU, at most 4 (each may hold a model, a kernel or a
+# browser).
 JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n < 4 ? n : 4 )))
-# Extra pytest arguments for every pass, e.g. PYTEST_ARGS="--durations=20".
+# Extra pytest arguments, e.g. PYTEST_ARGS="--durations=20".
 PYTEST_ARGS ?=
-# A pass's pytest exits 5 when it collected no tests: a suite that runs nothing proves
-# nothing, so that is a failure too.
-define pytest_pass
+# pytest exits 5 when it collected no tests: a suite that runs nothing proves nothing, so
+# that is a failure too.
+define run_pytest
 $(PY) -m pytest $(1) $(PYTEST_ARGS); rc=$$?; \
-if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)" >&2; rc=1; fi
+if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)" >&2; rc=1; fi; exit $$rc
 endef
 
-# The suite in two passes. First everything that does not time real code, spread over
-# $(JOBS) pytest-xdist workers, each pinned to CPUs of its own (tests/conftest.py); then
-# the tests marked `timing` (their assertions depend on what real wall-clock timings
-# decide), one at a time, so that they never share the machine with each other.
+# Every test but the fresh-venv install, on $(JOBS) pytest-xdist workers, each pinned to
+# CPUs of its own; the tests marked `timing` (their assertions depend on what real
+# wall-clock timings decide) run one at a time on one worker, never beside each other;
+# every other test with the rest of its file (tests/conftest.py).
 pytest: setup
-	@$(call pytest_pass,-n $(JOBS) --dist loadfile --no-loadscope-reorder -m "not (timing or install)"); first=$$rc; \
-	$(call pytest_pass,-p no:xdist -m "timing and not install"); \
-	[ $$first -eq 0 ] && [ $$rc -eq 0 ]
+	@$(call run_pytest,-n $(JOBS) --dist loadgroup --no-loadscope-reorder -m "not install")
 
 test: setup browser valgrind lint typecheck pytest
 
 # The inner loop: no browser, kernel, Valgrind, cluster or other slow test (about a
 # minute); `make test` runs everything.
 test-fast: setup lint
-	@$(call pytest_pass,-n $(JOBS) -m "not (slow or browser or kernel or valgrind or cluster or install)"); \
-	exit $$rc
+	@$(call run_pytest,-n $(JOBS) -m "not (slow or browser or kernel or valgrind or cluster or install)")
 
 # `make test` with a neighbour keeping one CPU busy the whole time, as a laptop's browser
 # would: the suite must pass on a busy machine too.
@@ -115,7 +112,7 @@ test-busy: setup
 # A fresh virtual environment built from the lock alone runs the command line (a few
 # minutes: it installs the project and its native extra). CI runs it after `make test`.
 test-install: setup
-	@$(call pytest_pass,-p no:xdist -m install); exit $$rc
+	@$(call run_pytest,-p no:xdist -m install)
 
 # Hold this commit to budgets.toml against its parent, both measured now, interleaved.
 check: setup-run valgrind

@@ -10,6 +10,7 @@ timings decide, so ``make test`` runs it after the parallel pass, one test at a 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -51,20 +52,39 @@ def _pin_xdist_worker() -> None:
 _pin_xdist_worker()
 
 
-
-#: The marks of tests that take the longest, costliest first. Under ``make test`` a file's
-#: tests run on one xdist worker (``--dist loadfile``: module fixtures are built once)
-#: and files are handed out in collection order, so files with such tests come first: no
-#: worker is left with minutes of Valgrind or kernels at the end while the others idle.
-HEAVY = ("valgrind", "kernel", "browser", "cluster", "slow")
+#: The marks of tests that take the longest, costliest first (see below).
+HEAVY = ("valgrind", "kernel", "timing", "browser", "cluster", "slow")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("dist", "no") != "loadfile":
+    """Under ``make test`` (pytest-xdist, ``--dist loadgroup``) tests run in groups, a
+    group on one worker: every test marked ``timing`` in one group, so that tests whose
+    assertions depend on real wall-clock timings run one at a time and never share the
+    machine with each other; every other test with the rest of its file, so that module
+    fixtures are built once. Groups are handed out in collection order, so the groups
+    holding the slowest tests come first: no worker is left with minutes of Valgrind or
+    kernels at the end while the others idle."""
+    # an xdist worker sees its own "dist" as "no" and the controller's choice as loadgroup
+    if not getattr(config.option, "loadgroup", False):
         return
     weight: dict[str, int] = {}
+    groups: dict[str, str] = {}
     for item in items:
+        group = "timing" if item.get_closest_marker("timing") else item.nodeid.split("::")[0]
         marks = [i for i, name in enumerate(HEAVY) if item.get_closest_marker(name)]
-        path = item.nodeid.split("::")[0]
-        weight[path] = min([weight.get(path, len(HEAVY)), *marks])
-    items.sort(key=lambda item: weight[item.nodeid.split("::")[0]])
+        weight[group] = min([weight.get(group, len(HEAVY)), *marks])
+        groups[item.nodeid] = group
+        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: weight[groups[item.nodeid]])
+
+
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """pytest-xdist marks a grouped test by a suffix on its id; where a pytest release
+    keeps it from doing so (pytest-dev/pytest-xdist#1386), the tests would be spread one
+    by one and timing tests could run side by side: stop the run, saying why."""
+    grouped = node.config.getoption("dist", "no") == "loadgroup"
+    if grouped and ids and all("@" not in nodeid for nodeid in ids):
+        pytest.exit("pytest-xdist did not apply the test groups of --dist loadgroup: this "
+                    f"pytest {pytest.__version__} is not one it supports (see the pytest pin "
+                    "in pyproject.toml)", returncode=4)
