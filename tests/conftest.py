@@ -79,6 +79,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: weight[groups[item.nodeid]])
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown where xdist is not loaded
 def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
     """pytest-xdist marks a grouped test by a suffix on its id; where a pytest release
     keeps it from doing so (pytest-dev/pytest-xdist#1386), the tests would be spread one

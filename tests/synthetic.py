@@ -64,8 +64,8 @@ def synthetic_launcher(cost: Cost, root: Path | None = None, *, within: float = 
     return launch
 
 
-def use_synthetic_workers(monkeypatch: pytest.MonkeyPatch, cost: Cost,
-                          **noise: float) -> None:
+def use_synthetic_workers(monkeypatch: pytest.MonkeyPatch, cost: Cost, *,
+                          within: float = 0.02, between: float = 0.01) -> None:
     """Every measurement this process starts (compare, sweep, baseline, check, each side
     of ``check --against``) gets synthetic workers instead of processes."""
     from workbench.budget import commands
@@ -74,9 +74,9 @@ def use_synthetic_workers(monkeypatch: pytest.MonkeyPatch, cost: Cost,
 
     def site_launcher(self: LocalSite, root: Path | None = None,
                       env_size: int | None = None) -> Launcher:
-        return synthetic_launcher(cost, root, **noise)  # type: ignore[arg-type]
+        return synthetic_launcher(cost, root, within=within, between=between)
 
-    here = synthetic_launcher(cost, **noise)  # type: ignore[arg-type]
+    here = synthetic_launcher(cost, within=within, between=between)
     monkeypatch.setattr(LocalSite, "launcher", site_launcher)
     monkeypatch.setattr(engine, "process_launcher", here)
     monkeypatch.setattr(commands, "process_launcher", here)

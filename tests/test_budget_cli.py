@@ -9,9 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from synthetic import constant_in_file, use_synthetic_workers
+from synthetic import Cost, constant_in_file, use_synthetic_workers
 
 from workbench.cli import main
+from workbench.measure.targets import TargetSpec
 
 pytestmark = pytest.mark.slow
 
@@ -98,11 +99,11 @@ def test_check_against_a_slower_parent_fails_and_an_identical_one_passes(
 
 
 def _per_iteration(module: str, *, slow_index: int | None = None,
-                   slow_root: str | None = None) -> object:
+                   slow_root: str | None = None) -> Cost:
     """Synthetic costs: 100 ns per loop iteration of the checkout's ``N``; worker
     ``slow_index`` of the checkout whose path ends in ``slow_root`` 1.6x slower (a
     neighbour took half its core)."""
-    def cost(spec: object, root: Path, index: int) -> float:
+    def cost(spec: TargetSpec, root: Path, index: int) -> float:
         ns = 100.0 * constant_in_file(root, module, "N")
         hit = index == slow_index and slow_root is not None and root.name == slow_root
         return ns * (1.6 if hit else 1.0)
@@ -119,7 +120,7 @@ def test_a_sequential_check_adds_worker_rounds_until_decided_and_says_so(
     _commit(repo, "pipe_seq", 60_000, "base")
     _commit(repo, "pipe_seq", 78_000, "+30 %")
     use_synthetic_workers(monkeypatch, _per_iteration("pipe_seq", slow_index=1,
-                                                      slow_root="tree"))  # type: ignore[arg-type]
+                                                      slow_root="tree"))
     code = _check("pipe_seq", tmp_path, "--against", "HEAD~1", "--workers", "2",
                   "--max-time", "120")
     out = capsys.readouterr().out
@@ -163,7 +164,7 @@ def test_baseline_file_round_trip_and_bad_files_exit_2(
 ) -> None:
     # about the file, not detection: synthetic workers, so the same code passes exactly
     _commit(repo, "pipe_base", 20_000, "only")
-    use_synthetic_workers(monkeypatch, _per_iteration("pipe_base"))  # type: ignore[arg-type]
+    use_synthetic_workers(monkeypatch, _per_iteration("pipe_base"))
     out = tmp_path / "base.json"
     args = ["--pipeline", "pipe_base:make", *FAST[:-1]]
     assert main(["baseline", *args, "--out", str(out)]) == 0
@@ -225,7 +226,7 @@ def test_check_records_history_and_history_prints_the_trend(
     _commit(repo, "pipe_hist", 20_000, "only")
     # this test is about the history, not detection: synthetic workers, and a generous
     # limit all the same
-    use_synthetic_workers(monkeypatch, _per_iteration("pipe_hist"))  # type: ignore[arg-type]
+    use_synthetic_workers(monkeypatch, _per_iteration("pipe_hist"))
     (repo / "budgets.toml").write_text('[stage.work]\nlatency_p50 = "3x"\npeak_rss = "1.5x"\n')
     db = tmp_path / "h.sqlite"
     base = tmp_path / "b.json"
@@ -294,13 +295,13 @@ def test_check_sweeps_a_stage_with_a_scaling_budget(
     (repo / f"pipe_scale{power}.py").write_text(SCALING_PIPE.format(power=power))
     sizes: list[int] = []
 
-    def cost(spec: object, root: Path, index: int) -> float:
-        workload = str(getattr(spec, "workload", ""))
+    def cost(spec: TargetSpec, root: Path, index: int) -> float:
+        workload = spec.workload or ""
         n = int(workload.rpartition("@")[2]) if "@" in workload else 40
         sizes.append(n)
-        return 20.0 * 50 * n ** power
+        return 20.0 * 50 * float(n) ** power
 
-    use_synthetic_workers(monkeypatch, cost)  # type: ignore[arg-type]
+    use_synthetic_workers(monkeypatch, cost)
     # WHEN it is checked on a workload of 40 items
     got = _check(f"pipe_scale{power}", tmp_path, "--workload", f"numbers{power}")
     out = capsys.readouterr().out

@@ -24,7 +24,7 @@ from workbench.budget.guard import PerfBudgetError
 
 pytestmark = pytest.mark.slow
 
-SMALL = "--workers 2 --samples 5"
+SMALL = "--workers 2 --samples 5 --warmup-seconds 0.05"
 BLOCK_MIME = "application/vnd.workbench.budget-block+json"
 
 
