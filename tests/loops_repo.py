@@ -82,8 +82,6 @@ FAST = ["--workers", "2", "--samples", "3", "--warmup-seconds", "0.01", "--no-pr
         "--max-time", "0", "--no-history"]
 
 
-
-
 def require_valgrind() -> None:
     """Skip the calling test without Valgrind (fail it where tools are required)."""
     require_tool(shutil.which("valgrind") is not None, *VALGRIND)
