@@ -49,7 +49,7 @@ from workbench.measure.engine import compare, sweep
 
 config = MeasureConfig(workers=workers, samples=5, warmup_seconds=0.05)
 comp = compare("score", "cell-lines", pipeline=pipe, config=config)
-sw = sweep("score", "cell-lines", sizes=[50, 100, 200], variants=["pure"], pipeline=pipe,
+sw = sweep("score", "cell-lines", sizes=[400, 800, 1600], variants=["pure"], pipeline=pipe,
            config=config)
 comp''',
     '''from workbench.profile import flamegraph, line_profile, memory_track
@@ -117,8 +117,10 @@ def test_a_notebook_defined_pipeline_is_measured_profiled_and_budgeted(tmp_path:
     assert got["variants"] == ["pure", "vectorized"] and got["equivalent"] == [True, True]
     assert got["groups"] == [3, 3] and got["pipeline"] == "<object>:scores"
     assert got["speedup"] > 1.5 and got["speedup_low"] > 1.0
-    # linear (the sizes are measured one after another, so the band allows a neighbour)
-    assert got["sizes"] == [50, 100, 200] and 0.5 < got["slope"] < 1.5, got["slope"]
+    # linear (the sizes are measured one after another, so the band allows a neighbour; a
+    # call takes several scheduler slices even at the smallest size, so a neighbour process
+    # sharing the CPU slows every size alike rather than only the calls longer than a slice)
+    assert got["sizes"] == [400, 800, 1600] and 0.5 < got["slope"] < 1.5, got["slope"]
     # the profilers saw the cell's own functions, under the cell's file name
     assert "digits" in got["flame_top"]
     assert "dynamic-code" not in got["flame_location"]
