@@ -4,7 +4,8 @@ and under pytest-xdist (``make test``) each worker process kept to CPUs of its o
 Markers (declared in pyproject.toml) say what a test needs, so that a tier can leave it
 out: ``slow`` (a real model, notebook or subprocess), ``browser``, ``kernel``,
 ``valgrind``, ``cluster``; and ``timing``: its assertions depend on what real wall-clock
-timings decide, so ``make test`` runs it after the parallel pass, one test at a time.
+timings decide, so ``make test`` runs every such test on one xdist worker, one at a
+time, never beside another timing test (the other worker runs the rest meanwhile).
 """
 
 from __future__ import annotations
