@@ -11,6 +11,8 @@ time, never beside another timing test (the other worker runs the rest meanwhile
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,3 +92,13 @@ def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
         pytest.exit("pytest-xdist did not apply the test groups of --dist loadgroup: this "
                     f"pytest {pytest.__version__} is not one it supports (see the pytest pin "
                     "in pyproject.toml)", returncode=4)
+
+
+@pytest.fixture(scope="module")
+def loops_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A git repository of :mod:`loops_repo` (HEAD does 2 % more work than HEAD~1), the
+    working directory and first on the import path while the module's tests run."""
+    from loops_repo import loops_repo
+
+    with loops_repo(tmp_path_factory) as root:
+        yield root

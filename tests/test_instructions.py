@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,6 @@ from loops_repo import (
     FAST,
     PIPELINE,
     STEPS,
-    loops_repo,
     loops_spec,
     needs_valgrind,
     require_valgrind,
@@ -54,13 +52,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with loops_repo(tmp_path_factory) as root:
-        yield root
-
-
-@pytest.fixture(scope="module")
-def counts(repo: Path) -> tuple[InstructionCount, InstructionCount]:
+def counts(loops_root: Path) -> tuple[InstructionCount, InstructionCount]:
     """The same code counted in two runs: 4 calls at three memory layouts (the default
     number), and 8 calls at the first of them."""
     require_valgrind()
@@ -114,7 +106,7 @@ def test_the_per_call_count_is_the_difference_of_k_calls_and_none(
 
 @needs_valgrind
 def test_two_percent_more_work_is_seen_and_breaches_a_one_percent_budget(
-    repo: Path, counts: tuple[InstructionCount, InstructionCount], tmp_path: Path,
+    loops_root: Path, counts: tuple[InstructionCount, InstructionCount], tmp_path: Path,
 ) -> None:
     old = tmp_path / "old"
     old.mkdir()
@@ -137,7 +129,7 @@ def test_two_percent_more_work_is_seen_and_breaches_a_one_percent_budget(
                  ).verdicts[0].status == "pass"
 
 
-def test_missing_valgrind_exits_3_naming_it(repo: Path, tmp_path: Path) -> None:
+def test_missing_valgrind_exits_3_naming_it(loops_root: Path, tmp_path: Path) -> None:
     bare = tmp_path / "bin"
     bare.mkdir()  # a PATH with git and python, but no valgrind
     for tool in ("git",):
@@ -147,7 +139,7 @@ def test_missing_valgrind_exits_3_naming_it(repo: Path, tmp_path: Path) -> None:
     env = {**os.environ, "PATH": f"{bare}{os.pathsep}{Path(sys.executable).parent}"}
     env.pop("WORKBENCH_VALGRIND", None)
     done = subprocess.run([sys.executable, "-m", "workbench.cli", "compare", "work",
-                           *FAST[:-3], "--metric", "instructions"], cwd=repo, env=env,
+                           *FAST[:-3], "--metric", "instructions"], cwd=loops_root, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 3, done.stderr
     assert "valgrind" in done.stderr and "not on PATH" in done.stderr
@@ -273,7 +265,7 @@ def test_counts_round_trip_through_json_and_refuse_malformed_records() -> None:
 
 
 def test_a_check_without_baseline_counts_does_not_count_what_it_cannot_judge(
-    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    loops_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from workbench.budget.instr_targets import count_sides
 

@@ -5,26 +5,19 @@ work than HEAD~1; the budget allows 1 %)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from loops_repo import FAST, loops_repo, needs_valgrind
+from loops_repo import FAST, needs_valgrind
 
 from workbench.cli import main
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with loops_repo(tmp_path_factory) as root:
-        yield root
-
-
 @needs_valgrind
 def test_check_against_the_parent_breaches_and_against_itself_passes(
-    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    loops_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "check.json"
     code = main(["check", "--against", "HEAD~1", *FAST, "--json", str(out)])

@@ -5,26 +5,19 @@ box (:mod:`loops_repo`'s pipeline, counted under Cachegrind)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from loops_repo import FAST, loops_repo, needs_valgrind
+from loops_repo import FAST, needs_valgrind
 
 from workbench.cli import main
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with loops_repo(tmp_path_factory) as root:
-        yield root
-
-
 @needs_valgrind
 def test_compare_with_the_instructions_metric_shows_them_beside_wall_time(
-    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    loops_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     # pure only (each variant is six Cachegrind runs): the panel's test below counts both
     # variants and reads the ratio from the same JSON summary
@@ -38,7 +31,7 @@ def test_compare_with_the_instructions_metric_shows_them_beside_wall_time(
 
 
 @needs_valgrind
-def test_the_magic_and_the_panel_count_instructions_beside_wall_time(repo: Path) -> None:
+def test_the_magic_and_the_panel_count_instructions_beside_wall_time(loops_root: Path) -> None:
     from IPython.terminal.interactiveshell import TerminalInteractiveShell
     from IPython.testing.globalipapp import start_ipython
     from IPython.utils.capture import capture_output
@@ -50,7 +43,7 @@ def test_the_magic_and_the_panel_count_instructions_beside_wall_time(repo: Path)
     start_ipython()  # the first call in a process makes the shell; later ones return None
     shell = TerminalInteractiveShell.instance()
     shell.run_line_magic("load_ext", "workbench")
-    sessions.reset(sessions.Session.for_directory(repo))
+    sessions.reset(sessions.Session.for_directory(loops_root))
     try:
         with capture_output() as cap:
             # pure only: the magic passes the flag on; the panel below counts both
