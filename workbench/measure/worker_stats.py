@@ -21,6 +21,11 @@ fifth of the pairwise differences at most, so it cannot widen the interval the w
 widens a resampling interval. The price is discreteness: with few workers the interval
 cannot be formed at a high confidence at all (5 workers per side reach a one-sided tail of
 1/252 = 0.4 %, 3 workers only 1/20 = 5 %); :func:`workers_needed` says how many are needed.
+
+Below that minimum, :func:`t_ratio_interval` is the fallback with 2 or more workers per side:
+Welch's t-interval and t-test on the log worker medians. It is model-based (it assumes the
+worker medians are log-normal) and rests on few workers, so callers say so. With one worker
+on a side there is no spread between workers to see, and nothing here forms an interval.
 """
 
 from __future__ import annotations
@@ -34,9 +39,10 @@ import numpy as np
 import numpy.typing as npt
 
 from workbench.errors import InvalidInputError
+from workbench.measure.stats import _scipy_stats
 
-__all__ = ["RatioInterval", "rank_test", "ratio_interval", "u_cdf", "worker_medians",
-           "workers_needed"]
+__all__ = ["RatioInterval", "TRatioInterval", "rank_test", "ratio_interval", "t_ratio_interval",
+           "u_cdf", "worker_medians", "workers_needed"]
 
 FloatArray = npt.NDArray[np.float64]
 _EXACT_LIMIT = 60  # above this many units per side the normal approximation of U is used
@@ -164,3 +170,71 @@ def ratio_interval(a_groups: Sequence[Sequence[float]], b_groups: Sequence[Seque
         return RatioInterval(point, None, None, tail, (m, n), workers_needed(tail))
     return RatioInterval(point, float(np.exp(d[c])), float(np.exp(d[d.size - 1 - c])), tail,
                          (m, n))
+
+
+@dataclass(frozen=True, slots=True)
+class TRatioInterval:
+    """``a / b`` from Welch's t on log worker medians: the point ``exp(mean log a - mean
+    log b)`` (the ratio of the geometric means of the worker medians), the interval whose
+    each end errs with probability ``tail`` under the model, the two-sided p-value of
+    Welch's test of equal means and the Welch-Satterthwaite degrees of freedom (None when
+    the worker medians show no spread at all)."""
+
+    value: float
+    low: float
+    high: float
+    p_value: float
+    df: float | None
+    tail: float
+    workers: tuple[int, int]
+
+
+def t_ratio_interval(a_groups: Sequence[Sequence[float]], b_groups: Sequence[Sequence[float]],
+                     tail: float) -> TRatioInterval:
+    """``a / b`` with Welch's t-interval and t-test on the log worker medians (B. L. Welch,
+    "The generalization of 'Student's' problem when several different population variances
+    are involved", *Biometrika* 34 (1947) 28-35; degrees of freedom by Satterthwaite's
+    approximation).
+
+    What it assumes: each worker contributes one number, the median of its samples, and
+    the workers are independent; the log worker medians of each side are normal, i.e. the
+    worker medians are **log-normal** (a multiplicative process effect per worker), with
+    variances that may differ between the sides. Under that model the interval's each end
+    errs with probability ``tail`` (two-sided confidence ``1 - 2 * tail``) and the test
+    holds its level; nothing else backs it. It is the fallback for 2-4 workers per side,
+    where the distribution-free rank interval (:func:`ratio_interval`) cannot reach the
+    level, and callers must say that it is a model-based result from few workers. On the
+    data model of ``tests/test_coverage.py`` (log-normal process effects of 1-5 %, 2 %
+    noise within a worker, 1 % outliers, 15 samples per worker; 20 000 replicates) the 95 %
+    interval covered 0.96-0.98 of the time at 2-4 workers per side and identical code had
+    p < 0.01 in 0.4-0.8 % of the replicates; with two-point process effects (a fifth of
+    processes 7.5 % slower) and 2 workers per side, p < 0.01 came 1.6 % of the time.
+
+    Both sides need at least 2 workers (one worker shows no spread between workers);
+    fewer raises InvalidInputError. When every worker median of each side is the same
+    (no spread at all; synthetic data) the t statistic is undefined and its limit is
+    used: the interval is the point and p is 0 (1 when the two sides are equal), as the
+    rank interval of such medians is a point too; ``df`` is then None.
+    """
+    if not (isinstance(tail, float | int) and 0 < tail < 0.5):
+        raise InvalidInputError(f"tail must be strictly between 0 and 0.5; got {tail!r}")
+    a = np.log(worker_medians(a_groups, "a_groups"))
+    b = np.log(worker_medians(b_groups, "b_groups"))
+    m, n = a.size, b.size
+    if m < 2 or n < 2:
+        raise InvalidInputError(f"a t-interval needs at least 2 workers per side; got {m} "
+                                f"and {n} (one worker shows no spread between workers)")
+    diff = float(a.mean() - b.mean())
+    va, vb = float(a.var(ddof=1)) / m, float(b.var(ddof=1)) / n
+    se2 = va + vb
+    if se2 <= 0:  # the limit as the spread goes to 0: the interval is the point
+        point = math.exp(diff)
+        return TRatioInterval(point, point, point, 1.0 if diff == 0 else 0.0, None, tail,
+                              (m, n))
+    se = math.sqrt(se2)
+    df = se2 ** 2 / (va ** 2 / (m - 1) + vb ** 2 / (n - 1))
+    t_dist = _scipy_stats().t
+    half = float(t_dist.ppf(1 - tail, df)) * se
+    p = min(1.0, float(2 * t_dist.sf(abs(diff) / se, df)))
+    return TRatioInterval(math.exp(diff), math.exp(diff - half), math.exp(diff + half), p, df,
+                          tail, (m, n))
