@@ -203,6 +203,8 @@ def test_compare_interleaves_variants_and_checks_equivalence() -> None:
     rows = {line.split()[0]: line for line in text.splitlines()[2:5]}
     assert re.search(r"  2x \[[\d.]+x, [\d.]+x\]\s+faster\s+yes$", rows["vectorized"])
     assert re.search(r"  0\.5x \[[\d.]+x, [\d.]+x\]\s+slower\s+yes$", rows["native"])
+    # 3 workers a side: a t-interval on the log worker medians, flagged as model-based
+    assert "WARNING (vectorized, native): 3+3 workers cannot decide without a model" in text
     assert "no process isolation" not in text and "no process isolation" not in comp.to_html()
     inproc = compare("chunk", "tiny", variants=["vectorized"],
                      config=MeasureConfig(workers=1, samples=2, mode="inprocess"))

@@ -1,13 +1,16 @@
-"""Comparing two sets of latency samples, and fitting how time scales with input size.
+"""The verdict on a speed-up, a resampling interval of a ratio, and how time scales with size.
 
 Convention: a **speed-up** is ``statistic(baseline) / statistic(candidate)`` over times, so
 a value above 1 means the candidate is faster. Samples come in *groups*, one sequence per
 worker process, because samples from one process share its state (heap layout, CPU
 frequency, cache placement) and are not independent of each other.
 
-The verdict combines a rank test (Mann-Whitney U) with the hierarchical-bootstrap interval of
-the speed-up; neither assumes normality or equal variances, and unequal sample counts do not
-by themselves make a difference significant (there is no pooled t-test here).
+:func:`verdict` classifies a speed-up estimate and a p-value; ``compare`` forms both with the
+worker process as the unit (:func:`workbench.measure.comparison.pair_stats`, on worker
+medians: :mod:`workbench.measure.worker_stats`). There is no test on pooled samples here.
+:func:`bootstrap_ratio_ci` is the ratio of two *pooled* statistics with a two-level bootstrap
+(workers, then samples); only the budget check's percentile ratios still use it
+(:func:`workbench.budget.resample.percentile_ratio_ci`).
 
 The scaling fit (:func:`loglog_slope`) is a least-squares line through log(time) against
 log(size) whose interval treats its points as independent, so its points must be the
@@ -45,8 +48,6 @@ __all__ = [
     "Verdict",
     "bootstrap_ratio_ci",
     "loglog_slope",
-    "mann_whitney",
-    "speedup",
     "verdict",
 ]
 
@@ -163,49 +164,11 @@ def bootstrap_ratio_ci(
     return Estimate(point, Interval(low, high, conf), n, note)
 
 
-def speedup(
-    baseline_groups: Sequence[npt.ArrayLike],
-    candidate_groups: Sequence[npt.ArrayLike],
-    *,
-    statistic: Statistic = "median",
-    confidence: float = 0.95,
-    resamples: int = 2000,
-    seed: int = 0,
-) -> Estimate:
-    """Speed-up of candidate over baseline: ``statistic(baseline) / statistic(candidate)``.
-
-    Above 1 means the candidate is faster (e.g. 2.0: it takes half the time). See
-    :func:`bootstrap_ratio_ci` for the interval.
-    """
-    return bootstrap_ratio_ci(
-        baseline_groups,
-        candidate_groups,
-        statistic=statistic,
-        confidence=confidence,
-        resamples=resamples,
-        seed=seed,
-    )
-
-
-def mann_whitney(a: npt.ArrayLike, b: npt.ArrayLike) -> tuple[float, float]:
-    """The Mann-Whitney U statistic of ``a`` and its two-sided p-value.
-
-    When every sample on both sides is the same value there is no evidence of a
-    difference: U is ``len(a) * len(b) / 2`` and p is 1.0.
-    """
-    x = _as_samples(a, "a")
-    y = _as_samples(b, "b")
-    if np.all(x == x[0]) and np.all(y == x[0]):
-        return x.size * y.size / 2, 1.0
-    result = _scipy_stats().mannwhitneyu(x, y, alternative="two-sided")
-    return float(result.statistic), float(result.pvalue)
-
-
 def verdict(
     speedup_estimate: Estimate, p_value: float, *, alpha: float = 0.01,
     min_effect: float = NOISE_FLOOR
 ) -> Verdict:
-    """Classify a :func:`speedup` estimate and a p-value as faster, slower or inconclusive.
+    """Classify a speed-up estimate and a p-value as faster, slower or inconclusive.
 
     "faster" needs all of: the interval's low end above 1, ``p_value < alpha`` and a point
     speed-up of at least ``1 + min_effect``. "slower" mirrors it: the high end below 1,

@@ -1,8 +1,10 @@
 """A :class:`Comparison`: every variant of a stage on one workload, against a baseline variant.
 
-Per variant: its :class:`Measurement`, the speed-up over the baseline (median ratio) with
-its interval and a Mann-Whitney U p-value, both with the worker process as the unit when
-there are enough workers (:func:`pair_stats`), a verdict (faster / slower / inconclusive),
+Per variant: its :class:`Measurement`, the speed-up over the baseline (a ratio of worker
+medians) with its interval and a p-value, both with the worker process as the unit, never
+with samples pooled across workers (:func:`pair_stats`; with too few workers for the
+distribution-free rank method, a model-based t-interval or no interval, and a warning that
+says so), a verdict (faster / slower / inconclusive),
 and whether the variant's output was equivalent to the baseline's on the same workload
 (the engine runs that check: :mod:`workbench.measure.equivalence`), so timings and
 correctness sit side by side.
@@ -14,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+import numpy as np
+
 from workbench.errors import InvalidInputError
 from workbench.measure import compare_stats, stats, worker_stats
 from workbench.measure.instructions import InstructionCount
@@ -22,7 +26,7 @@ from workbench.results import Result
 from workbench.stages import EquivalenceResult
 
 __all__ = ["ALPHA", "INTERVAL_ALPHA", "Comparison", "PairStats", "VariantResult",
-           "build_comparison", "pair_stats"]
+           "build_comparison", "minimum_workers", "pair_stats", "workers_warning"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +36,16 @@ class PairStats:
     speedup: stats.Estimate  # median(baseline) / median(variant): > 1 means faster
     p_value: float | None
     verdict: str  # faster | slower | inconclusive | not-comparable
+    #: Set when the workers per side are too few for the distribution-free rank interval:
+    #: what the shown result rests on (a model, or nothing) and what would decide.
+    warning: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"speedup": self.speedup.to_json(), "p_value": self.p_value,
-                "verdict": self.verdict}
+        out = {"speedup": self.speedup.to_json(), "p_value": self.p_value,
+               "verdict": self.verdict}
+        if self.warning is not None:
+            out["warning"] = self.warning
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PairStats:
@@ -48,7 +58,9 @@ class PairStats:
             est = stats.Estimate(None if raw is None else float(raw), interval, 0,
                                  str(data.get("note", "")))
         p = data.get("p_value")
-        return cls(est, None if p is None else float(p), str(data["verdict"]))
+        warning = data.get("warning")
+        return cls(est, None if p is None else float(p), str(data["verdict"]),
+                   None if warning is None else str(warning))
 
 
 def _equivalence_json(eq: EquivalenceResult | None) -> dict[str, Any] | None:
@@ -92,15 +104,53 @@ ALPHA = 0.01
 INTERVAL_ALPHA = 0.05
 
 
+def minimum_workers(look: int = 1) -> int:
+    """The fewest workers per side for which ``compare``'s rank test on worker medians
+    can reach its level at look ``look`` (5 at the first look), so that a verdict needs
+    no model of the spread between workers."""
+    from workbench.budget.sequential import look_tail
+
+    return worker_stats.workers_needed(look_tail(look, ALPHA))
+
+
+def workers_warning(workers: int, setting: str | None = None) -> str | None:
+    """What a comparison with ``workers`` workers per side cannot do when they are too few
+    for a distribution-free verdict at the first look (None when they are enough): the
+    configuration (``setting``, default ``compare --workers N``), what would decide, and
+    what is shown instead."""
+    need = minimum_workers()
+    if workers >= need:
+        return None
+    setting = setting or f"compare --workers {workers}"
+    if workers == 1:
+        return (f"{setting}: one worker per side cannot give an interval (the worker "
+                f"process is the unit and its samples are not independent), so no speed-up "
+                f"is decided; the rank interval and rank test on worker medians need "
+                f"{need} workers per side")
+    return (f"{setting}: {workers} workers per side cannot decide without a model: the rank "
+            f"interval (95 %) and rank test (1 %) on worker medians need {need} per side; "
+            f"the speed-ups shown are Welch t-intervals on the log worker medians, a "
+            f"model-based result from few workers that assumes log-normal worker medians")
+
+
 def pair_stats(baseline: Measurement, candidate: Measurement, *, look: int = 1) -> PairStats:
     """The speed-up of ``candidate`` over ``baseline`` with the worker as the unit.
 
-    With enough workers per side for the rank test to reach its level (5 and 5 at the
-    first look), the speed-up is the Hodges-Lehmann ratio of worker medians with its rank
-    interval, and the p-value the rank test's on worker medians
-    (:mod:`workbench.measure.worker_stats`). With fewer, the pooled samples are used as
-    before (two-level bootstrap, Mann-Whitney over samples) and the note says that this
-    treats samples of one worker as independent, which overstates the evidence.
+    The worker process is the unit of every interval and test here: samples of one
+    worker are never pooled across workers or treated as independent.
+
+    - With enough workers per side for the rank test to reach its level (5 and 5 at the
+      first look; :func:`minimum_workers`), the speed-up is the Hodges-Lehmann ratio of
+      worker medians with its distribution-free rank interval, and the p-value the rank
+      test's on worker medians (:mod:`workbench.measure.worker_stats`).
+    - With 2 or more workers per side but fewer than that, the speed-up is the ratio of
+      the geometric means of the worker medians with Welch's t-interval and t-test on the
+      log worker medians (:func:`~workbench.measure.worker_stats.t_ratio_interval`): a
+      model-based result from few workers (log-normal worker medians), which the note and
+      ``warning`` say plainly.
+    - With one worker on a side there is no interval and no test: the point is the ratio
+      of the worker medians' medians, the verdict inconclusive, and the warning says that
+      one worker cannot give an interval and how many workers the rank interval needs.
     """
     from workbench.budget.sequential import look_tail
 
@@ -116,6 +166,8 @@ def pair_stats(baseline: Measurement, candidate: Measurement, *, look: int = 1) 
     tail = look_tail(look, INTERVAL_ALPHA)
     k = (len(baseline.groups), len(candidate.groups))
     n = len(baseline.samples) + len(candidate.samples)
+    levels = f"the rank interval ({100 * (1 - 2 * tail):.3g} %) and rank test " \
+             f"({100 * alpha:.3g} %) on worker medians"
     if 2 * worker_stats.u_cdf(0, *k) < alpha:
         r = worker_stats.ratio_interval(baseline.groups, candidate.groups, tail)
         _, p = worker_stats.rank_test(baseline.groups, candidate.groups)
@@ -123,14 +175,30 @@ def pair_stats(baseline: Measurement, candidate: Measurement, *, look: int = 1) 
         note = (f"median(a)/median(b) from {k[0]}+{k[1]} worker medians (Hodges-Lehmann), "
                 f"rank interval; rank test on worker medians; look {look}")
         est = stats.Estimate(r.value, stats.Interval(r.low, r.high, 1 - 2 * tail), n, note)
-    else:
-        est = compare_stats.speedup(baseline.groups, candidate.groups,
-                                    confidence=min(0.999, 1 - 2 * tail))
-        _, p = compare_stats.mann_whitney(baseline.samples, candidate.samples)
-        need = worker_stats.workers_needed(alpha / 2)
-        est = replace(est, note=est.note + f"; fewer than {need} workers per side: samples "
-                      "of one worker treated as independent, which overstates the evidence")
-    return PairStats(est, p, compare_stats.verdict(est, p, alpha=alpha))
+        return PairStats(est, p, compare_stats.verdict(est, p, alpha=alpha))
+    need = worker_stats.workers_needed(alpha / 2)
+    if min(k) < 2:
+        a = worker_stats.worker_medians(baseline.groups, "baseline")
+        b = worker_stats.worker_medians(candidate.groups, "candidate")
+        warning = (f"{k[0]}+{k[1]} workers: one worker on a side cannot give an interval "
+                   f"(the worker process is the unit, and the samples of one worker are not "
+                   f"independent); no verdict. {levels[0].upper()}{levels[1:]} need {need} "
+                   f"workers per side")
+        note = (f"median(a)/median(b) of the worker medians, no interval; look {look}; "
+                f"{warning}")
+        est = stats.Estimate(float(np.median(a) / np.median(b)), None, n, note)
+        return PairStats(est, None, "inconclusive", warning)
+    t = worker_stats.t_ratio_interval(baseline.groups, candidate.groups, tail)
+    warning = (f"{k[0]}+{k[1]} workers cannot decide without a model: {levels} need "
+               f"{need} workers per side; the interval and p-value shown are a Welch "
+               f"t-interval and t-test on the log worker medians, a model-based result "
+               f"from few workers (it assumes log-normal worker medians)")
+    df = "no spread between worker medians" if t.df is None else f"{t.df:.3g} df"
+    note = (f"geometric mean of worker medians a/b from {k[0]}+{k[1]} workers, Welch "
+            f"t-interval and t-test on log worker medians ({df}); look {look}; {warning}")
+    est = stats.Estimate(t.value, stats.Interval(t.low, t.high, 1 - 2 * tail), n, note)
+    return PairStats(est, t.p_value, compare_stats.verdict(est, t.p_value, alpha=alpha),
+                     warning)
 
 
 def build_comparison(stage: str, workload: str, results: tuple[VariantResult, ...], *,
@@ -173,6 +241,13 @@ class Comparison(Result):
     @property
     def isolated(self) -> bool:
         return all(r.measurement.isolated for r in self.results)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What the speed-ups cannot claim (too few workers per side), each said once."""
+        found = (r.versus_baseline.warning for r in self.results
+                 if r.versus_baseline is not None and r.versus_baseline.warning)
+        return tuple(dict.fromkeys(w for w in found if w))
 
     @property
     def counted(self) -> bool:

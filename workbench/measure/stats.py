@@ -14,8 +14,8 @@ between processes their intervals are too narrow when fed pooled samples of seve
 workers (a 95% median interval covered the truth about half the time at 3% spread between
 processes; ``tests/test_coverage.py``).
 
-Comparisons between two sets of samples (bootstrap speed-up, rank test, verdict) and the
-log-log scaling fit live in :mod:`workbench.measure.compare_stats`.
+Comparisons between two sides live in :mod:`workbench.measure.worker_stats` (on worker
+medians) and :mod:`workbench.measure.compare_stats` (the verdict, the log-log scaling fit).
 
 scipy is imported lazily, inside the functions that need it.
 """
@@ -452,8 +452,10 @@ def grouped_percentile_ci(
     (the pooled interval's: 0.45-0.75).
 
     With one group there is no between-worker spread to see: the interval is
-    :func:`percentile_ci`'s of its samples, and the note says so. Likewise when a time is
-    0 (no log scale). With fewer pooled samples than :func:`min_samples_for` the Estimate
+    :func:`percentile_ci`'s of its samples, about that one process, and the note says so.
+    With several groups and a time of 0 (no log scale) there is no interval (the point
+    only, and a note): the samples of several workers are never pooled as independent.
+    With fewer pooled samples than :func:`min_samples_for` the Estimate
     has ``value=None`` and a note naming the samples needed, as from :func:`percentile_ci`.
     Deterministic for a given ``seed``; ``n`` is the number of pooled samples.
     """
@@ -473,12 +475,16 @@ def grouped_percentile_ci(
         note = f"insufficient samples: {label} needs >= {need} for a {level} interval " \
                f"(have {n}{workers})"
         return Estimate(None, None, n, note)
-    if k == 1 or not bool((pooled > 0).all()):
+    if k == 1:
         est = percentile_ci(pooled, qf, conf)
-        why = "one worker: no spread between workers can be seen, its samples are taken " \
-              "as independent" if k == 1 else "a time of 0 has no log scale: the pooled " \
-              "samples are taken as independent, ignoring spread between workers"
+        why = "one worker: no spread between workers can be seen; the interval is about " \
+              "that process, its samples taken as independent"
         return replace(est, note=f"{est.note}; {why}")
+    if not bool((pooled > 0).all()):
+        note = (f"{label}: no interval: a time of 0 has no log scale, so the worker-level "
+                f"interval cannot be formed (pooling the {k} workers' samples would take "
+                "them as independent)")
+        return Estimate(float(np.percentile(pooled, qf)), None, n, note)
     value = float(np.percentile(pooled, qf))
     logs = [np.log(a) for a in arrays]
     low, high = _worker_level_interval(logs, qf / 100, conf, resamples, seed)

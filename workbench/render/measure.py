@@ -157,7 +157,8 @@ def _row(r: VariantResult, c: Comparison) -> tuple[str, ...]:
 
 def _notes(c: Comparison) -> list[tuple[str, str]]:
     """(css class, text) notes under the table: failures, non-equivalent outputs, and
-    how each speed-up was formed (worker medians at which look, or pooled samples)."""
+    how each speed-up was formed (worker medians at which look) and, when the workers per
+    side were too few for the rank interval, a warning saying what the figures rest on."""
     notes = []
     for r in c.results:
         if r.equivalence is not None and not r.equivalence.equivalent:
@@ -167,14 +168,20 @@ def _notes(c: Comparison) -> list[tuple[str, str]]:
         if r.instructions is not None and not r.instructions.ok:
             notes.append(("wb-error", f"{r.variant}: counting instructions failed: "
                           f"{r.instructions.error}"))
+    warned: dict[str, list[str]] = {}
     for r in c.results:
-        note = r.versus_baseline.speedup.note if r.versus_baseline is not None else ""
-        if "look " in note:
+        pair = r.versus_baseline
+        note = pair.speedup.note if pair is not None else ""
+        if pair is not None and pair.warning:
+            warned.setdefault(pair.warning, []).append(r.variant)
+        elif note.startswith("median(a)/median(b) from") and "look " in note:
             notes.append(("wb-note", f"{r.variant}: speed-up, interval and rank test from "
                           f"worker medians ({note.split(' from ')[1].split(' worker')[0]} "
                           f"workers), {note.rsplit('; ', 1)[1]}"))
-        elif "overstates" in note:
-            notes.append(("wb-note", f"{r.variant}: {note.rsplit('; ', 1)[1]}"))
+        elif "overstates" in note:  # a comparison stored before samples stopped being pooled
+            notes.append(("wb-warn", f"WARNING {r.variant}: {note.rsplit('; ', 1)[1]}"))
+    notes += [("wb-warn", f"WARNING ({', '.join(variants)}): {warning}")
+              for warning, variants in warned.items()]
     if c.counted:
         from workbench.measure.instructions import TOLERANCE
 
