@@ -79,7 +79,7 @@ def test_toggle_measure_and_decide_on_real_measurements(session: sessions.Sessio
     chunk = panel.rows["chunk"]
     assert chunk.toggle.options == ("pure", "vectorized", "native")
     assert "no budget" in chunk.budget.value and "not measured" in chunk.equivalence.value
-    assert "defaults: 3 workers, 10 samples" in panel.controls.settings.children[3].value
+    assert "defaults: 5 workers, 10 samples" in panel.controls.settings.children[3].value
     assert "tiny (size 40)" in [label for label, _ in panel.workload_picker.options]
 
     chunk.toggle.value = "native"  # selects it in the session and ticks it for Measure

@@ -37,7 +37,8 @@ from workbench.pipeline import Pipeline
 from workbench.project import Project, find_project
 from workbench.terminal import STDOUT, emit_json, json_path, json_to_stdout
 
-__all__ = ["build_parser", "decided_log", "main", "measure_command", "stage_listing"]
+__all__ = ["build_parser", "decided_log", "main", "measure_command", "stage_listing",
+           "workers_note"]
 
 EXIT_OK, EXIT_USAGE, EXIT_EXECUTION = 0, 2, 3
 
@@ -205,6 +206,15 @@ def measure_command(args: argparse.Namespace, *, workload: Any, pipeline: Any,
                        metric=args.metric, **options)
 
 
+def workers_note(args: argparse.Namespace, prog: str = "workbench") -> str | None:
+    """The warning for ``compare``/``sweep`` flags whose workers per variant are too few
+    to decide a speed-up without a model (None when they are enough)."""
+    from workbench.measure.comparison import workers_warning
+
+    workers = config_of(args).workers
+    return workers_warning(workers, f"{prog} {args.command} --workers {workers}")
+
+
 def _cmd_measure(args: argparse.Namespace) -> int:
     from workbench.measure.load import busy_note
     from workbench.progress import progress_bar
@@ -212,6 +222,9 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     busy = busy_note()
     if busy:
         print(f"WARNING: {busy}", file=sys.stderr)
+    few = workers_note(args)
+    if few:
+        print(f"WARNING: {few}", file=sys.stderr)
     with fanout_of(args) as fanout, progress_bar(disable=args.no_progress) as progress:
         result = measure_command(args, workload=args.workload, pipeline=args.pipeline,
                                  progress=progress, fanout=fanout)

@@ -37,6 +37,9 @@ class BudgetedBlock(Result):
     baseline: Measurement | None = None
     against: str | None = None  # how the baseline was named (--against)
     warn_only: bool = False  # --warn: a breach is shown, not raised
+    #: What the configuration cannot claim (too few workers to decide without a model, or
+    #: runs in this process), shown with the verdicts.
+    warning: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -64,7 +67,7 @@ class BudgetedBlock(Result):
         return {"name": self.name, "source": self.source, "against": self.against,
                 "warn_only": self.warn_only, "current": self.current.to_json(),
                 "baseline": None if self.baseline is None else self.baseline.to_json(),
-                "check": self.check.to_json()}
+                "check": self.check.to_json(), "warning": self.warning}
 
     @classmethod
     def _from_payload(cls, data: Mapping[str, Any]) -> BudgetedBlock:
@@ -73,10 +76,12 @@ class BudgetedBlock(Result):
                    Measurement.from_json(data["current"]), CheckResult.from_json(data["check"]),
                    None if base is None else Measurement.from_json(base),
                    None if data["against"] is None else str(data["against"]),
-                   bool(data["warn_only"]))
+                   bool(data["warn_only"]),
+                   None if data.get("warning") is None else str(data["warning"]))
 
     def summary_json(self) -> dict[str, Any]:
-        return {"status": self.status, "check": self.check.summary_json()}
+        return {"status": self.status, "check": self.check.summary_json(),
+                "warning": self.warning}
 
 
 class BlockBudgetError(PerfBudgetError):

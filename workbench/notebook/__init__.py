@@ -19,7 +19,8 @@ __all__ = ["current_session", "panel"]
 def panel(pipeline: Any = None, workload: Workload | str | None = None, *,
           workers: int | None = None, samples: int | None = None) -> Panel:
     """The widget panel on ``pipeline`` and ``workload`` (default: the session's), measuring
-    with ``workers`` processes of ``samples`` samples (default: the panel's, 3 x 10)."""
+    with ``workers`` processes of ``samples`` samples (default: the panel's, 5 x 10; fewer
+    workers are flagged: they cannot decide without a model)."""
     from workbench.notebook.panel_app import build_panel
 
     options = {k: v for k, v in (("workers", workers), ("samples", samples)) if v is not None}

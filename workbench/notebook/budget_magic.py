@@ -12,7 +12,9 @@ The flow, every check before anything runs:
 4. the cell's code becomes a function (:mod:`workbench.notebook.cell`), measured in
    worker processes (shipped by value) or, with ``--inprocess``, in the kernel;
 5. the verdicts, by :func:`workbench.budget.verdict.check` (the semantics of
-   ``workbench check``), as a :class:`~workbench.budget.block.BudgetedBlock`.
+   ``workbench check``), as a :class:`~workbench.budget.block.BudgetedBlock`; settings that
+   cannot decide without a model (fewer than 5 worker processes) or that measure in the
+   kernel (``--inprocess``) are flagged in its ``warning`` (:func:`workers_warning`).
 
 The caller displays the result; an error-level breach then raises ``BlockBudgetError``
 (a ``PerfBudgetError``) unless ``--warn``.
@@ -37,7 +39,7 @@ from workbench.measure.targets import TargetSpec
 from workbench.notebook.cell import CellBlock, block_from_cell
 from workbench.notebook.session import Session
 
-__all__ = ["BudgetRequest", "add_budget_flags", "plan", "run_budget"]
+__all__ = ["BudgetRequest", "add_budget_flags", "plan", "run_budget", "workers_warning"]
 
 Progress = Callable[[int, int, str], None]
 BLOCK_VARIANT = "block"
@@ -86,6 +88,7 @@ class BudgetRequest:
     baseline_target: TargetSpec | None  # measured now, beside the block
     stored_baseline: Measurement | None  # read from a file
     source: str
+    warning: str | None = None  # what the configuration cannot claim (workers_warning)
 
 
 def _name(args: argparse.Namespace, count: int) -> str:
@@ -171,6 +174,38 @@ def _baseline(args: argparse.Namespace, session: Session, key: tuple[str, str],
         f"--stage ({variants}) nor a result file")
 
 
+def workers_warning(config: MeasureConfig) -> str | None:
+    """What ``%%budget``'s measurement settings cannot claim (None when they can decide):
+    runs in this process describe this process only, and fewer worker processes than
+    :func:`~workbench.measure.comparison.minimum_workers` cannot decide without a model of
+    the spread between workers."""
+    from workbench.measure.comparison import minimum_workers
+
+    need = minimum_workers()
+    k = config.workers
+    if config.mode == "inprocess":
+        runs = "one run" if k == 1 else f"{k} runs"
+        how = ("the intervals are order statistics of its samples" if k == 1 else
+               "they share this process, so they are not independent units and the "
+               "intervals understate the spread between fresh processes")
+        return (f"%%budget --inprocess --workers {k}: {runs} in this process: {how}; the "
+                f"verdicts are about this process, not about fresh worker processes "
+                f"(leave out --inprocess for {need} worker processes)")
+    if k >= need:
+        return None
+    if k == 1:
+        return (f"%%budget --workers 1: one worker process: its intervals are order "
+                f"statistics of its samples and describe that process only (they are not "
+                f"independent draws of fresh processes); a distribution-free interval with "
+                f"the worker as the unit needs {need} workers per side (--workers {need}, "
+                f"the default)")
+    return (f"%%budget --workers {k}: {k} workers cannot decide without a model: the "
+            f"distribution-free interval on worker medians (the rank interval) needs {need} "
+            f"workers per side (--workers {need}, the default); with {k}, intervals rest on "
+            f"a model of the spread between workers (log-normal) fitted to {k} workers, or "
+            f"stay undecided")
+
+
 def plan(args: argparse.Namespace, cell: str, namespace: dict[str, Any], session: Session,
          count: int) -> BudgetRequest:
     """Everything ``%%budget`` needs, checked before anything runs."""
@@ -194,7 +229,7 @@ def plan(args: argparse.Namespace, cell: str, namespace: dict[str, Any], session
     block = block_from_cell(cell, namespace, name=name, items=args.items or 1)
     target, stored = _baseline(args, session, key, config)
     return BudgetRequest(name, block, rules, key, config, args.warn, args.against, target,
-                         stored, cell)
+                         stored, cell, workers_warning(config))
 
 
 def _as_key(m: Measurement, key: tuple[str, str], workload: str | None) -> Measurement:
@@ -220,7 +255,7 @@ def run_budget(req: BudgetRequest, session: Session, *,
     verdicts = check(spec, [_as_key(current, req.key, None)],
                      [_as_key(base, req.key, None)] if base is not None else None)
     result = BudgetedBlock(req.name, req.source, current, verdicts, base, req.against,
-                           req.warn_only)
+                           req.warn_only, req.warning)
     session.keep(f"%%budget {req.name}", result)
     if current.ok:
         session.remember_cell(req.name, req.block, result)

@@ -92,6 +92,8 @@ class WorkbenchMagics(Magics):
             code = self.ip.transform_cell(cell)
             request = plan(args, code, self.ip.user_ns, session,
                            self.ip.execution_count)
+            if request.warning:
+                print(f"WARNING: {request.warning}")
             with cell_progress(title=f"%%budget {request.name}") as progress:
                 result = run_budget(request, session, progress=progress)
         _display(result)

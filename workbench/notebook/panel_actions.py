@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from workbench.decisions.rule import Suggestion
     from workbench.measure.comparison import Comparison
     from workbench.measure.config import MeasureConfig
+    from workbench.notebook.panel_controls import Controls
     from workbench.notebook.panel_decide import DecisionArea
     from workbench.notebook.panel_rows import StageRow
     from workbench.notebook.panel_status import Budgets
@@ -58,6 +59,7 @@ class Actions:
     runner: Runner
     workers: Any
     samples: Any
+    controls: Controls
     count_instructions: Any
     progress: Any
     status: Any
@@ -134,9 +136,15 @@ class Actions:
         self.progress.value = self.progress.max
         self.progress.bar_style = "success"
         self.publish()
+        with self.lock:
+            shown = [self.comparisons[s] for s in self.last_run if s in self.comparisons]
+        warnings = tuple(dict.fromkeys(w for c in shown for w in c.warnings))
+        self.controls.warn(warnings)
+        caveat = " (see the warning: too few workers to decide without a model)" \
+            if warnings else ""
         self.status.value = (f"measured {escape(', '.join(stages))} on {escape(name)}: "
                              f"{self.progress.max} worker runs, done in "
-                             f"{time.perf_counter() - started:.1f} s")
+                             f"{time.perf_counter() - started:.1f} s{caveat}")
 
     def adopt(self, comparisons: Iterable[Comparison]) -> None:
         """Take comparisons (measured here, or kept in the session by ``%wb compare``):

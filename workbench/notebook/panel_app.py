@@ -94,7 +94,7 @@ class Panel(Actions):
         self.runner = Runner(self._busy)
         head = widgets.HTML(f"<b>workbench panel</b>: pipeline <code>{escape(self.title)}"
                             "</code>")
-        self.widget = widgets.VBox([head, controls.settings, header(width),
+        self.widget = widgets.VBox([head, controls.settings, controls.warning, header(width),
                                     *(r.box for r in self.rows.values()), controls.run_bar,
                                     self.status, self.errors, self.tabs.tab,
                                     self.decision.box])

@@ -1,10 +1,11 @@
 """The panel's controls: workload picker, workers and samples (with their defaults
-stated), the Measure and Cancel buttons, the progress bar, the status line and the
-error area."""
+stated, and a warning while the workers are too few to decide), the Measure and Cancel
+buttons, the progress bar, the status line and the error area."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -14,8 +15,9 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_SAMPLES", "DEFAULT_WORKERS", "Controls"]
 
-#: A panel is interactive: few workers and samples (the CLI's defaults are 5 and 15).
-DEFAULT_WORKERS = 3
+#: The fewest workers whose speed-ups can be decided without a model (5: the rank test on
+#: worker medians at 1 %); fewer samples than the CLI's 15, to stay interactive.
+DEFAULT_WORKERS = 5
 DEFAULT_SAMPLES = 10
 
 
@@ -50,8 +52,8 @@ class Controls:
                                                    description="samples",
                                                    layout=widgets.Layout(width="150px"))
         note = widgets.HTML(f"<span style='color:#555'>defaults: {DEFAULT_WORKERS} workers, "
-                            f"{DEFAULT_SAMPLES} samples each (quick; use more for decisions "
-                            "that matter)</span>")
+                            f"{DEFAULT_SAMPLES} samples each (the fewest workers that can "
+                            "decide; more samples for tail percentiles)</span>")
         self.count_instructions: Any = widgets.Checkbox(
             value=False, description="count instructions", indent=False,
             tooltip="also count each variant's instructions per call under Valgrind's "
@@ -60,6 +62,11 @@ class Controls:
         self.count_instructions.add_class("wb-panel-instructions")
         self.settings = widgets.HBox([self.workload_picker, self.workers, self.samples, note,
                                       self.count_instructions])
+        self.warning: Any = widgets.HTML()
+        self.warning.add_class("wb-panel-warning")
+        self.workers.observe(lambda change: self.warn_workers(int(change["new"])),
+                             names="value")
+        self.warn_workers(workers)
         self.measure_button: Any = widgets.Button(
             description="Measure", button_style="success", icon="play",
             tooltip="compare every variant of the ticked stages (or the focused one)")
@@ -76,6 +83,20 @@ class Controls:
         self.status.add_class("wb-panel-state")
         self.errors: Any = widgets.HTML()
         self.errors.add_class("wb-panel-errors")
+
+    def warn(self, warnings: Sequence[str]) -> None:
+        """Show ``warnings`` (escaped) in the warning area; none clears it."""
+        self.warning.value = "".join(
+            f"<div style='color:#8a5300;background:#fff4e0;border-left:3px solid #e69500;"
+            f"padding:2px 8px;margin:4px 0'>WARNING: {escape(w)}</div>" for w in warnings)
+
+    def warn_workers(self, workers: int) -> None:
+        """Warn while the workers per variant are too few to decide without a model."""
+        from workbench.measure.comparison import workers_warning
+
+        said = workers_warning(workers, f"the panel's {workers} worker"
+                                        f"{'' if workers == 1 else 's'} per variant")
+        self.warn(() if said is None else (said,))
 
     def busy(self, busy: bool, cancellable: bool) -> None:
         self.measure_button.disabled = busy

@@ -150,7 +150,7 @@ class Runner:
         return result
 
     def measure(self) -> Any:
-        from workbench.cli import measure_command
+        from workbench.cli import measure_command, workers_note
         from workbench.cli_args import fanout_of
         from workbench.measure.load import busy_note
 
@@ -158,6 +158,9 @@ class Runner:
         busy = busy_note()
         if busy:
             print(f"WARNING: {busy}")
+        few = workers_note(a, "%wb")
+        if few:
+            print(f"WARNING: {few}")
         with fanout_of(a) as fanout, \
                 self.progress(disable=a.no_progress, title=a.command) as progress:
             result = measure_command(a, workload=self.workload, pipeline=self.pipeline,

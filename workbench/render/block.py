@@ -41,7 +41,10 @@ def block_headline(b: BudgetedBlock) -> str:
 
 
 def block_text(b: BudgetedBlock, **options: Any) -> str:
-    parts = [block_headline(b), measurement_text(b.current)]
+    parts = [block_headline(b)]
+    if b.warning:
+        parts.append(f"WARNING: {b.warning}")
+    parts.append(measurement_text(b.current))
     if b.baseline is not None:
         parts.append(f"baseline ({b.against}): {measurement_headline(b.baseline)}")
     if b.check.verdicts:
