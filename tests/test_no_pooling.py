@@ -284,7 +284,6 @@ BUDGETS = ('[stage.work]\nlatency_p50 = "1.1x"\n'
            'throughput = { limit = "0.9x", level = "warn" }\n')
 
 
-@pytest.mark.xfail(strict=True, reason="check still pools until budget/verdict.py rewrite")
 def test_check_never_pools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                            no_pooling: None) -> None:
     import workbench.rag.workloads  # noqa: F401  (registers the tiny workload)
@@ -310,7 +309,6 @@ def test_check_never_pools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               for v in report.result.verdicts)
 
 
-@pytest.mark.xfail(strict=True, reason="check still pools until budget/verdict.py rewrite")
 def test_budget_relative_limits_never_pool(shell: InteractiveShell,
                                            session: sessions.Session,
                                            synthetic: None) -> None:

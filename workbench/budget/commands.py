@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workbench.budget.boundary import MAX_LOOKS, first_look_workers
 from workbench.budget.instr_targets import CountSide, count_sides
 from workbench.budget.result import CheckResult, ScalingObservation
 from workbench.budget.scaling import scaling_observations
@@ -24,11 +25,10 @@ from workbench.budget.sequential import (
     ROUNDS_PER_LOOK,
     Look,
     check_max_time,
-    look_tail,
     run_looks,
 )
 from workbench.budget.spec import BudgetSpec, load_budgets
-from workbench.budget.verdict import FAMILY_ALPHA, STATISTICAL, check
+from workbench.budget.verdict import FAMILY_ALPHA, Plan, check, family_size
 from workbench.cluster.sites import LocalSite, Site
 from workbench.errors import ExecutionError, InvalidInputError
 from workbench.measure.config import MeasureConfig
@@ -43,7 +43,6 @@ from workbench.measure.launch import (
 from workbench.measure.measurement import Measurement
 from workbench.measure.protocol import WorkerRun
 from workbench.measure.targets import Params, TargetSpec, WorkloadArg, stage_target
-from workbench.measure.worker_stats import workers_needed
 from workbench.refs import PipelineArg, resolve_pipeline
 
 if TYPE_CHECKING:
@@ -280,10 +279,10 @@ def _sequential(spec: BudgetSpec, rounds: _Rounds, current: str, base: str | Non
                 stored: Sequence[Measurement], looks: _LookArgs, counts: Counts = ((), ()),
                 ) -> tuple[CheckResult, int]:
     """The first look, then more rounds while error-level verdicts are undecided."""
-    first = rounds.config.workers
-    if looks.max_time > 0:  # the first look can form the worker-level interval
-        first = max(first, workers_needed(look_tail(1, FAMILY_ALPHA)
-                                          / max(1, _error_rules(spec))))
+    grows = base is not None
+    plan = Plan(MAX_LOOKS if looks.max_time > 0 else 1, (ROUNDS_PER_LOOK,
+                                                           ROUNDS_PER_LOOK if grows else 0))
+    first = _first_look(spec, rounds, plan, None if grows else stored)
     rounds.extend(tuple(rounds.specs), first)
 
     def evaluate(look: int) -> CheckResult:
@@ -293,16 +292,25 @@ def _sequential(spec: BudgetSpec, rounds: _Rounds, current: str, base: str | Non
             raise ExecutionError(f"measuring {failed[0].target.label} failed: "
                                  f"{failed[0].error_text()}")
         other = rounds.side(base) if base is not None else tuple(stored)
-        return check(spec, cur, other or None, look=look, instructions=counts[0],
-                     baseline_instructions=counts[1])
+        return check(spec, cur, other or None, look=look, plan=plan,
+                     instructions=counts[0], baseline_instructions=counts[1])
 
     return run_looks(evaluate, lambda pairs: rounds.extend(pairs, ROUNDS_PER_LOOK),
                      looks.max_time, first_rounds=first, targets=len(rounds.specs),
-                     started=looks.started, on_look=looks.on_look)
+                     started=looks.started, on_look=looks.on_look, max_looks=plan.looks)
 
 
-def _error_rules(spec: BudgetSpec) -> int:
-    return sum(1 for r in spec.rules if r.level == "error" and r.metric in STATISTICAL)
+def _first_look(spec: BudgetSpec, rounds: _Rounds, plan: Plan,
+                stored: Sequence[Measurement] | None) -> int:
+    """Workers per target at the first look: the configured count, raised so that the
+    first look can decide a ratio at the check's per-verdict level (every error-level
+    verdict of the measured targets counts, under ``--max-time 0`` too)."""
+    m = family_size(spec, tuple(rounds.specs))
+    if m == 0:
+        return rounds.config.workers
+    base = min((len(b.groups) for b in stored or () if b.ok), default=None)
+    return first_look_workers(FAMILY_ALPHA / m, plan, rounds.config.workers,
+                              base if stored is not None else None)
 
 
 def _toplevel(repo: Path) -> Path:
@@ -355,7 +363,7 @@ def run_check(spec: BudgetSpec, *, workload: WorkloadArg, pipeline: PipelineArg,
         base_scaling = tuple(baseline_scaling)
     if scaling or base_scaling:  # scaling verdicts need the sweeps: judge once more
         swept = check(spec, current, base or None, scaling=scaling,
-                      baseline_scaling=base_scaling, look=count, instructions=counts[0],
+                      baseline_scaling=base_scaling, instructions=counts[0],
                       baseline_instructions=counts[1])
         done = {(v.rule.stage, v.rule.variant, v.rule.metric, v.workload): v
                 for v in result.verdicts}

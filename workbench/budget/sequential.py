@@ -1,25 +1,21 @@
 """Sequential budget checks: more worker rounds until the error-level verdicts are decided.
 
-A check looks at its data, and when an error-level latency or throughput verdict is
+A check looks at its data, and when an error-level latency, throughput or memory verdict is
 inconclusive it measures more interleaved worker rounds of the undecided targets (both
-sides) and looks again, until every such verdict is decided or the time budget
-(``--max-time``) would be exceeded by the next look.
+sides with ``--against``, the current side against a stored baseline) and looks again,
+until every such verdict is decided, the time budget (``--max-time``) would be exceeded by
+the next look, or :data:`~workbench.budget.boundary.MAX_LOOKS` looks were made.
 
-Looking again and again would multiply the chances of a false alarm, so the error rate is
-*spent* across looks (alpha spending; Lan & DeMets 1983, "Discrete sequential boundaries
-for clinical trials", Biometrika 70(3):659-663), with a union (Bonferroni) bound over the
-looks instead of the exact group-sequential boundaries, so that the guarantee holds for
-any number of looks and whatever the correlation between them. Look k may breach with
-probability at most ``alpha_k`` per tail, where
+Looking again and again multiplies the chances to err, so every look of a verdict uses the
+same one-sided tail, calibrated for the check's worker schedule (a constant, Pocock-like
+boundary; :mod:`workbench.budget.boundary`) so that over all the looks each end errs with
+probability at most the verdict's share of the family alpha. Stopping on a pass or a breach
+only lowers the other end's error. A check with ``--max-time 0`` makes one look and spends
+the whole share on it. A verdict, once decided (breach or pass), is final: later looks
+only concern the rules still undecided, and their targets are the only ones measured again.
 
-    alpha_1 = alpha / 2,    alpha_k = alpha / (2 k (k - 1))  for k >= 2,
-
-which sums to ``alpha`` over unlimited looks (alpha/2 + alpha/2 * sum 1/(k(k-1))). The first
-look is therefore exactly the fixed-sample check (a two-sided interval at 1 - alpha, one
-tail for a breach), and a check stopped by time at any look keeps its false-alarm rate at
-most ``alpha`` per rule; Bonferroni across the m error-level rules divides each by m, as
-before. A verdict, once decided (breach or pass), is final: later looks only concern the
-rules still undecided, and their targets are the only ones measured again.
+:func:`look_tail` is the union-bound split (alpha/2 at the first look, alpha/(2k(k-1)) at
+look k) that ``compare``'s own looks use for its two-sided faster/slower question.
 
 Each look adds :data:`ROUNDS_PER_LOOK` rounds, an even number, so that within a round
 pair each side goes first once (see :func:`workbench.measure.engine.interleave`).
@@ -32,18 +28,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from workbench.budget.boundary import MAX_LOOKS
 from workbench.budget.result import CheckResult, Verdict
 from workbench.errors import InvalidInputError
 
-__all__ = ["DEFAULT_MAX_TIME", "ROUNDS_PER_LOOK", "Look", "check_max_time", "look_tail",
-           "pending", "run_looks"]
+__all__ = ["DEFAULT_MAX_TIME", "MAX_LOOKS", "ROUNDS_PER_LOOK", "Look", "check_max_time",
+           "look_tail", "pending", "run_looks"]
 
 #: Seconds a check may measure in all, first look included, unless told otherwise. Fitted
 #: to the repository's own CI check (16 targets on ``tiny``): the first look takes about
 #: 80 s there, so this leaves room for two more looks on the undecided targets.
 DEFAULT_MAX_TIME = 240.0
 ROUNDS_PER_LOOK = 2
-_STATISTICAL = ("latency_p50", "latency_p95", "latency_p99", "throughput")
+_SEQUENTIAL = ("latency_p50", "latency_p95", "latency_p99", "throughput", "peak_rss",
+               "heap_peak")
 
 
 def look_tail(look: int, alpha: float) -> float:
@@ -67,11 +65,11 @@ def _key(v: Verdict) -> tuple[str, str, str, str | None]:
 
 
 def pending(result: CheckResult) -> tuple[Verdict, ...]:
-    """The error-level latency/throughput verdicts that more rounds could decide: those
+    """The error-level latency/throughput/memory verdicts more rounds could decide: those
     left inconclusive by their data (a verdict with a confidence level), not those whose
     target failed or was not measured."""
     return tuple(v for v in result.verdicts
-                 if v.rule.level == "error" and v.rule.metric in _STATISTICAL
+                 if v.rule.level == "error" and v.rule.metric in _SEQUENTIAL
                  and v.status == "inconclusive" and v.confidence is not None)
 
 
@@ -94,7 +92,7 @@ def _merge(final: dict[tuple[str, str, str, str | None], Verdict],
             merged.append(final[key])
             continue
         v = replace(v, look=look)
-        if v.status in ("breach", "pass") and v.rule.metric in _STATISTICAL:
+        if v.status in ("breach", "pass") and v.rule.metric in _SEQUENTIAL:
             final[key] = v
         merged.append(v)
     return replace(result, verdicts=tuple(merged))
@@ -104,14 +102,16 @@ def run_looks(evaluate: Callable[[int], CheckResult],
               extend: Callable[[Sequence[tuple[str, str]]], None], max_time: float, *,
               first_rounds: int, targets: int, clock: Callable[[], float] = time.monotonic,
               started: float | None = None,
-              on_look: Callable[[Look], None] | None = None) -> tuple[CheckResult, int]:
+              on_look: Callable[[Look], None] | None = None,
+              max_looks: int = MAX_LOOKS) -> tuple[CheckResult, int]:
     """Evaluate, then extend the undecided targets and evaluate again while time allows.
 
     ``evaluate(look)`` judges all data so far at that look's error level; ``extend(pairs)``
     measures :data:`ROUNDS_PER_LOOK` more rounds of those (stage, variant) targets.
     The next look starts only if its estimated duration fits in what is left of
-    ``max_time`` (seconds since ``started``): per target and round, the first look's
-    (``first_rounds`` rounds of ``targets`` targets), then the last look's.
+    ``max_time`` (seconds since ``started``) and ``max_looks`` allows: per target and
+    round, the first look's (``first_rounds`` rounds of ``targets`` targets), then the
+    last look's.
     Returns the merged result and the number of looks made.
     """
     t0 = clock() if started is None else started
@@ -124,7 +124,7 @@ def run_looks(evaluate: Callable[[int], CheckResult],
         elapsed = clock() - t0
         if on_look is not None:
             on_look(Look(look, elapsed, tuple(v.target for v in open_)))
-        if not open_:
+        if not open_ or look >= max_looks:
             break
         pairs = tuple(dict.fromkeys((v.rule.stage, v.rule.variant) for v in open_))
         if per_target_round is None:

@@ -3,130 +3,158 @@
 Each rule that applies to a measured stage/variant (``BudgetSpec.rules_for``) gives one
 :class:`~workbench.budget.result.Verdict`, whose status is one of:
 
-- ``pass``: the whole interval is on the good side of the limit;
-- ``breach``: the point estimate is on the bad side of the limit AND the interval shows
-  the difference is real (below);
-- ``inconclusive``: the interval straddles the limit, the percentile needs more samples
-  than were taken, the measurement failed, or the target was not measured;
+- ``breach``: the value is over the limit (under it, for throughput) with the error level
+  of the verdict: the interval's end nearest the limit lies beyond it;
+- ``pass``: the value is within the limit at that level: the interval's far end is within;
+- ``inconclusive``: the interval contains the limit (more workers would decide), there are
+  too few workers for the interval at this level, the measurement failed, or the target was
+  not measured;
 - ``not-comparable``: a relative rule whose baseline fingerprint differs in CPU model,
   Python or key package versions (``fingerprint.comparable``); absolute rules are still
   evaluated;
 - ``no-baseline``: a relative rule without a (successful) baseline measurement of the same
   stage, variant and workload.
 
-Latency (``latency_pNN``, lower is better). *Relative* limit t: the ratio
-current/baseline with an interval. For p50 it is formed with the worker process as the
-unit (:mod:`workbench.measure.worker_stats`): the Hodges-Lehmann ratio of the two sides'
-worker medians with the distribution-free rank interval, which holds its level whatever
-the spread between processes and is not widened much by one slow worker. When there are
-too few workers per side for that interval at the level in use (4 and 4 at 95 %), and for
-p95/p99, the ratio of the pooled percentiles with a two-level bootstrap interval (workers,
-then samples within workers; :func:`percentile_ratio_ci`) is used instead, and the message
-says so. Breach needs both ratio > t AND interval low > min(1, t): the current run is
-demonstrably slower than the baseline, so noise alone cannot fail a build. Pass needs
-interval high <= t. *Absolute* limit L: the worker-level interval of pNN
-(``stats.grouped_percentile_ci``, which allows for the spread between processes); breach
-when its low end > L, pass when its high end <= L. A percentile the sample count cannot
-support at the confidence in use is inconclusive, naming the samples needed.
+So a breach means "over the limit", not "slower than the baseline": a real +3 % change
+under a 1.05x limit is within budget and passes once the data can tell.
 
-Throughput (higher is better) mirrors latency on items/s at the median: relative t is the
-allowed minimum ratio (breach: ratio < t AND interval high < max(1, t); pass: interval low
->= t); absolute: breach when the interval's high end < L, pass when its low end >= L.
+Every bound has the worker process as its unit (:mod:`workbench.budget.bounds`); nothing
+here pools samples across workers.
 
-Memory (``peak_rss``, ``heap_peak``) has one value per worker and no sampling statistics:
-the observed value is the maximum over workers and the workers' range [min, max] plays the
-part of the interval (relative: [min_cur/max_base, max_cur/min_base]), with the same
-breach/pass rules. So a relative breach needs every current worker above every baseline
-worker, an absolute breach every worker over the limit.
+Latency ``latency_pNN`` (lower is better). *Relative* limit t: the ratio current/baseline
+of the workers' own pNN (each worker's median for p50), as the Hodges-Lehmann shift of the
+log worker values with Moses' rank bounds. *Absolute* limit L: with one worker, the order
+statistics of its samples bound its pNN (a limit under every one of 5 samples is a breach
+of p50 at 96.9 %); with more, p50 is the median of the worker medians with sign-test
+bounds, and p95/p99 the worker-level model interval of ``stats.grouped_percentile_ci``
+(model-based: say so in the message), each end at the verdict's tail.
 
-Instruction counts (``instructions``, ``l1_misses``, ``ll_misses``) are deterministic and
-judged without an interval: see :mod:`workbench.budget.instr_verdict`.
+Throughput (higher is better) is the median's mirror: relative t is the allowed minimum
+ratio of items/s, absolute L a minimum items/s (judged as the median time per call against
+items/L).
+
+Memory (``peak_rss``, ``heap_peak``): one value per worker, so the worker values are the
+units: relative rules use the rank bounds of the ratio, absolute ones the sign-test bounds
+of the median worker's value.
+
+Instruction counts (``instructions``, ``l1_misses``, ``ll_misses``) are deterministic up to
+a measured band and are judged without an interval: see
+:mod:`workbench.budget.instr_verdict`.
 
 Scaling (log-log exponent from a size sweep, lower is better) uses the sweep's own interval
-(no correction). Absolute: as latency. Relative t: the allowed maximum is t x the baseline
-exponent; breach when the exponent is above it AND its interval low is above the baseline's
-interval high; pass when the interval high is within it.
+and level. Absolute: as latency. Relative t: the allowed maximum is t x the baseline
+exponent.
 
-Multiple comparisons: every error-level latency or throughput rule is a chance of a false
-alarm. With ``correction="bonferroni"`` (the default) each of their intervals is formed at
-confidence 1 - family_alpha/m (m: the number of such verdicts), so the probability that
-any of them breaches by chance stays <= family_alpha (0.05: 1 in 20; a breach needs one
-tail of a two-sided interval, so the bound is conservative). Warn-level rules use
-1 - family_alpha. ``correction="none"`` uses 1 - family_alpha for all.
-
-Sequential checks (``look`` > 1, :mod:`workbench.budget.sequential`): look k spends only
-its share of family_alpha on the breach end of the error-level intervals (the first look
-spends half, so it is the fixed-sample check above); the pass end keeps the first look's
-level at every look, because stopping to pass cannot raise the false-alarm rate (it is a
-non-binding futility stop in group-sequential terms). The message names both levels.
+The promise (one family): with ``correction="bonferroni"`` (the default), every
+error-level verdict of the check (latency, throughput, memory, instructions, scaling) shares
+``family_alpha``: each of the m verdicts may err at each end with probability at most
+``family_alpha/m`` over all looks, so a check of code that is at its limit or better
+breaches anything with probability at most ``family_alpha``, and a check of code over its
+limits passes everything with probability at most ``family_alpha``. Sequential checks
+(``plan`` with more than one look, :mod:`workbench.budget.sequential`) give every look the
+same one-sided tail, calibrated for the plan's worker schedule
+(:func:`workbench.budget.boundary.look_level`). Instruction verdicts and scaling verdicts
+hold their own levels (the band; the sweep's interval); they count in m all the same.
+Warn-level rules use ``family_alpha`` at each end, uncorrected. ``correction="none"`` uses
+``family_alpha`` per error-level verdict.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from workbench.budget.boundary import Plan, look_level
+from workbench.budget.bounds import Bounds, level_bounds, ratio_bounds, worker_values
 from workbench.budget.instr_verdict import baselines_by_key, judge_count, judge_uncounted
-from workbench.budget.resample import percentile_ratio_ci
 from workbench.budget.result import CheckResult, ScalingObservation, Status, Verdict
-from workbench.budget.sequential import look_tail
 from workbench.budget.spec import DEFAULT_VARIANT, BudgetSpec, Rule
 from workbench.errors import InvalidInputError
-from workbench.measure import stats, worker_stats
+from workbench.measure import stats
 from workbench.measure.fingerprint import comparable
 from workbench.measure.instructions import INSTRUCTION_METRICS, InstructionCount
 from workbench.measure.measurement import Measurement
 from workbench.render import format as fmt
 
-__all__ = ["FAMILY_ALPHA", "MAX_CONFIDENCE", "STATISTICAL", "CheckResult", "Verdict", "check",
-           "percentile_ratio_ci"]
+__all__ = ["FAMILY_ALPHA", "MAX_CONFIDENCE", "SEQUENTIAL", "STATISTICAL", "CheckResult",
+           "Plan", "Verdict", "check", "family_size"]
 
 MAX_CONFIDENCE = 0.999
-#: The default chance that a check of unchanged code breaches any error-level rule.
+#: The default chance that a check errs at either end (a false breach, or a false pass).
 FAMILY_ALPHA = 0.05
 Correction = Literal["bonferroni", "none"]
 STATISTICAL = ("latency_p50", "latency_p95", "latency_p99", "throughput")
+#: The metrics whose verdicts more worker rounds can decide.
+_MEMORY = ("peak_rss", "heap_peak")
+SEQUENTIAL = (*STATISTICAL, *_MEMORY)
 _NAMES = {"latency_p50": "p50 latency", "latency_p95": "p95 latency",
           "latency_p99": "p99 latency", "throughput": "throughput", "peak_rss": "peak RSS",
           "heap_peak": "heap peak", "scaling": "scaling exponent"}
 _Target = Measurement | ScalingObservation | InstructionCount | None
 
 
-def _judge(name: str, point: float, low: float, high: float, limit: float, rule: Rule,
-           fmt: Callable[[float], str], span: str) -> tuple[Status, str]:
-    """The breach/pass/inconclusive rule of the module docstring, with its message."""
-    relative = rule.kind == "relative"
+def _judge(name: str, point: float, low: float | None, high: float | None, limit: float,
+           rule: Rule, show: Callable[[float], str], span: str) -> tuple[Status, str]:
+    """Breach when the whole interval is on the bad side of the limit, pass when it is
+    wholly on the good side (the limit itself is good), else inconclusive."""
     lower = rule.direction == "lower"
-    floor = (min(1.0, limit) if lower else max(1.0, limit)) if relative else limit
-    worse = point > limit if lower else point < limit
-    real = low > floor if lower else high < floor
+    near, far = (low, high) if lower else (high, low)
     side = "over" if lower else "under"
-    shown = f"{name} {fmt(point)} [{fmt(low)}, {fmt(high)}]"
-    if worse and real:
-        why = (f"the whole {span} is {'above' if lower else 'below'} {floor:g}x the baseline, "
-               "so noise alone cannot explain it") if relative else f"the whole {span} is {side} it"
-        return "breach", f"{shown} is {side} the limit {fmt(limit)}; {why}"
-    if (high <= limit) if lower else (low >= limit):
-        return "pass", f"{shown} is within the limit {fmt(limit)} over its whole {span}"
-    if worse:
-        return "inconclusive", (f"{shown} is {side} the limit {fmt(limit)}, but its {span} "
-                                f"reaches {fmt(floor)}: noise alone could explain it, so this "
-                                "is not a breach; more samples would decide")
-    return "inconclusive", (f"{shown} is within the limit {fmt(limit)}, but its {span} "
-                            "straddles it; more samples would decide")
+    shown = f"{name} {show(point)} [{_end(low, show)}, {_end(high, show)}]"
+    if near is not None and (near > limit if lower else near < limit):
+        return "breach", f"{shown} is {side} the limit {show(limit)} over its whole {span}"
+    if far is not None and (far <= limit if lower else far >= limit):
+        return "pass", f"{shown} is within the limit {show(limit)} over its whole {span}"
+    return "inconclusive", f"{shown}: the {span} contains the limit {show(limit)}"
 
 
-def _span(breach: float, passing: float) -> str:
-    if abs(breach - passing) < 1e-12:
-        return f"{100 * breach:.3g}% interval"
-    return (f"interval (breach end at {100 * breach:.4g}%, pass end at {100 * passing:.3g}%, "
-            "two-sided equivalents)")
+def _end(x: float | None, show: Callable[[float], str]) -> str:
+    return "-" if x is None else show(x)
 
 
 def _ratio(x: float) -> str:
     return f"{x:.3g}x"
+
+
+@dataclass(frozen=True)
+class _Level:
+    """The error a verdict may spend at each end: ``alpha`` over all looks of ``plan``,
+    ``look`` being the current one."""
+
+    alpha: float
+    plan: Plan
+    look: int
+
+    def tail(self, now: tuple[int, int]) -> float:
+        """For the rank bounds of a ratio of ``now`` (current, baseline) workers."""
+        return look_level(self.alpha, self.plan.schedule(self.look, now))
+
+    def sign_tail(self, units: int) -> float:
+        """For the sign-test bounds of ``units`` current workers."""
+        return look_level(self.alpha, self.plan.schedule(self.look, (units, units)), "sign")
+
+    @property
+    def split(self) -> float:
+        """The union-bound share of one look, for bounds that are not rank-calibrated."""
+        return self.alpha / self.plan.looks
+
+
+def _span(tail: float, units: str) -> str:
+    return f"{100 * (1 - tail):.4g}% one-sided bounds from {units}"
+
+
+def _short(bounds: Bounds, unit: str) -> str:
+    """What the unit count could not do without a model, or nothing if it could."""
+    if bounds.needed is None:
+        return ""
+    have = " and ".join(str(n) for n in bounds.units)
+    if bounds.model:
+        return (f"; {have} {unit} are too few for a distribution-free bound at this level "
+                f"({bounds.needed} per side would): a t-interval on the log {unit} values, "
+                "which assumes they are log-normal, was used")
+    return f"; {have} {unit} cannot bound it at this level: {bounds.needed} per side would"
 
 
 class _Evaluator:
@@ -140,10 +168,7 @@ class _Evaluator:
         self.seed = seed
 
     def evaluate(self, rule: Rule, target: _Target, workload: str | None,
-                 confidence: float, pass_confidence: float | None = None) -> Verdict:
-        """``confidence``: of the interval's breach end (two-sided equivalent);
-        ``pass_confidence``: of its pass end for relative ratios (default the same)."""
-        passing = confidence if pass_confidence is None else pass_confidence
+                 level: _Level) -> Verdict:
         if target is None and rule.metric in INSTRUCTION_METRICS:
             return judge_uncounted(rule, workload)
         if target is None:
@@ -154,165 +179,129 @@ class _Evaluator:
             return self.scaling(rule, target)
         if isinstance(target, InstructionCount):
             return judge_count(rule, target, workload, self.base_instructions)
-        if not target.ok or not target.samples:
+        if not target.ok or not target.groups:
             return Verdict(rule, "inconclusive", workload,
                            f"the current measurement failed: {target.error_text()}")
-        if rule.metric in ("peak_rss", "heap_peak"):
-            return self.memory(rule, target, workload)
-        if rule.metric == "throughput":
-            return self.throughput(rule, target, workload, confidence, passing)
-        return self.latency(rule, target, workload, confidence, passing)
+        if rule.kind == "relative":
+            return self.relative(rule, target, workload, level)
+        return self.absolute(rule, target, workload, level)
 
-    def baseline_problem(self, rule: Rule, m: Measurement,
-                         observed: dict[str, Any]) -> Verdict | None:
+    def baseline_problem(self, rule: Rule, m: Measurement) -> Verdict | None:
         base = self.base.get(_key(m))
         workload = m.target.workload
-        if base is None or not base.ok or not base.samples:
+        if base is None or not base.ok or not base.groups:
             what = "has no" if base is None else "failed for its"
             return Verdict(rule, "no-baseline", workload, f"the baseline {what} measurement "
-                           f"of {rule.label} on {workload or '-'}; relative limits need one",
-                           **observed)
+                           f"of {rule.label} on {workload or '-'}; relative limits need one")
         differ = comparable(m.environment, base.environment)
         if differ:
             return Verdict(rule, "not-comparable", workload, "the baseline was measured with a "
                            f"different {', '.join(differ)}; relative limits are not evaluated "
-                           "(re-record the baseline on this machine)", **observed)
+                           "(re-record the baseline on this machine)")
         return None
 
-    def latency(self, rule: Rule, m: Measurement, workload: str | None,
-                confidence: float, passing: float) -> Verdict:
-        q = float(rule.info.percentile or 50)
-        name = _NAMES[rule.metric]
-        est = stats.grouped_percentile_ci(m.groups, q, confidence, seed=self.seed,
-                                          resamples=_resamples(self.resamples, confidence))
-        iv = est.interval
-        observed: dict[str, Any] = {"observed": est.value, "observed_low": iv.low if iv else None,
-                    "observed_high": iv.high if iv else None, "confidence": confidence}
-        if rule.kind == "relative":
-            problem = self.baseline_problem(rule, m, observed)
-            if problem is not None:
-                return problem
-        if est.value is None or iv is None:
-            return Verdict(rule, "inconclusive", workload, f"current {est.note}", **observed)
-        span = f"{100 * confidence:.3g}% interval"
-        if rule.kind == "absolute":
-            status, msg = _judge(name, est.value, iv.low, iv.high, rule.value, rule,
-                                 lambda x: fmt.value(x, "time"), span)
-            return Verdict(rule, status, workload, msg, **observed)
+    def relative(self, rule: Rule, m: Measurement, workload: str | None,
+                 level: _Level) -> Verdict:
+        problem = self.baseline_problem(rule, m)
+        if problem is not None:
+            return replace(problem, observed=_observed(rule, m))
         base = self.base[_key(m)]
-        best = stats.percentile_ci(base.samples, q, confidence)
-        if best.value is None:
-            return Verdict(rule, "inconclusive", workload, f"baseline {best.note}", **observed)
-        ratio, rlow, rhigh, how = self.ratio(m.groups, base.groups, q, confidence, passing)
-        status, msg = _judge(f"{name} current/baseline", ratio, rlow, rhigh, rule.value, rule,
-                             _ratio, _span(confidence, passing))
-        msg += (f" ({fmt.value(est.value, 'time')} vs "
-                f"{fmt.value(best.value, 'time')}; {how})")
-        return Verdict(rule, status, workload, msg, baseline=best.value, ratio=ratio,
-                       ratio_low=rlow, ratio_high=rhigh, workers=len(m.groups), **observed)
-
-    def ratio(self, a: Sequence[Sequence[float]], b: Sequence[Sequence[float]], q: float,
-              low_confidence: float, high_confidence: float) -> tuple[float, float, float, str]:
-        """pQ(a)/pQ(b), the low end of its interval at ``low_confidence`` and the high end
-        at ``high_confidence`` (two-sided equivalents), and how they were formed."""
-        tails = ((1 - low_confidence) / 2, (1 - high_confidence) / 2)
-        if q == 50:
-            low = worker_stats.ratio_interval(a, b, tails[0])
-            high = worker_stats.ratio_interval(a, b, tails[1])
-            if low.low is not None and high.high is not None:
-                return (low.value, low.low, high.high,
-                        f"median ratio from {len(a)}+{len(b)} worker medians, rank interval")
-        confs = [min(MAX_CONFIDENCE, c) for c in (low_confidence, high_confidence)]
-        ends = [percentile_ratio_ci(a, b, q, confidence=c, seed=self.seed,
-                                    resamples=_resamples(self.resamples, max(confs)))
-                for c in confs]
-        assert ends[0].interval is not None and ends[1].interval is not None
-        how = f"two-level bootstrap over {len(a)}+{len(b)} workers"
-        if q == 50:
-            how += (f"; a worker-level interval needs "
-                    f"{worker_stats.workers_needed(min(tails))} workers per side at this "
-                    "level, and the bootstrap can be optimistic with few workers")
-        assert ends[0].value is not None
-        return ends[0].value, ends[0].interval.low, ends[1].interval.high, how
-
-    def throughput(self, rule: Rule, m: Measurement, workload: str | None,
-                   confidence: float, passing: float) -> Verdict:
-        items = m.items_per_call
-        med = stats.grouped_percentile_ci(m.groups, 50, confidence, seed=self.seed,
-                                          resamples=_resamples(self.resamples, confidence))
-        iv = med.interval
-        tp = m.throughput()
-        observed: dict[str, Any] = {"observed": tp, "confidence": confidence,
-                    "observed_low": items * 1e9 / iv.high if iv and iv.high > 0 else None,
-                    "observed_high": items * 1e9 / iv.low if iv and iv.low > 0 else None}
-        if rule.kind == "relative":
-            problem = self.baseline_problem(rule, m, observed)
-            if problem is not None:
-                return problem
-        if not tp or not items:
-            return Verdict(rule, "inconclusive", workload,
-                           "throughput needs the items per call, which were not recorded",
-                           **observed)
-        low, high = observed["observed_low"], observed["observed_high"]
-        if low is None or high is None:
-            return Verdict(rule, "inconclusive", workload, f"current {med.note}", **observed)
-        span = f"{100 * confidence:.3g}% interval"
-        if rule.kind == "absolute":
-            status, msg = _judge("throughput", tp, low, high, rule.value, rule,
-                                 lambda x: fmt.value(x, "throughput"), span)
-            return Verdict(rule, status, workload, msg, **observed)
-        base = self.base[_key(m)]
-        base_tp = base.throughput()
-        if not base_tp or not base.items_per_call:
-            return Verdict(rule, "no-baseline", workload, "the baseline recorded no items "
-                           "per call, so it has no throughput", **observed)
-        scale = items / base.items_per_call
-        r, rl, rh, how = self.ratio(base.groups, m.groups, 50, passing, confidence)
-        ratio, rlow, rhigh = r * scale, rl * scale, rh * scale
-        status, msg = _judge("throughput current/baseline", ratio, rlow, rhigh, rule.value,
-                             rule, _ratio, _span(confidence, passing))
-        msg += (f" ({fmt.value(tp, 'throughput')} vs "
-                f"{fmt.value(base_tp, 'throughput')}; {how})")
-        return Verdict(rule, status, workload, msg, baseline=base_tp, ratio=ratio,
-                       ratio_low=rlow, ratio_high=rhigh, workers=len(m.groups), **observed)
-
-    def memory(self, rule: Rule, m: Measurement, workload: str | None) -> Verdict:
         name = _NAMES[rule.metric]
-        values = _memory(m, rule.metric)
-        note = "" if rule.metric == "heap_peak" or m.rss_exact else " (approximate: ru_maxrss)"
-        observed: dict[str, Any] = {
-            "observed": max(values) if values else None,
-            "observed_low": min(values) if values else None,
-            "observed_high": max(values) if values else None}
-        if rule.kind == "relative":
-            problem = self.baseline_problem(rule, m, observed)
-            if problem is not None:
-                return problem
-        if not values:
-            return Verdict(rule, "inconclusive", workload, f"{name} was not recorded",
-                           **observed)
-        span = f"range over {len(values)} workers"
-        if rule.kind == "absolute":
-            status, msg = _judge(name, max(values), min(values), max(values), rule.value,
-                                 rule, lambda x: fmt.value(x, "size"), span)
-            return Verdict(rule, status, workload, msg + note, **observed)
-        base_values = _memory(self.base[_key(m)], rule.metric)
-        if not base_values or min(base_values) <= 0:
-            return Verdict(rule, "no-baseline", workload, f"the baseline has no {name}",
-                           **observed)
-        ratio = max(values) / max(base_values)
-        rlow, rhigh = min(values) / max(base_values), max(values) / min(base_values)
-        status, msg = _judge(f"{name} current/baseline", ratio, rlow, rhigh, rule.value, rule,
-                             _ratio, span)
-        msg += (f" ({fmt.value(max(values), 'size')} vs "
-                f"{fmt.value(max(base_values), 'size')}){note}")
-        return Verdict(rule, status, workload, msg, baseline=max(base_values), ratio=ratio,
-                       ratio_low=rlow, ratio_high=rhigh, **observed)
+        cur, ref, what = _units(rule, m), _units(rule, base), ""
+        if not cur or not ref:
+            return Verdict(rule, "inconclusive", workload, f"{name} was not recorded")
+        scale = 1.0
+        tail = level.tail((len(cur), len(ref)))
+        if rule.metric == "throughput":
+            if not m.items_per_call or not base.items_per_call:
+                return Verdict(rule, "no-baseline", workload, "the baseline or current "
+                               "run recorded no items per call, so there is no throughput")
+            cur, ref = ref, cur  # items/s ratio = baseline time / current time
+            scale = m.items_per_call / base.items_per_call
+            what = "; from worker median times"
+        b = ratio_bounds(cur, ref, tail)
+        if rule.metric == "throughput":
+            b = replace(b, value=b.value * scale, units=b.units[::-1],
+                        low=None if b.low is None else b.low * scale,
+                        high=None if b.high is None else b.high * scale)
+        span = _span(tail, f"{b.units[0]}+{b.units[1]} worker values (rank)")
+        status, msg = _judge(f"{name} current/baseline", b.value, b.low, b.high, rule.value,
+                             rule, _ratio, span)
+        msg += _short(b, "worker")
+        point, base_point = _observed(rule, m), _observed(rule, base)
+        msg += f" ({_show(rule, point)} vs {_show(rule, base_point)}{what}){_note(rule, m)}"
+        return Verdict(rule, status, workload, msg, observed=point, baseline=base_point,
+                       ratio=b.value, ratio_low=b.low, ratio_high=b.high,
+                       confidence=1 - tail, workers=len(m.groups), look=level.look)
+
+    def absolute(self, rule: Rule, m: Measurement, workload: str | None,
+                 level: _Level) -> Verdict:
+        name = _NAMES[rule.metric]
+        if rule.metric in _MEMORY:
+            units = _units(rule, m)
+            if not units:
+                return Verdict(rule, "inconclusive", workload, f"{name} was not recorded")
+            tail = level.sign_tail(len(units))
+            b = level_bounds(units, tail)
+            return self._absolute(rule, workload, b, rule.value, tail, "worker values, the "
+                                  "median worker's", lambda x: fmt.value(x, "size"), m)
+        q = 50.0 if rule.metric == "throughput" else float(rule.info.percentile or 50)
+        limit = rule.value
+        if rule.metric == "throughput":
+            if not m.items_per_call:
+                return Verdict(rule, "inconclusive", workload, "throughput needs the items "
+                               "per call, which were not recorded")
+            limit = m.items_per_call * 1e9 / rule.value  # the longest median time allowed
+        if len(m.groups) == 1:
+            tail = level.split
+            b = level_bounds(m.groups[0], tail, q / 100)
+            how = "the samples of one worker (bounds for that process)"
+        elif q == 50:
+            tail = level.sign_tail(len(m.groups))
+            b = level_bounds(worker_values(m.groups), tail)
+            how = "worker medians (sign test)"
+        else:
+            tail = level.split
+            est = stats.grouped_percentile_ci(
+                m.groups, q, min(MAX_CONFIDENCE, 1 - 2 * tail), seed=self.seed,
+                resamples=max(self.resamples, math.ceil(10 / tail)))
+            if est.value is None or est.interval is None:
+                return Verdict(rule, "inconclusive", workload, f"current {est.note}",
+                               observed=est.value)
+            b = Bounds(est.value, est.interval.low, est.interval.high, (len(m.groups),))
+            how = ("workers, with a log-normal model of the spread between them (model-based; "
+                   "its tail split over the looks)")
+        if rule.metric == "throughput":
+            return self._throughput(rule, workload, b, limit, tail, how, m)
+        return self._absolute(rule, workload, b, limit, tail, how,
+                              lambda x: fmt.value(x, "time"), m)
+
+    def _absolute(self, rule: Rule, workload: str | None, b: Bounds, limit: float,
+                  tail: float, how: str, show: Callable[[float], str],
+                  m: Measurement) -> Verdict:
+        status, msg = _judge(_NAMES[rule.metric], b.value, b.low, b.high, limit, rule, show,
+                             _span(tail, how))
+        msg += _short(b, "worker" if len(m.groups) > 1 or rule.metric in _MEMORY
+                      else "sample")
+        msg += _note(rule, m)
+        return Verdict(rule, status, workload, msg, observed=b.value, observed_low=b.low,
+                       observed_high=b.high, confidence=1 - tail, workers=len(m.groups))
+
+    def _throughput(self, rule: Rule, workload: str | None, b: Bounds, limit: float,
+                    tail: float, how: str, m: Measurement) -> Verdict:
+        items = m.items_per_call * 1e9
+
+        def tp(x: float | None) -> float | None:
+            return None if x is None or x <= 0 else items / x
+
+        inv = Bounds(items / b.value, tp(b.high), tp(b.low), b.units, b.needed)
+        return self._absolute(rule, workload, inv, rule.value, tail, how + ", of time per call",
+                              lambda x: fmt.value(x, "throughput"), m)
 
     def scaling(self, rule: Rule, obs: ScalingObservation) -> Verdict:
         observed: dict[str, Any] = {"observed": obs.slope, "observed_low": obs.low,
                                     "observed_high": obs.high, "confidence": obs.confidence}
-        span = f"{100 * obs.confidence:.3g}% interval"
+        span = f"{100 * obs.confidence:.3g}% interval of the sweep (its own level)"
         if rule.kind == "absolute":
             status, msg = _judge("scaling exponent", obs.slope, obs.low, obs.high, rule.value,
                                  rule, lambda x: f"{x:.3g}", span)
@@ -330,18 +319,11 @@ class _Evaluator:
                            f"{base.slope:.3g} is not positive, so a ratio limit is undefined",
                            **observed)
         allowed = rule.value * base.slope
-        shown = (f"scaling exponent {obs.slope:.3g} [{obs.low:.3g}, {obs.high:.3g}] vs allowed "
-                 f"{allowed:.3g} ({rule.value:g}x baseline {base.slope:.3g})")
-        outcome: Status
-        if obs.slope > allowed and obs.low > base.high:
-            outcome, msg = "breach", (f"{shown}: over it, with the whole {span} above the "
-                                      "baseline's interval, so noise alone cannot explain it")
-        elif obs.high <= allowed:
-            outcome, msg = "pass", f"{shown}: within it over the whole {span}"
-        else:
-            outcome, msg = "inconclusive", f"{shown}: the {span} straddles the limit"
+        status, msg = _judge("scaling exponent", obs.slope, obs.low, obs.high, allowed, rule,
+                             lambda x: f"{x:.3g}", span)
+        msg += f" (allowed: {rule.value:g}x the baseline exponent {base.slope:.3g})"
         s = base.slope
-        return Verdict(rule, outcome, obs.workload, msg, baseline=s, ratio=obs.slope / s,
+        return Verdict(rule, status, obs.workload, msg, baseline=s, ratio=obs.slope / s,
                        ratio_low=obs.low / s, ratio_high=obs.high / s, **observed)
 
 
@@ -349,16 +331,37 @@ def _key(m: Measurement) -> tuple[str, str, str | None]:
     return m.target.name, m.target.variant or DEFAULT_VARIANT, m.target.workload
 
 
-def _memory(m: Measurement, metric: str) -> list[float]:
+def _units(rule: Rule, m: Measurement) -> list[float]:
+    """One value per worker: its pNN (median for throughput), or its peak memory."""
     runs = [r for r in m.runs if r.ok]
-    if metric == "peak_rss":
-        return [r.rss_peak_kb * 1024.0 for r in runs if r.rss_peak_kb is not None]
-    return [float(r.heap_peak_bytes) for r in runs if r.heap_peak_bytes is not None]
+    if rule.metric == "peak_rss":
+        return [r.rss_peak_kb * 1024.0 for r in runs if r.rss_peak_kb]
+    if rule.metric == "heap_peak":
+        return [float(r.heap_peak_bytes) for r in runs if r.heap_peak_bytes]
+    q = 50.0 if rule.metric == "throughput" else float(rule.info.percentile or 50)
+    return worker_values(m.groups, q)
 
 
-def _resamples(resamples: int, confidence: float) -> int:
-    """Enough replicates that each tail of the interval holds at least ~10 of them."""
-    return max(resamples, math.ceil(20 / (1 - confidence)))
+def _note(rule: Rule, m: Measurement) -> str:
+    return " (approximate: ru_maxrss)" if rule.metric == "peak_rss" and not m.rss_exact else ""
+
+
+def _observed(rule: Rule, m: Measurement) -> float | None:
+    if rule.metric == "throughput":
+        return m.throughput()
+    units = _units(rule, m)
+    if not units:
+        return None
+    if rule.metric in _MEMORY:
+        return max(units)
+    return stats.percentile(m.samples, float(rule.info.percentile or 50))
+
+
+def _show(rule: Rule, x: float | None) -> str:
+    if x is None:
+        return "-"
+    kind = {"throughput": "throughput", "peak_rss": "size", "heap_peak": "size"}
+    return fmt.value(x, kind.get(rule.metric, "time"))
 
 
 def _tasks(spec: BudgetSpec, current: Sequence[Measurement],
@@ -400,12 +403,19 @@ def _tasks(spec: BudgetSpec, current: Sequence[Measurement],
     return tasks
 
 
+def family_size(spec: BudgetSpec, pairs: Sequence[tuple[str, str]]) -> int:
+    """How many error-level verdicts a check of the (stage, variant) ``pairs`` makes: the
+    m of the Bonferroni correction (each pair's rules, defaults and ``*`` included)."""
+    return sum(1 for stage, variant in pairs for rule in spec.rules_for(stage, variant)
+               if rule.level == "error")
+
+
 def check(spec: BudgetSpec, current: Sequence[Measurement],
           baseline: Sequence[Measurement] | None = None, *,
           scaling: Sequence[ScalingObservation] = (),
           baseline_scaling: Sequence[ScalingObservation] = (),
           family_alpha: float = FAMILY_ALPHA, correction: Correction = "bonferroni",
-          resamples: int = 2000, seed: int = 0, look: int = 1,
+          resamples: int = 2000, seed: int = 0, look: int = 1, plan: Plan | None = None,
           instructions: Sequence[InstructionCount] = (),
           baseline_instructions: Sequence[InstructionCount] = ()) -> CheckResult:
     """Apply ``spec`` to the ``current`` measurements (see the module docstring).
@@ -413,27 +423,30 @@ def check(spec: BudgetSpec, current: Sequence[Measurement],
     ``baseline`` measurements are matched by stage, variant and workload; ``scaling`` and
     ``baseline_scaling`` carry sweep exponents for ``scaling`` rules; ``instructions`` and
     ``baseline_instructions`` the counts for instruction rules
-    (:mod:`workbench.budget.instr_verdict`). Deterministic for a given ``seed``.
+    (:mod:`workbench.budget.instr_verdict`). ``look`` is the look of a sequential check
+    whose worker schedule is ``plan`` (default: one look, the fixed-sample check).
+    Deterministic for a given ``seed``.
     """
-    if not (isinstance(family_alpha, float | int) and 0 < family_alpha < 1):
-        raise InvalidInputError(f"family_alpha must be strictly between 0 and 1 (e.g. 0.05); "
-                                f"got {family_alpha!r}")
+    if not (isinstance(family_alpha, float | int) and 0 < family_alpha < 0.5):
+        raise InvalidInputError(f"family_alpha must be strictly between 0 and 0.5 (e.g. "
+                                f"0.05); got {family_alpha!r}")
     if correction not in ("bonferroni", "none"):
         raise InvalidInputError(f"correction must be 'bonferroni' or 'none'; got {correction!r}")
     if not isinstance(resamples, int) or isinstance(resamples, bool) or resamples < 100:
         raise InvalidInputError(f"resamples must be an integer >= 100; got {resamples!r}")
+    plan = plan or Plan(max(1, look))
+    if not isinstance(look, int) or isinstance(look, bool) or not 1 <= look <= plan.looks:
+        raise InvalidInputError(f"look must be an integer from 1 to the plan's {plan.looks} "
+                                f"looks; got {look!r}")
     tasks = _tasks(spec, current, scaling, instructions)
-    m = sum(1 for rule, target, _ in tasks if target is not None and rule.level == "error"
-            and rule.metric in STATISTICAL)
-    nominal = 1 - family_alpha
-    spent = 2 * look_tail(look, family_alpha)
-    strict = 1 - spent / max(1, m) if correction == "bonferroni" else 1 - spent
+    m = sum(1 for rule, target, _ in tasks if target is not None and rule.level == "error")
+    per_rule = family_alpha / max(1, m) if correction == "bonferroni" else family_alpha
+    error = _Level(float(per_rule), plan, look)
+    warn = _Level(float(family_alpha), Plan(1), 1)
     evaluator = _Evaluator(baseline or (), baseline_scaling, resamples, seed,
                            baseline_instructions)
-    first = 1 - look_tail(1, family_alpha) * 2 / (max(1, m) if correction == "bonferroni"
-                                                   else 1)
     verdicts = tuple(
-        evaluator.evaluate(rule, target, workload, strict, first) if rule.level == "error"
-        else evaluator.evaluate(rule, target, workload, nominal)
+        evaluator.evaluate(rule, target, workload, error if rule.level == "error" else warn)
         for rule, target, workload in tasks)
-    return CheckResult(verdicts, spec.digest(), float(family_alpha), correction, strict)
+    return CheckResult(verdicts, spec.digest(), float(family_alpha), correction,
+                       1 - float(per_rule))

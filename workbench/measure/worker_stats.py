@@ -41,8 +41,18 @@ import numpy.typing as npt
 from workbench.errors import InvalidInputError
 from workbench.measure.stats import _scipy_stats
 
-__all__ = ["RatioInterval", "TRatioInterval", "rank_test", "ratio_interval", "t_ratio_interval",
-           "u_cdf", "worker_medians", "workers_needed"]
+__all__ = [
+    "RatioInterval",
+    "TRatioInterval",
+    "rank_test",
+    "ratio_interval",
+    "t_ratio_interval",
+    "u_cdf",
+    "unit_ratio_interval",
+    "unit_t_ratio_interval",
+    "worker_medians",
+    "workers_needed",
+]
 
 FloatArray = npt.NDArray[np.float64]
 _EXACT_LIMIT = 60  # above this many units per side the normal approximation of U is used
@@ -82,13 +92,17 @@ def _u_pmf(m: int, n: int) -> tuple[float, ...]:
     return tuple(float(x) for x in table[m, n])
 
 
+@lru_cache(maxsize=512)
+def _u_cdf_table(m: int, n: int) -> FloatArray:
+    return np.cumsum(np.asarray(_u_pmf(m, n)))
+
+
 def u_cdf(c: int, m: int, n: int) -> float:
     """P(U <= c) under the null for m against n independent units (exact up to 60 each)."""
     if c < 0:
         return 0.0
     if max(m, n) <= _EXACT_LIMIT:
-        pmf = _u_pmf(m, n)
-        return float(sum(pmf[: min(c, m * n) + 1]))
+        return float(_u_cdf_table(m, n)[min(c, m * n)])
     mean, sd = m * n / 2, math.sqrt(m * n * (m + n + 1) / 12)
     return 0.5 * math.erfc(-(c + 0.5 - mean) / (sd * math.sqrt(2)))
 
@@ -158,10 +172,20 @@ def ratio_interval(a_groups: Sequence[Sequence[float]], b_groups: Sequence[Seque
                    tail: float) -> RatioInterval:
     """``a / b`` (Hodges-Lehmann on log worker medians) with the interval whose each end
     errs with probability at most ``tail`` (two-sided confidence ``1 - 2 * tail``)."""
+    return unit_ratio_interval(worker_medians(a_groups, "a_groups"),
+                               worker_medians(b_groups, "b_groups"), tail)
+
+
+def unit_ratio_interval(a_values: FloatArray, b_values: FloatArray,
+                        tail: float) -> RatioInterval:
+    """:func:`ratio_interval` of one positive value per unit (worker) on each side."""
     if not (isinstance(tail, float | int) and 0 < tail < 0.5):
         raise InvalidInputError(f"tail must be strictly between 0 and 0.5; got {tail!r}")
-    a = np.log(worker_medians(a_groups, "a_groups"))
-    b = np.log(worker_medians(b_groups, "b_groups"))
+    for side, v in (("a", a_values), ("b", b_values)):
+        if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v <= 0):
+            raise InvalidInputError(f"side {side} must hold positive finite values, one per "
+                                    f"unit; got {v.tolist()!r}")
+    a, b = np.log(a_values), np.log(b_values)
     d = np.sort((a[:, None] - b[None, :]).ravel())
     point = float(np.exp(np.median(d)))
     m, n = a.size, b.size
@@ -216,10 +240,20 @@ def t_ratio_interval(a_groups: Sequence[Sequence[float]], b_groups: Sequence[Seq
     used: the interval is the point and p is 0 (1 when the two sides are equal), as the
     rank interval of such medians is a point too; ``df`` is then None.
     """
+    return unit_t_ratio_interval(worker_medians(a_groups, "a_groups"),
+                                 worker_medians(b_groups, "b_groups"), tail)
+
+
+def unit_t_ratio_interval(a_values: FloatArray, b_values: FloatArray,
+                          tail: float) -> TRatioInterval:
+    """:func:`t_ratio_interval` of one positive value per unit (worker) on each side."""
     if not (isinstance(tail, float | int) and 0 < tail < 0.5):
         raise InvalidInputError(f"tail must be strictly between 0 and 0.5; got {tail!r}")
-    a = np.log(worker_medians(a_groups, "a_groups"))
-    b = np.log(worker_medians(b_groups, "b_groups"))
+    for side, v in (("a", a_values), ("b", b_values)):
+        if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v <= 0):
+            raise InvalidInputError(f"side {side} must hold positive finite values, one per "
+                                    f"unit; got {v.tolist()!r}")
+    a, b = np.log(a_values), np.log(b_values)
     m, n = a.size, b.size
     if m < 2 or n < 2:
         raise InvalidInputError(f"a t-interval needs at least 2 workers per side; got {m} "
