@@ -110,12 +110,16 @@ def test_an_interval_straddling_the_threshold_is_inconclusive() -> None:
     assert v.ratio_low < 1.1 < v.ratio_high or v.ratio_low <= 1.1 <= v.ratio_high
 
 
-def test_insufficient_samples_for_an_absolute_percentile_is_inconclusive() -> None:
+def test_an_absolute_p99_from_few_calls_can_breach_but_not_pass() -> None:
     text = '[stage.embed]\nlatency_p99 = "5ms"\n'
     result = check(parse_budgets(text), [measurement(noisy(1.0, workers=2, n=20))])
     [v] = result.verdicts
     assert v.status == "inconclusive"
-    assert "insufficient samples: p99 needs >=" in v.message and "(have 40" in v.message
+    assert "no pass is possible from 40 calls" in v.message and "needs >= 299" in v.message
+    # but a breach needs no such count: every call 100x over the limit
+    over = check(parse_budgets('[stage.embed]\nlatency_p99 = "10us"\n'),
+                 [measurement(noisy(1.0, workers=2, n=20))]).verdicts[0]
+    assert over.status == "breach", over.message
 
 
 def test_relative_percentiles_compare_each_workers_own_percentile() -> None:

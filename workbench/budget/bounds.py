@@ -34,7 +34,8 @@ import numpy as np
 from workbench.budget.boundary import sign_critical
 from workbench.measure import worker_stats
 
-__all__ = ["Bounds", "level_bounds", "ratio_bounds", "units_needed", "worker_values"]
+__all__ = ["Bounds", "exceedance_bounds", "level_bounds", "ratio_bounds", "units_needed",
+           "worker_values"]
 
 
 @dataclass(frozen=True)
@@ -108,3 +109,42 @@ def units_needed(tail: float, q: float = 0.5) -> int:
     while max(q, 1 - q) ** n > tail:
         n += 1
     return n
+
+
+def exceedance_bounds(groups: Sequence[Sequence[float]], q: float, tail: float) -> Bounds:
+    """The q-quantile (0 < q < 1) of the per-call distribution over processes (the mixture
+    of every worker's own), each end at ``tail``, with the worker as the unit.
+
+    For a candidate value x, each worker's share of samples above x is one unit; their mean
+    estimates the chance that a call takes longer than x, with a Student t bound over the
+    workers. Each bound is then widened, never narrowed, to the exact (Clopper-Pearson)
+    binomial bound of the count of calls above x, so that rare events (workers that all show
+    no call above x) do not look certain. The quantile is over x
+    when that chance's lower bound is above 1 - q, and at or under x when its upper bound is
+    at or below 1 - q; the bounds are the nearest sample values where this holds. The
+    candidates are the sample values; the units are the workers.
+    """
+    sorted_groups = [np.sort(np.asarray(g, dtype=np.float64)) for g in groups if len(g)]
+    w = len(sorted_groups)
+    every = np.concatenate(sorted_groups)
+    point = float(np.quantile(every, q))
+    if w < 2:
+        raise ValueError("exceedance_bounds needs at least 2 workers")
+    xs = np.unique(every)
+    above = np.stack([g.size - np.searchsorted(g, xs, side="right") for g in sorted_groups])
+    shares = above / np.asarray([g.size for g in sorted_groups])[:, None]
+    mean = shares.mean(axis=0)
+    half = _t_quantile(1 - tail, w - 1) * shares.std(axis=0, ddof=1) / np.sqrt(w)
+    k, total = above.sum(axis=0), every.size
+    from scipy import stats as scipy_stats
+
+    exact_low = np.where(k > 0, scipy_stats.beta.ppf(tail, k, total - k + 1), 0.0)
+    exact_high = np.where(k < total, scipy_stats.beta.ppf(1 - tail, k + 1, total - k), 1.0)
+    upper = np.maximum(mean + half, exact_high)
+    lower = np.minimum(mean - half, exact_low)
+    allowed = 1 - q
+    over = np.nonzero(lower > allowed)[0]  # surely more than 1 - q above x
+    within = np.nonzero(upper <= allowed)[0]  # surely at most 1 - q above x
+    low = float(xs[over[-1]]) if over.size else None
+    high = float(xs[within[0]]) if within.size else None
+    return Bounds(point, low, high, (w,), model=True)

@@ -26,8 +26,9 @@ of the workers' own pNN (each worker's median for p50), as the Hodges-Lehmann sh
 log worker values with Moses' rank bounds. *Absolute* limit L: with one worker, the order
 statistics of its samples bound its pNN (a limit under every one of 5 samples is a breach
 of p50 at 96.9 %); with more, p50 is the median of the worker medians with sign-test
-bounds, and p95/p99 the worker-level model interval of ``stats.grouped_percentile_ci``
-(model-based: say so in the message), each end at the verdict's tail.
+bounds, and p95/p99 the hull of two worker-level intervals (the workers' shares of calls
+over each value, and the log-normal model of ``stats.grouped_percentile_ci``), each end at
+the verdict's tail; its pass end needs enough calls for the exact binomial bound.
 
 Throughput (higher is better) is the median's mirror: relative t is the allowed minimum
 ratio of items/s, absolute L a minimum items/s (judged as the median time per call against
@@ -67,7 +68,13 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from workbench.budget.boundary import Plan, look_level
-from workbench.budget.bounds import Bounds, level_bounds, ratio_bounds, worker_values
+from workbench.budget.bounds import (
+    Bounds,
+    exceedance_bounds,
+    level_bounds,
+    ratio_bounds,
+    worker_values,
+)
 from workbench.budget.instr_verdict import baselines_by_key, judge_count, judge_uncounted
 from workbench.budget.result import CheckResult, ScalingObservation, Status, Verdict
 from workbench.budget.spec import DEFAULT_VARIANT, BudgetSpec, Rule
@@ -103,11 +110,12 @@ def _judge(name: str, point: float, low: float | None, high: float | None, limit
     near, far = (low, high) if lower else (high, low)
     side = "over" if lower else "under"
     shown = f"{name} {show(point)} [{_end(low, show)}, {_end(high, show)}]"
+    whole = f"over its whole interval ({span})"
     if near is not None and (near > limit if lower else near < limit):
-        return "breach", f"{shown} is {side} the limit {show(limit)} over its whole {span}"
+        return "breach", f"{shown} is {side} the limit {show(limit)} {whole}"
     if far is not None and (far <= limit if lower else far >= limit):
-        return "pass", f"{shown} is within the limit {show(limit)} over its whole {span}"
-    return "inconclusive", f"{shown}: the {span} contains the limit {show(limit)}"
+        return "pass", f"{shown} is within the limit {show(limit)} {whole}"
+    return "inconclusive", f"{shown}: the interval contains the limit {show(limit)} ({span})"
 
 
 def _end(x: float | None, show: Callable[[float], str]) -> str:
@@ -262,19 +270,31 @@ class _Evaluator:
             how = "worker medians (sign test)"
         else:
             tail = level.split
-            est = stats.grouped_percentile_ci(
-                m.groups, q, min(MAX_CONFIDENCE, 1 - 2 * tail), seed=self.seed,
-                resamples=max(self.resamples, math.ceil(10 / tail)))
-            if est.value is None or est.interval is None:
-                return Verdict(rule, "inconclusive", workload, f"current {est.note}",
-                               observed=est.value)
-            b = Bounds(est.value, est.interval.low, est.interval.high, (len(m.groups),))
-            how = ("workers, with a log-normal model of the spread between them (model-based; "
-                   "its tail split over the looks)")
+            b, how = self._tail_percentile(m, q, tail)
         if rule.metric == "throughput":
             return self._throughput(rule, workload, b, limit, tail, how, m)
         return self._absolute(rule, workload, b, limit, tail, how,
                               lambda x: fmt.value(x, "time"), m)
+
+    def _tail_percentile(self, m: Measurement, q: float, tail: float) -> tuple[Bounds, str]:
+        """p95/p99 over processes from 2+ workers: the hull of two worker-level intervals,
+        so each end errs only when both do (see docs/measurement.md)."""
+        shares = exceedance_bounds(m.groups, q / 100, tail)
+        est = stats.grouped_percentile_ci(
+            m.groups, q, min(MAX_CONFIDENCE, 1 - 2 * tail), seed=self.seed,
+            resamples=max(self.resamples, math.ceil(10 / tail)))
+        iv = est.interval
+        low = None if shares.low is None else min(shares.low, iv.low if iv else shares.low)
+        high = None if shares.high is None else max(shares.high,
+                                                    iv.high if iv else shares.high)
+        how = (f"{len(m.groups)} workers: the hull of the workers' shares of calls over each "
+               "value (t over workers, widened to the exact binomial bound) and a "
+               "log-normal model of the spread between processes")
+        if high is None:
+            calls = math.ceil(math.log(tail) / math.log(q / 100))
+            how += (f"; no pass is possible from {len(m.samples)} calls: at this level the "
+                    f"pass end needs >= {calls}")
+        return Bounds(est.value or shares.value, low, high, (len(m.groups),), model=True), how
 
     def _absolute(self, rule: Rule, workload: str | None, b: Bounds, limit: float,
                   tail: float, how: str, show: Callable[[float], str],

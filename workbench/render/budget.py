@@ -34,8 +34,9 @@ def check_headline(r: CheckResult) -> str:
 
     counts = ", ".join(f"{r.count(s)} {s}" for s in STATUSES if r.count(s))
     return (f"budget check: {len(r.verdicts)} verdicts ({counts or 'none'}); "
-            f"error-level intervals at {100 * r.confidence:.3g}% "
-            f"({r.correction}, family alpha {r.family_alpha:g}); "
+            f"each error-level verdict errs at most {1 - r.confidence:.3g} at each end over "
+            f"all looks ({r.correction}, family alpha {r.family_alpha:g}: at most "
+            f"{r.family_alpha:g} for the whole check, at each end); "
             f"budgets {r.budgets_hash[:12]}")
 
 
