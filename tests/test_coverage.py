@@ -185,3 +185,90 @@ def test_the_pooled_unit_is_caught() -> None:
 # The worker-level ratio (Hodges-Lehmann with the rank interval, used by compare's speed-ups
 # and check's p50 rules) has its coverage test beside its other laws, with the same kind of
 # model: tests/test_worker_stats.py::test_ratio_interval_coverage_with_and_without_spread...
+
+
+# -- the one-sided bounds of budget verdicts (workbench/budget/bounds.py) ------------------
+# A verdict errs at one end: a breach when the low end is above the truth, a pass when the
+# high end is below it. So each end's miss rate is measured, against its nominal tail
+# (2.5 % here, as each end of a 95 % interval), with 5 % spread between processes too. The
+# bound is three standard errors over nominal (R = 200: 0.058). Measured when written:
+# tail percentiles 0-2.5 % (p95), 0-0.5 % (p99); ratios of worker percentiles 1-4 %;
+# the median worker 0-3 %.
+
+TAIL = 0.025
+VERDICT_SPREADS = (0.0, 0.01, 0.03, 0.05)
+VERDICT_REPLICATES = 200
+MISS_BOUND = TAIL + 3 * float(np.sqrt(TAIL * (1 - TAIL) / VERDICT_REPLICATES))
+
+
+def _misses(lows: list[float | None], highs: list[float | None], truth: float
+            ) -> tuple[float, float]:
+    """Each end's miss rate; an open end (None) never misses."""
+    low = np.mean([x is not None and x > truth for x in lows])
+    high = np.mean([x is not None and x < truth for x in highs])
+    return float(low), float(high)
+
+
+@pytest.mark.parametrize("shape", [(5, 15), (10, 30)], ids=["5x15", "10x30"])
+@pytest.mark.parametrize("sigma_between", VERDICT_SPREADS)
+@pytest.mark.parametrize("q", [95, 99])
+def test_absolute_tail_percentile_bounds_miss_each_end_at_most_nominal(
+        q: int, sigma_between: float, shape: tuple[int, int]) -> None:
+    from workbench.budget.bounds import tail_percentile_bounds
+
+    workers, samples = shape
+    truth = _mixture_percentile(q, sigma_between)
+    rng = np.random.default_rng([q, workers, round(1e4 * sigma_between), 28])
+    data = _draw(rng, (VERDICT_REPLICATES, workers, samples), sigma_between)
+    lows, highs = [], []
+    for i, groups in enumerate(data):
+        b, _ = tail_percentile_bounds(groups.tolist(), q, TAIL,
+                                      resamples=PERCENTILE_RESAMPLES, seed=i)
+        lows.append(b.low)
+        highs.append(b.high)
+    low, high = _misses(lows, highs, truth)
+    where = f"p{q}, {workers}x{samples}, {sigma_between:.0%} between processes"
+    assert low <= MISS_BOUND and high <= MISS_BOUND, f"{where}: misses {low:.3f}/{high:.3f}"
+    if q == 95:  # and it decides: both ends exist
+        assert all(x is not None for x in lows + highs), where
+
+
+@pytest.mark.parametrize("sigma_between", VERDICT_SPREADS)
+@pytest.mark.parametrize("q", [50, 95, 99])
+def test_relative_bounds_of_worker_percentiles_hold_at_the_limit(
+        q: int, sigma_between: float) -> None:
+    """A current side exactly 1.05x its baseline (the limit): the rank bounds of the ratio
+    of each worker's own pNN, 7 workers per side (the first look of 8 rules)."""
+    from workbench.budget.bounds import ratio_bounds, worker_values
+
+    rng = np.random.default_rng([q, round(1e4 * sigma_between), 7])
+    base = _draw(rng, (VERDICT_REPLICATES, 7, SAMPLES), sigma_between)
+    cur = 1.05 * _draw(rng, (VERDICT_REPLICATES, 7, SAMPLES), sigma_between)
+    lows, highs = [], []
+    for a, b in zip(cur, base, strict=True):
+        r = ratio_bounds(worker_values(a.tolist(), q), worker_values(b.tolist(), q), TAIL)
+        assert not r.model
+        lows.append(r.low)
+        highs.append(r.high)
+    low, high = _misses(lows, highs, 1.05)
+    where = f"p{q} ratio, {sigma_between:.0%} between processes"
+    assert low <= MISS_BOUND and high <= MISS_BOUND, f"{where}: misses {low:.3f}/{high:.3f}"
+
+
+@pytest.mark.parametrize("sigma_between", VERDICT_SPREADS)
+def test_absolute_median_worker_bounds_hold(sigma_between: float) -> None:
+    """Sign-test bounds of the median worker's median (10 workers), against the model's
+    p50 over processes."""
+    from workbench.budget.bounds import level_bounds, worker_values
+
+    truth = _mixture_percentile(50, sigma_between)
+    rng = np.random.default_rng([50, round(1e4 * sigma_between), 10])
+    data = _draw(rng, (VERDICT_REPLICATES, 10, SAMPLES), sigma_between)
+    lows, highs = [], []
+    for groups in data:
+        b = level_bounds(worker_values(groups.tolist()), TAIL)
+        assert not b.model
+        lows.append(b.low)
+        highs.append(b.high)
+    low, high = _misses(lows, highs, truth)
+    assert low <= MISS_BOUND and high <= MISS_BOUND, (sigma_between, low, high)

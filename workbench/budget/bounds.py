@@ -32,10 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from workbench.budget.boundary import sign_critical
-from workbench.measure import worker_stats
+from workbench.measure import stats, worker_stats
 
-__all__ = ["Bounds", "exceedance_bounds", "level_bounds", "ratio_bounds", "units_needed",
-           "worker_values"]
+__all__ = ["Bounds", "exceedance_bounds", "level_bounds", "ratio_bounds",
+           "tail_percentile_bounds", "units_needed", "worker_values"]
 
 
 @dataclass(frozen=True)
@@ -148,3 +148,28 @@ def exceedance_bounds(groups: Sequence[Sequence[float]], q: float, tail: float) 
     low = float(xs[over[-1]]) if over.size else None
     high = float(xs[within[0]]) if within.size else None
     return Bounds(point, low, high, (w,), model=True)
+
+
+def tail_percentile_bounds(groups: Sequence[Sequence[float]], q: float, tail: float, *,
+                           resamples: int = 2000, seed: int = 0) -> tuple[Bounds, str]:
+    """The q-th percentile (e.g. 95, 99) over processes from 2+ workers, each end at
+    ``tail``: the hull of :func:`exceedance_bounds` and the log-normal model interval of
+    :func:`workbench.measure.stats.grouped_percentile_ci`, so that an end errs only when
+    both do; an end the shares cannot give stays open. Returns the bounds and how they
+    were formed."""
+    shares = exceedance_bounds(groups, q / 100, tail)
+    est = stats.grouped_percentile_ci(groups, q, min(0.999, 1 - 2 * tail), seed=seed,
+                                      resamples=max(resamples, math.ceil(10 / tail)))
+    iv = est.interval
+    low = None if shares.low is None else min(shares.low, iv.low if iv else shares.low)
+    high = None if shares.high is None else max(shares.high, iv.high if iv else shares.high)
+    calls = sum(len(g) for g in groups)
+    how = (f"{len(groups)} workers: the hull of the workers' shares of calls over each value "
+           "(t over workers, widened to the exact binomial bound) and a log-normal model of "
+           "the spread between processes")
+    if high is None:
+        needed = math.ceil(math.log(tail) / math.log(q / 100))
+        how += (f"; no pass is possible from {calls} calls: at this level the pass end "
+                f"needs >= {needed}")
+    value = est.value if est.value is not None else shares.value
+    return Bounds(value, low, high, (len(groups),), model=True), how

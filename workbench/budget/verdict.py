@@ -62,7 +62,6 @@ Warn-level rules use ``family_alpha`` at each end, uncorrected. ``correction="no
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -70,9 +69,9 @@ from typing import Any, Literal
 from workbench.budget.boundary import Plan, look_level
 from workbench.budget.bounds import (
     Bounds,
-    exceedance_bounds,
     level_bounds,
     ratio_bounds,
+    tail_percentile_bounds,
     worker_values,
 )
 from workbench.budget.instr_verdict import baselines_by_key, judge_count, judge_uncounted
@@ -270,31 +269,12 @@ class _Evaluator:
             how = "worker medians (sign test)"
         else:
             tail = level.split
-            b, how = self._tail_percentile(m, q, tail)
+            b, how = tail_percentile_bounds(m.groups, q, tail, resamples=self.resamples,
+                                            seed=self.seed)
         if rule.metric == "throughput":
             return self._throughput(rule, workload, b, limit, tail, how, m)
         return self._absolute(rule, workload, b, limit, tail, how,
                               lambda x: fmt.value(x, "time"), m)
-
-    def _tail_percentile(self, m: Measurement, q: float, tail: float) -> tuple[Bounds, str]:
-        """p95/p99 over processes from 2+ workers: the hull of two worker-level intervals,
-        so each end errs only when both do (see docs/measurement.md)."""
-        shares = exceedance_bounds(m.groups, q / 100, tail)
-        est = stats.grouped_percentile_ci(
-            m.groups, q, min(MAX_CONFIDENCE, 1 - 2 * tail), seed=self.seed,
-            resamples=max(self.resamples, math.ceil(10 / tail)))
-        iv = est.interval
-        low = None if shares.low is None else min(shares.low, iv.low if iv else shares.low)
-        high = None if shares.high is None else max(shares.high,
-                                                    iv.high if iv else shares.high)
-        how = (f"{len(m.groups)} workers: the hull of the workers' shares of calls over each "
-               "value (t over workers, widened to the exact binomial bound) and a "
-               "log-normal model of the spread between processes")
-        if high is None:
-            calls = math.ceil(math.log(tail) / math.log(q / 100))
-            how += (f"; no pass is possible from {len(m.samples)} calls: at this level the "
-                    f"pass end needs >= {calls}")
-        return Bounds(est.value or shares.value, low, high, (len(m.groups),), model=True), how
 
     def _absolute(self, rule: Rule, workload: str | None, b: Bounds, limit: float,
                   tail: float, how: str, show: Callable[[float], str],

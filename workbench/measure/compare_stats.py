@@ -8,9 +8,8 @@ frequency, cache placement) and are not independent of each other.
 :func:`verdict` classifies a speed-up estimate and a p-value; ``compare`` forms both with the
 worker process as the unit (:func:`workbench.measure.comparison.pair_stats`, on worker
 medians: :mod:`workbench.measure.worker_stats`). There is no test on pooled samples here.
-:func:`bootstrap_ratio_ci` is the ratio of two *pooled* statistics with a two-level bootstrap
-(workers, then samples); only the budget check's percentile ratios still use it
-(:func:`workbench.budget.resample.percentile_ratio_ci`).
+Nothing here resamples pooled samples: the bootstrap of a ratio of pooled statistics that
+budget checks once used is gone with them (:mod:`workbench.budget.bounds`).
 
 The scaling fit (:func:`loglog_slope`) is a least-squares line through log(time) against
 log(size) whose interval treats its points as independent, so its points must be the
@@ -24,17 +23,15 @@ exponent 95-96% of the time without spread between processes, 85% at 1% spread a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from workbench.errors import InvalidInputError
 from workbench.measure.stats import (
     Estimate,
-    FloatArray,
     Interval,
     _as_samples,
     _check_confidence,
@@ -44,124 +41,18 @@ from workbench.measure.stats import (
 __all__ = [
     "NOISE_FLOOR",
     "SlopeFit",
-    "Statistic",
     "Verdict",
-    "bootstrap_ratio_ci",
     "loglog_slope",
     "verdict",
 ]
 
 #: "median", "mean", or a number q in (0, 100): the q-th percentile.
-Statistic = Literal["median", "mean"] | float
 Verdict = Literal["faster", "slower", "inconclusive"]
 
 #: Differences smaller than this (3 %) are within what fresh processes running identical
 #: code show on a shared 2-core machine; the verdict's default minimum effect.
 NOISE_FLOOR = 0.03
 _CHUNK_ELEMENTS = 2_000_000  # bound on one bootstrap chunk's (resamples x values) array
-
-
-def _groups(groups: Sequence[npt.ArrayLike], name: str) -> list[FloatArray]:
-    if isinstance(groups, str | bytes) or len(groups) == 0:
-        raise InvalidInputError(
-            f"{name} must be a non-empty sequence of sample sequences (one per worker); "
-            f"got {groups!r}"
-        )
-    return [_as_samples(g, f"{name}[{i}]", positive=True) for i, g in enumerate(groups)]
-
-
-def _reducer(statistic: Statistic, ragged: bool) -> Callable[[FloatArray], FloatArray]:
-    """Row-wise ``statistic`` of a 2-d array (NaN-aware when rows are padded)."""
-    if statistic == "median":
-        return lambda v: np.asarray((np.nanmedian if ragged else np.median)(v, axis=1))
-    if statistic == "mean":
-        return lambda v: np.asarray((np.nanmean if ragged else np.mean)(v, axis=1))
-    q = float(statistic)
-    return lambda v: np.asarray((np.nanpercentile if ragged else np.percentile)(v, q, axis=1))
-
-
-def _check_statistic(statistic: object) -> None:
-    if statistic in ("median", "mean"):
-        return
-    if isinstance(statistic, int | float) and not isinstance(statistic, bool) \
-            and 0 < statistic < 100:
-        return
-    raise InvalidInputError(
-        f"statistic must be 'median', 'mean' or a percentile strictly between 0 and 100; "
-        f"got {statistic!r}"
-    )
-
-
-def _bootstrap(
-    groups: list[FloatArray], statistic: Statistic, resamples: int, rng: np.random.Generator
-) -> FloatArray:
-    """``resamples`` hierarchical-bootstrap replicates of the statistic of the pooled samples.
-
-    Each replicate draws as many workers as there are, with replacement, then each drawn
-    worker's own number of samples from that worker, with replacement, and pools them.
-    """
-    k = len(groups)
-    sizes = np.array([g.size for g in groups])
-    width = int(sizes.max())
-    padded = np.zeros((k, width))
-    for i, g in enumerate(groups):
-        padded[i, : g.size] = g
-    ragged = bool((sizes != width).any())
-    reduce = _reducer(statistic, ragged)
-    out = np.empty(resamples)
-    chunk = max(1, _CHUNK_ELEMENTS // (k * width))
-    for start in range(0, resamples, chunk):
-        r = min(chunk, resamples - start)
-        workers = rng.integers(0, k, size=(r, k))
-        drawn = sizes[workers][..., None]  # (r, k, 1): each drawn worker's sample count
-        idx = rng.integers(0, drawn, size=(r, k, width))
-        values = padded[workers[..., None], idx]
-        if ragged:
-            values = np.where(np.arange(width) < drawn, values, np.nan)
-        out[start : start + r] = reduce(values.reshape(r, k * width))
-    return out
-
-
-def bootstrap_ratio_ci(
-    a_groups: Sequence[npt.ArrayLike],
-    b_groups: Sequence[npt.ArrayLike],
-    *,
-    statistic: Statistic = "median",
-    confidence: float = 0.95,
-    resamples: int = 2000,
-    seed: int = 0,
-) -> Estimate:
-    """``statistic(a) / statistic(b)`` of the pooled samples, with a bootstrap interval.
-
-    Both sides are resampled independently by a two-level (hierarchical) bootstrap: workers
-    with replacement, then samples within each drawn worker with replacement. The interval
-    is the percentile interval of the replicate ratios, widened to include the point if it
-    falls outside (possible with very few, very different workers; the note says so). All
-    samples must be positive. Deterministic for a given ``seed``; ``n`` is the total number
-    of samples on both sides.
-    """
-    a = _groups(a_groups, "a_groups")
-    b = _groups(b_groups, "b_groups")
-    _check_statistic(statistic)
-    conf = _check_confidence(confidence)
-    if not isinstance(resamples, int) or isinstance(resamples, bool) or resamples < 100:
-        raise InvalidInputError(f"resamples must be an integer >= 100; got {resamples!r}")
-    reduce = _reducer(statistic, False)
-    point = float(reduce(np.concatenate(a)[None, :])[0] / reduce(np.concatenate(b)[None, :])[0])
-    rng = np.random.default_rng(seed)
-    ratios = _bootstrap(a, statistic, resamples, rng) / _bootstrap(b, statistic, resamples, rng)
-    tail = 100 * (1 - conf) / 2
-    low, high = (float(x) for x in np.percentile(ratios, [tail, 100 - tail]))
-    name = statistic if isinstance(statistic, str) else f"p{statistic:g}"
-    note = (
-        f"{name}(a)/{name}(b): hierarchical bootstrap, {resamples} resamples of "
-        f"{len(a)}+{len(b)} workers, percentile interval"
-    )
-    if not low <= point <= high:
-        note += "; widened to include the point estimate"
-        low, high = min(low, point), max(high, point)
-    n = sum(g.size for g in a) + sum(g.size for g in b)
-    return Estimate(point, Interval(low, high, conf), n, note)
 
 
 def verdict(
