@@ -231,7 +231,8 @@ class _Evaluator:
             b = replace(b, value=b.value * scale, units=b.units[::-1],
                         low=None if b.low is None else b.low * scale,
                         high=None if b.high is None else b.high * scale)
-        span = _span(tail, f"{b.units[0]}+{b.units[1]} worker values (rank)")
+        how = "t on their logs" if b.model else "rank"
+        span = _span(tail, f"{b.units[0]}+{b.units[1]} worker values ({how})")
         status, msg = _judge(f"{name} current/baseline", b.value, b.low, b.high, rule.value,
                              rule, _ratio, span)
         msg += _short(b, "worker")
