@@ -41,6 +41,7 @@ from workbench.measure.cachegrind import (
     valgrind_path,
 )
 from workbench.measure.instructions import (
+    CHECKOUT_SPREAD,
     TOLERANCE,
     InstructionCount,
     InstructionSettings,
@@ -190,50 +191,115 @@ def _rule(limit: float, kind: str = "relative", metric: str = "instructions") ->
                 limit)
 
 
-@settings(max_examples=200, deadline=None)
-@given(base=st.floats(1e3, 1e10), ratio=st.floats(0.5, 2.0), limit=st.floats(0.8, 1.5))
-def test_a_relative_instruction_rule_breaches_exactly_when_the_ratio_exceeds_the_limit(
-    base: float, ratio: float, limit: float,
+_KEY = ("work", "pure", "items")
+
+
+def _expected(value: float, limit: float, band: float) -> str:
+    if value > limit * (1 + band):
+        return "breach"
+    return "pass" if value <= limit * (1 - band) else "inconclusive"
+
+
+@settings(max_examples=300, deadline=None)
+@given(base=st.floats(1e3, 1e10), ratio=st.floats(0.5, 2.0), limit=st.floats(0.8, 1.5),
+       spread=st.sampled_from([None, 0.0005, 0.004, 0.02]))
+def test_a_relative_instruction_rule_decides_against_the_limit_widened_by_its_band(
+    base: float, ratio: float, limit: float, spread: float | None,
 ) -> None:
-    key = ("work", "pure", "items")
-    verdict = judge_count(_rule(limit), _count(base * ratio), "items", {key: _count(base)})
+    verdict = judge_count(_rule(limit), _count(base * ratio, spread=spread), "items",
+                          {_KEY: _count(base)})
+    band = max(CHECKOUT_SPREAD, spread or 0.0)
     measured = (base * ratio) / base  # the ratio as floating point gives it
-    equal = abs(base * ratio - base) <= TOLERANCE * base
-    expected = "breach" if (1.0 if equal else measured) > limit else "pass"
-    assert verdict.status == expected, verdict.message
+    assert verdict.status == _expected(measured, limit, band), verdict.message
     assert verdict.ratio == pytest.approx(ratio)
+    assert f"band ±{100 * band:.2g} %" in verdict.message
 
 
-def test_absolute_limits_failures_and_incomparable_baselines() -> None:
-    key = ("work", "pure", "items")
-    over = judge_count(_rule(2e6, "absolute"), _count(2.01e6), "items", {})
-    assert over.status == "breach" and "over the limit 2 M" in over.message
-    assert judge_count(_rule(2e6, "absolute"), _count(2.001e6), "items", {}).status == "pass"
+def test_relative_rules_breach_pass_and_are_undecided_within_the_band_of_the_limit() -> None:
+    base = {_KEY: _count(1e6)}
+    b = CHECKOUT_SPREAD
+    assert 0 < b < 0.005  # well under 1 %, or a 1.01x limit could not pass identical code
+    # identical code, and code within the measured spread across checkouts of it: pass
+    for ratio in (1.0, 1 + b, 1 - b):
+        same = judge_count(_rule(1.01), _count(1e6 * ratio), "items", base)
+        assert same.status == "pass", same.message
+    assert "within the limit 1.01x, below its band" in same.message
+    assert f"pass at or below {1.01 * (1 - b):.4f}x" in same.message
+    # +2 %: over the limit by more than the band
+    over = judge_count(_rule(1.01), _count(1.02e6), "items", base)
+    assert over.status == "breach" and over.ratio == pytest.approx(1.02)
+    assert f"breach above {1.01 * (1 + b):.4f}x" in over.message
+    # at the limit, and just inside either edge of the band: undecided, and final
+    for ratio in (1.01, 1.01 * (1 - b) * 1.0001, 1.01 * (1 + b) * 0.9999):
+        near = judge_count(_rule(1.01), _count(1e6 * ratio), "items", base)
+        assert near.status == "inconclusive", (ratio, near.message)
+    assert near.message.startswith("undecided: within the band of the limit")
+    assert "more counts will not help" in near.message and "limit further" in near.message
+    # a limit below 1 demands a cut, with the same band
+    cut = judge_count(_rule(0.95), _count(0.96e6), "items", base)
+    assert cut.status == "breach"
+    assert judge_count(_rule(0.95), _count(0.94e6), "items", base).status == "pass"
+
+
+def test_absolute_rules_breach_pass_and_are_undecided_within_the_band_of_the_limit() -> None:
+    b = CHECKOUT_SPREAD
+    over = judge_count(_rule(2e6, "absolute"), _count(2.02e6), "items", {})
+    assert over.status == "breach" and "over the limit 2 M by 1.00%" in over.message
+    under = judge_count(_rule(2e6, "absolute"), _count(1.98e6), "items", {})
+    assert under.status == "pass" and "within the limit 2 M, below its band" in under.message
+    for value in (2e6, 2e6 * (1 + b) * 0.9999, 2e6 * (1 - b) * 1.0001):
+        near = judge_count(_rule(2e6, "absolute"), _count(value), "items", {})
+        assert near.status == "inconclusive", (value, near.message)
+        assert near.message.startswith("undecided: within the band of the limit")
+    # the band is applied to absolute limits too: 0.1 % over is not a breach
+    assert judge_count(_rule(2e6, "absolute"), _count(2.002e6), "items", {}
+                       ).status == "inconclusive"
+    for verdict in (over, under, near):
+        assert f"band ±{100 * b:.2g} %, the measured spread across checkouts" \
+            in verdict.message, verdict.message
+    # a count that moves with the memory layout widens an absolute limit's band too
+    wide = judge_count(_rule(2e6, "absolute"), _count(2.01e6, spread=0.008), "items", {})
+    assert wide.status == "inconclusive" and "band ±0.8 %" in wide.message
+
+
+def test_failures_and_incomparable_baselines_are_not_judged() -> None:
     failed = judge_count(_rule(1.1), _count(0, error="worker died"), "items", {})
     assert failed.status == "inconclusive" and "worker died" in failed.message
     assert judge_count(_rule(1.1), _count(1e6), "items", {}).status == "no-baseline"
     other = judge_count(_rule(1.1), _count(1e6), "items",
-                        {key: _count(1e6, tool="valgrind-3.22.0")})
+                        {_KEY: _count(1e6, tool="valgrind-3.22.0")})
     assert other.status == "not-comparable" and "valgrind version" in other.message
     moved = judge_count(_rule(1.1), _count(1e6), "items",
-                        {key: _count(1e6, env={**_ENV, "python": "3.12.0"})})
+                        {_KEY: _count(1e6, env={**_ENV, "python": "3.12.0"})})
     assert moved.status == "not-comparable" and "python" in moved.message
     misses = judge_count(_rule(1e3, "absolute", "l1_misses"), _count(1e6), "items", {})
     assert misses.status == "inconclusive" and "cache simulation" in misses.message
 
 
-def test_counts_that_move_with_the_memory_layout_are_equal_within_their_spread() -> None:
-    key = ("work", "pure", "items")
-    base = {key: _count(1e6, spread=0.006)}
-    # 0.5 % apart, inside a 0.6 % spread over layouts: equal, so a 1.001x limit holds
-    same = judge_count(_rule(1.001), _count(1.005e6, spread=0.002), "items", base)
-    assert same.status == "pass" and "widened to 0.6%" in same.message, same.message
-    # 0.7 % apart: outside the band, and over a 1.005x limit
-    more = judge_count(_rule(1.005), _count(1.007e6, spread=0.002), "items", base)
-    assert more.status == "breach" and more.ratio == pytest.approx(1.007)
-    # without a spread the band is the plain tolerance
-    tight = judge_count(_rule(1.001), _count(1.005e6), "items", {key: _count(1e6)})
-    assert tight.status == "breach" and "widened" not in tight.message
+def test_a_count_that_moves_with_the_memory_layout_widens_the_band() -> None:
+    b = CHECKOUT_SPREAD
+    # the baseline's layouts spread 0.6 %: the band is ±0.6 %, named as the baseline's
+    base = {_KEY: _count(1e6, spread=0.006)}
+    same = judge_count(_rule(1.01), _count(1.005e6, spread=0.002), "items", base)
+    assert same.status == "inconclusive", same.message  # 1.005 > 1.01 x 0.994
+    assert "band ±0.6 %, the baseline count's measured spread over memory layouts" \
+        in same.message and f"wider than the ±{100 * b:.2g} % measured across checkouts" \
+        in same.message
+    assert judge_count(_rule(1.01), _count(1e6, spread=0.002), "items", base
+                       ).status == "pass"  # 1.0 <= 1.01 x 0.994
+    # +2 % is over 1.01x by more than ±0.6 %, +1.5 % is not
+    assert judge_count(_rule(1.01), _count(1.02e6), "items", base).status == "breach"
+    assert judge_count(_rule(1.01), _count(1.015e6), "items", base).status == "inconclusive"
+    # the current count's spread widens it the same way; the wider of the two is used
+    now = judge_count(_rule(1.01), _count(1.015e6, spread=0.009), "items", base)
+    assert now.status == "inconclusive" and "band ±0.9 %, the current count's" in now.message
+    # spreads within the floor leave the band at the floor, and the message says so
+    tight = judge_count(_rule(1.01), _count(1.009e6, spread=b / 2), "items",
+                        {_KEY: _count(1e6, spread=b / 4)})
+    assert tight.status == "inconclusive"
+    assert f"band ±{100 * b:.2g} %, the measured spread across checkouts, wider than the " \
+        f"layout spreads: current {100 * b / 2:.2g} %, baseline {100 * b / 4:.2g} %" \
+        in tight.message
 
 
 def test_instruction_rules_parse_with_counts_and_refuse_other_units() -> None:

@@ -1,17 +1,24 @@
 """Budget verdicts on instruction counts (``instructions``, ``l1_misses``, ``ll_misses``).
 
 A count under Cachegrind is the same every time the same code runs in the same memory
-layout (:mod:`workbench.measure.instructions`), so these verdicts have no interval and are
-never inconclusive for want of samples: two counts within their equal band
-(:func:`~workbench.measure.instructions.equal_band`: the tolerance
-:data:`~workbench.measure.instructions.TOLERANCE`, or the counts' spread over memory
-layouts when that is wider) are equal.
+layout (:mod:`workbench.measure.instructions`), but the same code counted from another
+checkout, or at another layout, differs a little. So every verdict has a band b
+(:func:`~workbench.measure.instructions.verdict_band`): the spread of counts of the same
+code across checkouts at paths of different lengths
+(:data:`~workbench.measure.instructions.CHECKOUT_SPREAD`, measured by
+``benchmarks/instructions.py``), or the counts' own spread over memory layouts when that
+is wider. Within the band a count cannot tell over from under:
 
-- *Relative* limit t: the ratio r = current/baseline; within the band around 1 it counts
-  as exactly 1. Breach when r > t, pass otherwise (so with t >= 1, equal code always
-  passes; ``"0.95x"`` demands a 5 % cut and breaches when it is not there).
-- *Absolute* limit L (a count per call): breach when the count exceeds L by more than the
-  tolerance, pass otherwise.
+- *Relative* limit t: the ratio r = current/baseline. Breach when r > t x (1 + b); pass
+  when r <= t x (1 - b); between, ``inconclusive`` ("undecided: within the band of the
+  limit"). Identical code (r near 1) passes any limit t with t x (1 - b) >= 1 + b;
+  ``"0.95x"`` demands a 5 % cut.
+- *Absolute* limit L (a count per call): the same with the count in place of r and L in
+  place of t.
+
+An undecided verdict is final: counting again gives the same figures, so more counts
+cannot help; a limit further from the measured value can. Every message names the band
+used and where it comes from.
 
 A relative rule needs a baseline count of the same stage, variant and workload
 (``no-baseline`` otherwise) made with the same Valgrind version and comparable
@@ -27,16 +34,15 @@ from typing import Any
 from workbench.budget.result import Status, Verdict
 from workbench.budget.rules import Rule
 from workbench.measure.instructions import (
-    TOLERANCE,
+    CHECKOUT_SPREAD,
     InstructionCount,
-    differs_beyond,
-    equal_band,
+    verdict_band,
 )
 from workbench.measure.targets import TargetSpec
 from workbench.render import format as fmt
 
-__all__ = ["InstructionKey", "baselines_by_key", "instruction_key", "instruction_key_of",
-           "judge_count", "judge_uncounted"]
+__all__ = ["InstructionKey", "band_note", "baselines_by_key", "instruction_key",
+           "instruction_key_of", "judge_count", "judge_uncounted"]
 
 _NAMES = {"instructions": "instructions per call", "l1_misses": "L1 misses per call",
           "ll_misses": "last-level misses per call"}
@@ -55,10 +61,42 @@ def _shown(metric: str, value: float) -> str:
     return f"{_NAMES[metric]} {fmt.count(value)} (simulated)"
 
 
+def _pct(fraction: float) -> str:
+    return f"{100 * fraction:.2g} %"
+
+
+def band_note(band: float, floor: float, counts: Mapping[str, InstructionCount]) -> str:
+    """How wide ``band`` is and where it comes from: the spread measured across checkouts
+    ``floor``, or the named count's spread over memory layouts when that is wider."""
+    spreads = ", ".join(f"{name} {_pct(c.spread)}" for name, c in counts.items())
+    name, widest = max(counts.items(), key=lambda item: item[1].spread)
+    if widest.spread > floor:
+        return (f"band ±{_pct(band)}, the {name} count's measured spread over memory "
+                f"layouts, wider than the ±{_pct(floor)} measured across checkouts")
+    return (f"band ±{_pct(band)}, the measured spread across checkouts, wider than the "
+            f"layout spreads: {spreads}")
+
+
+def _decide(value: float, limit: float, band: float) -> Status:
+    if value > limit * (1 + band):
+        return "breach"
+    if value <= limit * (1 - band):
+        return "pass"
+    return "inconclusive"
+
+
+def _undecided(shown: str, low: str, high: str, limit: str, note: str) -> str:
+    return (f"undecided: within the band of the limit: {shown} lies between {low} and "
+            f"{high}, the limit {limit} ± its band ({note}). The counts cannot tell more "
+            "(counting again gives the same figures, so more counts will not help); a "
+            "limit further from this value would decide")
+
+
 def judge_count(rule: Rule, count: InstructionCount, workload: str | None,
                 baselines: Mapping[InstructionKey, InstructionCount],
-                tolerance: float = TOLERANCE) -> Verdict:
-    """The verdict of one instruction rule on ``count`` (see the module docstring)."""
+                floor: float = CHECKOUT_SPREAD) -> Verdict:
+    """The verdict of one instruction rule on ``count`` (see the module docstring);
+    ``floor`` is the band's floor, the spread measured across checkouts."""
     metric = rule.metric
     if not count.ok:
         return Verdict(rule, "inconclusive", workload,
@@ -68,15 +106,23 @@ def judge_count(rule: Rule, count: InstructionCount, workload: str | None,
         return Verdict(rule, "inconclusive", workload, f"{metric} needs the cache "
                        "simulation, which this count was made without")
     observed: dict[str, Any] = {"observed": value}
-    within = f"{100 * tolerance:.3g}%"
     if rule.kind == "absolute":
-        if value > rule.value and differs_beyond(value, rule.value, tolerance):
-            return Verdict(rule, "breach", workload, f"{_shown(metric, value)} is over the "
-                           f"limit {fmt.count(rule.value)} by "
-                           f"{100 * (value / rule.value - 1):.2f}% (tolerance {within})",
-                           **observed)
-        return Verdict(rule, "pass", workload, f"{_shown(metric, value)} is within the limit "
-                       f"{fmt.count(rule.value)} (tolerance {within})", **observed)
+        band = verdict_band(count, floor=floor)
+        note = band_note(band, floor, {"current": count})
+        shown = _shown(metric, value)
+        limit = fmt.count(rule.value)
+        low, high = fmt.count(rule.value * (1 - band)), fmt.count(rule.value * (1 + band))
+        status = _decide(value, rule.value, band)
+        if status == "breach":
+            msg = (f"{shown} is over the limit {limit} by "
+                   f"{100 * (value / rule.value - 1):.2f}%, beyond its band (breach above "
+                   f"{high}; {note})")
+        elif status == "pass":
+            msg = f"{shown} is within the limit {limit}, below its band (pass at or " \
+                  f"below {low}; {note})"
+        else:
+            msg = _undecided(shown, low, high, limit, note)
+        return Verdict(rule, status, workload, msg, **observed)
     base = baselines.get(instruction_key(count))
     if base is None or not base.ok:
         why = "has no instruction count" if base is None else f"count failed ({base.error})"
@@ -92,23 +138,21 @@ def judge_count(rule: Rule, count: InstructionCount, workload: str | None,
         return Verdict(rule, "no-baseline", workload, f"the baseline count has no {metric} "
                        "(cache misses need the cache simulation on both sides)", **observed)
     ratio = value / base_value
-    band = equal_band(count, base, tolerance)
-    equal = not differs_beyond(value, base_value, band)
-    effective = 1.0 if equal else ratio
+    band = verdict_band(count, base, floor=floor)
+    note = band_note(band, floor, {"current": count, "baseline": base})
     limit = f"{rule.value:g}x"
-    if band > tolerance:
-        within = f"{within}, widened to {100 * band:.2g}% by the spread over memory layouts"
+    low, high = f"{rule.value * (1 - band):.4f}x", f"{rule.value * (1 + band):.4f}x"
     shown = (f"{_NAMES[metric]} current/baseline {ratio:.4f}x ({fmt.count(value)} vs "
              f"{fmt.count(base_value)}, simulated)")
-    status: Status
-    if effective > rule.value:
-        how = "equal within the tolerance, " if equal else ""
-        msg = f"{shown} is over the limit {limit} ({how}tolerance {within})"
-        status = "breach"
+    status = _decide(ratio, rule.value, band)
+    if status == "breach":
+        msg = f"{shown} is over the limit {limit}, beyond its band (breach above {high}; " \
+              f"{note})"
+    elif status == "pass":
+        msg = f"{shown}: within the limit {limit}, below its band (pass at or below {low}; " \
+              f"{note})"
     else:
-        how = "equal within the tolerance" if equal else "within it"
-        msg = f"{shown}: {how} (limit {limit}, tolerance {within})"
-        status = "pass"
+        msg = _undecided(shown, low, high, limit, note)
     return Verdict(rule, status, workload, msg, baseline=base_value, ratio=ratio,
                    **observed)
 
