@@ -36,9 +36,9 @@ its kind:
   ``instructions``, ``l1_misses`` and ``ll_misses``.
 
 The counts are per call of the stage, from Cachegrind's simulated CPU
-(:mod:`workbench.measure.instructions`): deterministic, so a relative count rule breaches
-when the ratio exceeds the limit, with no interval; counts within
-:data:`~workbench.measure.instructions.TOLERANCE` of the baseline are equal. A rule on
+(:mod:`workbench.measure.instructions`): deterministic up to a measured band, so a count
+rule is judged without an interval, against the limit widened and narrowed by the band
+(:mod:`workbench.budget.instr_verdict`). A rule on
 ``l1_misses`` or ``ll_misses`` turns the (slower) cache simulation on for its targets.
 
 Limits must be positive. A number without ``x`` or a unit is rejected for every metric but
