@@ -1,6 +1,7 @@
 """Do budget verdicts mean the limit? The check's own verdict functions on simulated workers.
 
-    python benchmarks/verdict_sim.py [--trials 200] [--old-trials 40] [--old REV] [--only new|old]
+    python benchmarks/verdict_sim.py [--trials 200] [--old-trials 40] [--rules 1,8]
+                                     [--old REV] [--only new|old]
 
 Simulates ``workbench check --against`` of one stage (``latency_p50 <= 1.05x``) and of eight
 stages (eight such rules, all changed alike) with the product's functions: the verdicts of
@@ -147,7 +148,7 @@ def _simulate(rules: int, factor: float, sigma_b: float, trials: int, seed: int,
 
 def _table(args: argparse.Namespace) -> list[dict[str, object]]:
     rows = []
-    for rules in RULES:
+    for rules in args.rules:
         for sigma_b in SPREADS:
             for name, factor in EFFECTS:
                 t0 = time.perf_counter()
@@ -168,6 +169,7 @@ def _old_rows(args: argparse.Namespace) -> list[dict[str, object]]:
             tar.extractall(tmp, filter="data")
         env = {**os.environ, "PYTHONPATH": tmp}
         cmd = [sys.executable, __file__, "--child", "--trials", str(args.old_trials),
+               "--rules", ",".join(str(r) for r in args.rules),
                "--seed", str(args.seed), "--max-time", str(args.max_time),
                "--worker-seconds", str(args.worker_seconds)]
         done = subprocess.run(cmd, env=env, cwd=tmp, check=True, capture_output=True,
@@ -195,6 +197,16 @@ def _print(title: str, rows: Sequence[dict[str, object]], trials: int) -> None:
               f"{'met' if ok else 'within 2 s.e. of it' if near else 'MISSED'}")
 
 
+def _counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        counts = ()
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"expected rule counts >= 1 like 1,8; got {text!r}")
+    return counts
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--trials", type=int, default=200)
@@ -204,6 +216,8 @@ def main() -> None:
     ap.add_argument("--old-trials", type=int, default=40,
                     help="checks per cell for the old rule, whose bootstrap at late looks "
                          "takes minutes per check")
+    ap.add_argument("--rules", type=_counts, default=RULES,
+                    help="rule counts to simulate, e.g. 1,8 (default)")
     ap.add_argument("--max-time", type=float, default=240.0)
     ap.add_argument("--worker-seconds", type=float, default=0.5,
                     help="simulated seconds one worker of one target takes")
