@@ -102,3 +102,15 @@ def loops_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
     with loops_repo(tmp_path_factory) as root:
         yield root
+
+
+@pytest.fixture(scope="module")
+def shell() -> Any:
+    """An IPython shell with the workbench extension loaded (one per process)."""
+    from IPython.terminal.interactiveshell import TerminalInteractiveShell
+    from IPython.testing.globalipapp import start_ipython
+
+    start_ipython()  # the first call in a process makes the shell; later ones return None
+    ip = TerminalInteractiveShell.instance()
+    ip.run_line_magic("load_ext", "workbench")
+    return ip

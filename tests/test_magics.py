@@ -14,8 +14,6 @@ from typing import Any
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.terminal.interactiveshell import TerminalInteractiveShell
-from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
 import workbench.notebook.session as sessions
@@ -31,12 +29,6 @@ THREE = "--workers 3 --samples 5 --warmup-seconds 0.05"
 BLOCK_MIME = "application/vnd.workbench.budget-block+json"
 
 
-@pytest.fixture(scope="module")
-def shell() -> InteractiveShell:
-    start_ipython()  # the first call in a process makes the shell; later ones return None
-    ip = TerminalInteractiveShell.instance()
-    ip.run_line_magic("load_ext", "workbench")
-    return ip
 
 
 @pytest.fixture(autouse=True)

@@ -153,15 +153,6 @@ def test_the_command_line_warns_before_measuring(synthetic: None, tmp_path: Path
 
 # -- %%budget and %wb compare ------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def shell() -> InteractiveShell:
-    from IPython.terminal.interactiveshell import TerminalInteractiveShell
-    from IPython.testing.globalipapp import start_ipython
-
-    start_ipython()  # the first call in a process makes the shell; later ones return None
-    ip = TerminalInteractiveShell.instance()
-    ip.run_line_magic("load_ext", "workbench")
-    return ip
 
 
 def _run(shell: InteractiveShell, source: str) -> tuple[Any, str, list[dict[str, Any]]]:

@@ -66,6 +66,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from workbench.budget.applies import Target as _Target
+from workbench.budget.applies import family_size, target_key, tasks
 from workbench.budget.boundary import Plan, look_level
 from workbench.budget.bounds import (
     Bounds,
@@ -76,7 +78,7 @@ from workbench.budget.bounds import (
 )
 from workbench.budget.instr_verdict import baselines_by_key, judge_count, judge_uncounted
 from workbench.budget.result import CheckResult, ScalingObservation, Status, Verdict
-from workbench.budget.spec import DEFAULT_VARIANT, BudgetSpec, Rule
+from workbench.budget.spec import BudgetSpec, Rule
 from workbench.errors import InvalidInputError
 from workbench.measure import stats
 from workbench.measure.fingerprint import comparable
@@ -98,7 +100,6 @@ SEQUENTIAL = (*STATISTICAL, *_MEMORY)
 _NAMES = {"latency_p50": "p50 latency", "latency_p95": "p95 latency",
           "latency_p99": "p99 latency", "throughput": "throughput", "peak_rss": "peak RSS",
           "heap_peak": "heap peak", "scaling": "scaling exponent"}
-_Target = Measurement | ScalingObservation | InstructionCount | None
 
 
 def _judge(name: str, point: float, low: float | None, high: float | None, limit: float,
@@ -108,21 +109,14 @@ def _judge(name: str, point: float, low: float | None, high: float | None, limit
     lower = rule.direction == "lower"
     near, far = (low, high) if lower else (high, low)
     side = "over" if lower else "under"
-    shown = f"{name} {show(point)} [{_end(low, show)}, {_end(high, show)}]"
+    ends = ["-" if x is None else show(x) for x in (low, high)]
+    shown = f"{name} {show(point)} [{ends[0]}, {ends[1]}]"
     whole = f"over its whole interval ({span})"
     if near is not None and (near > limit if lower else near < limit):
         return "breach", f"{shown} is {side} the limit {show(limit)} {whole}"
     if far is not None and (far <= limit if lower else far >= limit):
         return "pass", f"{shown} is within the limit {show(limit)} {whole}"
     return "inconclusive", f"{shown}: the interval contains the limit {show(limit)} ({span})"
-
-
-def _end(x: float | None, show: Callable[[float], str]) -> str:
-    return "-" if x is None else show(x)
-
-
-def _ratio(x: float) -> str:
-    return f"{x:.3g}x"
 
 
 @dataclass(frozen=True)
@@ -168,7 +162,7 @@ class _Evaluator:
     def __init__(self, baseline: Sequence[Measurement],
                  baseline_scaling: Sequence[ScalingObservation], resamples: int, seed: int,
                  baseline_instructions: Sequence[InstructionCount] = ()):
-        self.base = {_key(m): m for m in reversed(baseline)}
+        self.base = {target_key(m): m for m in reversed(baseline)}
         self.base_instructions = baselines_by_key(baseline_instructions)
         self.base_scaling = {(o.stage, o.variant, o.workload): o for o in baseline_scaling}
         self.resamples = resamples
@@ -194,7 +188,7 @@ class _Evaluator:
         return self.absolute(rule, target, workload, level)
 
     def baseline_problem(self, rule: Rule, m: Measurement) -> Verdict | None:
-        base = self.base.get(_key(m))
+        base = self.base.get(target_key(m))
         workload = m.target.workload
         if base is None or not base.ok or not base.groups:
             what = "has no" if base is None else "failed for its"
@@ -212,7 +206,7 @@ class _Evaluator:
         problem = self.baseline_problem(rule, m)
         if problem is not None:
             return replace(problem, observed=_observed(rule, m))
-        base = self.base[_key(m)]
+        base = self.base[target_key(m)]
         name = _NAMES[rule.metric]
         cur, ref, what = _units(rule, m), _units(rule, base), ""
         if not cur or not ref:
@@ -234,7 +228,7 @@ class _Evaluator:
         how = "t on their logs" if b.model else "rank"
         span = _span(tail, f"{b.units[0]}+{b.units[1]} worker values ({how})")
         status, msg = _judge(f"{name} current/baseline", b.value, b.low, b.high, rule.value,
-                             rule, _ratio, span)
+                             rule, lambda x: f"{x:.3g}x", span)
         msg += _short(b, "worker")
         point, base_point = _observed(rule, m), _observed(rule, base)
         msg += f" ({_show(rule, point)} vs {_show(rule, base_point)}{what}){_note(rule, m)}"
@@ -328,10 +322,6 @@ class _Evaluator:
                        ratio_low=obs.low / s, ratio_high=obs.high / s, **observed)
 
 
-def _key(m: Measurement) -> tuple[str, str, str | None]:
-    return m.target.name, m.target.variant or DEFAULT_VARIANT, m.target.workload
-
-
 def _units(rule: Rule, m: Measurement) -> list[float]:
     """One value per worker: its pNN (median for throughput), or its peak memory."""
     runs = [r for r in m.runs if r.ok]
@@ -365,52 +355,6 @@ def _show(rule: Rule, x: float | None) -> str:
     return fmt.value(x, kind.get(rule.metric, "time"))
 
 
-def _tasks(spec: BudgetSpec, current: Sequence[Measurement],
-           scaling: Sequence[ScalingObservation],
-           instructions: Sequence[InstructionCount] = (),
-           ) -> list[tuple[Rule, _Target, str | None]]:
-    """(rule made concrete for its target, target, workload) for every rule to evaluate."""
-    tasks: list[tuple[Rule, _Target, str | None]] = []
-    done: set[Rule] = set()
-    swept = {(o.stage, o.variant) for o in scaling}
-    counts = baselines_by_key(instructions)
-    for m in current:
-        stage, variant, workload = _key(m)
-        for rule in spec.rules_for(stage, variant):
-            done.add(rule)
-            concrete = replace(rule, stage=stage, variant=variant)
-            if rule.metric in INSTRUCTION_METRICS:
-                tasks.append((concrete, counts.get(_key(m)), workload))
-            elif rule.metric != "scaling":
-                tasks.append((concrete, m, workload))
-            elif (stage, variant) not in swept:
-                tasks.append((concrete, None, workload))
-    timed = {_key(m) for m in current}
-    for key, count in counts.items():
-        if key in timed:
-            continue
-        for rule in spec.rules_for(key[0], key[1]):
-            if rule.metric in INSTRUCTION_METRICS:
-                done.add(rule)
-                tasks.append((replace(rule, stage=key[0], variant=key[1]), count, key[2]))
-    for obs in scaling:
-        for rule in spec.rules_for(obs.stage, obs.variant):
-            if rule.metric == "scaling":
-                done.add(rule)
-                tasks.append((replace(rule, stage=obs.stage, variant=obs.variant), obs,
-                              obs.workload))
-    tasks.extend((rule, None, None) for rule in spec.rules
-                 if rule not in done and rule.stage != "*")
-    return tasks
-
-
-def family_size(spec: BudgetSpec, pairs: Sequence[tuple[str, str]]) -> int:
-    """How many error-level verdicts a check of the (stage, variant) ``pairs`` makes: the
-    m of the Bonferroni correction (each pair's rules, defaults and ``*`` included)."""
-    return sum(1 for stage, variant in pairs for rule in spec.rules_for(stage, variant)
-               if rule.level == "error")
-
-
 def check(spec: BudgetSpec, current: Sequence[Measurement],
           baseline: Sequence[Measurement] | None = None, *,
           scaling: Sequence[ScalingObservation] = (),
@@ -439,8 +383,8 @@ def check(spec: BudgetSpec, current: Sequence[Measurement],
     if not isinstance(look, int) or isinstance(look, bool) or not 1 <= look <= plan.looks:
         raise InvalidInputError(f"look must be an integer from 1 to the plan's {plan.looks} "
                                 f"looks; got {look!r}")
-    tasks = _tasks(spec, current, scaling, instructions)
-    m = sum(1 for rule, target, _ in tasks if target is not None and rule.level == "error")
+    todo = tasks(spec, current, scaling, instructions)
+    m = sum(1 for rule, target, _ in todo if target is not None and rule.level == "error")
     per_rule = family_alpha / max(1, m) if correction == "bonferroni" else family_alpha
     error = _Level(float(per_rule), plan, look)
     warn = _Level(float(family_alpha), Plan(1), 1)
@@ -448,6 +392,6 @@ def check(spec: BudgetSpec, current: Sequence[Measurement],
                            baseline_instructions)
     verdicts = tuple(
         evaluator.evaluate(rule, target, workload, error if rule.level == "error" else warn)
-        for rule, target, workload in tasks)
+        for rule, target, workload in todo)
     return CheckResult(verdicts, spec.digest(), float(family_alpha), correction,
                        1 - float(per_rule))

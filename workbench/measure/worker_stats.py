@@ -176,16 +176,22 @@ def ratio_interval(a_groups: Sequence[Sequence[float]], b_groups: Sequence[Seque
                                worker_medians(b_groups, "b_groups"), tail)
 
 
-def unit_ratio_interval(a_values: FloatArray, b_values: FloatArray,
-                        tail: float) -> RatioInterval:
-    """:func:`ratio_interval` of one positive value per unit (worker) on each side."""
+def _log_units(a_values: FloatArray, b_values: FloatArray,
+               tail: float) -> tuple[FloatArray, FloatArray]:
+    """The logs of both sides' unit values, once ``tail`` and the values are checked."""
     if not (isinstance(tail, float | int) and 0 < tail < 0.5):
         raise InvalidInputError(f"tail must be strictly between 0 and 0.5; got {tail!r}")
     for side, v in (("a", a_values), ("b", b_values)):
         if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v <= 0):
             raise InvalidInputError(f"side {side} must hold positive finite values, one per "
                                     f"unit; got {v.tolist()!r}")
-    a, b = np.log(a_values), np.log(b_values)
+    return np.log(a_values), np.log(b_values)
+
+
+def unit_ratio_interval(a_values: FloatArray, b_values: FloatArray,
+                        tail: float) -> RatioInterval:
+    """:func:`ratio_interval` of one positive value per unit (worker) on each side."""
+    a, b = _log_units(a_values, b_values, tail)
     d = np.sort((a[:, None] - b[None, :]).ravel())
     point = float(np.exp(np.median(d)))
     m, n = a.size, b.size
@@ -247,13 +253,7 @@ def t_ratio_interval(a_groups: Sequence[Sequence[float]], b_groups: Sequence[Seq
 def unit_t_ratio_interval(a_values: FloatArray, b_values: FloatArray,
                           tail: float) -> TRatioInterval:
     """:func:`t_ratio_interval` of one positive value per unit (worker) on each side."""
-    if not (isinstance(tail, float | int) and 0 < tail < 0.5):
-        raise InvalidInputError(f"tail must be strictly between 0 and 0.5; got {tail!r}")
-    for side, v in (("a", a_values), ("b", b_values)):
-        if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v <= 0):
-            raise InvalidInputError(f"side {side} must hold positive finite values, one per "
-                                    f"unit; got {v.tolist()!r}")
-    a, b = np.log(a_values), np.log(b_values)
+    a, b = _log_units(a_values, b_values, tail)
     m, n = a.size, b.size
     if m < 2 or n < 2:
         raise InvalidInputError(f"a t-interval needs at least 2 workers per side; got {m} "
