@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -267,10 +268,13 @@ def test_memory_throughput_and_percentile_flags_make_their_rules(shell: Interact
                               "latency_p99"}
     assert by_metric["peak_rss"].status == "pass"
     assert by_metric["throughput"].status == "pass"
-    # throughput counts the declared items: 3000 per run of the cell
-    p50 = block.current.summary().median.value
-    assert p50 is not None
-    assert by_metric["throughput"].observed == pytest.approx(3000 / (p50 * 1e-9), rel=0.05)
+    # throughput counts the declared items: 3000 per run of the cell over a central worker
+    # median time (two workers: their geometric mean), so it lies between the two workers'
+    medians = [statistics.median(g) for g in block.current.groups]
+    rates = sorted(3000 / (t * 1e-9) for t in medians)
+    observed = by_metric["throughput"].observed
+    assert observed is not None
+    assert rates[0] * (1 - 1e-9) <= observed <= rates[-1] * (1 + 1e-9)
 
 
 def test_inprocess_runs_in_the_kernel(shell: InteractiveShell, tmp_path: Path) -> None:
