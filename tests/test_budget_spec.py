@@ -14,7 +14,7 @@ from workbench.budget.guard import PerfBudgetError, budgeted_stage, parse_budget
 from workbench.budget.spec import BudgetSpec, Rule, load_budgets, parse_budgets
 from workbench.budget.units import parse_quantity
 from workbench.errors import InvalidInputError, WorkbenchError
-from workbench.render.format import value as format_value
+from workbench.formatting import value as format_value
 
 STAGES = ("clean", "chunk", "embed", "retrieve")
 

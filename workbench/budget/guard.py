@@ -39,6 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
+from workbench import formatting as fmt
 from workbench import rss
 from workbench.budget.units import (
     SIZE_UNITS,
@@ -49,7 +50,6 @@ from workbench.budget.units import (
     unit_kind,
 )
 from workbench.errors import InvalidInputError, WorkbenchError
-from workbench.render import format as fmt
 
 __all__ = ["Breach", "Figures", "Guard", "Limit", "PerfBudgetError", "budgeted_stage", "guard",
            "parse_budget", "profile"]

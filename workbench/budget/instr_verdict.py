@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from workbench import formatting as fmt
 from workbench.budget.result import Status, Verdict
 from workbench.budget.rules import Rule
 from workbench.measure.instructions import (
@@ -39,7 +40,6 @@ from workbench.measure.instructions import (
     verdict_band,
 )
 from workbench.measure.targets import TargetSpec
-from workbench.render import format as fmt
 
 __all__ = ["InstructionKey", "band_note", "baselines_by_key", "instruction_key",
            "instruction_key_of", "judge_count", "judge_uncounted"]

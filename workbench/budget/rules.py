@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from workbench import formatting as fmt
 from workbench.budget.units import Kind
 from workbench.errors import InvalidInputError
-from workbench.render import format as fmt
 
 __all__ = ["ALL", "DEFAULT_VARIANT", "LEVELS", "METRICS", "Direction", "LimitKind",
            "MetricInfo", "Rule"]

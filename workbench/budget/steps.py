@@ -31,10 +31,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from workbench import formatting as fmt
 from workbench.budget.history import Series
 from workbench.budget.spec import METRICS
 from workbench.errors import InvalidInputError
-from workbench.render import format as fmt
 
 __all__ = ["Step", "detect_steps", "potts_segments", "trend_text"]
 

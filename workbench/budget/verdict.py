@@ -66,6 +66,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from workbench import formatting as fmt
 from workbench.budget.applies import Target as _Target
 from workbench.budget.applies import family_size, target_key, tasks
 from workbench.budget.boundary import Plan, look_level
@@ -84,7 +85,6 @@ from workbench.measure import stats
 from workbench.measure.fingerprint import comparable
 from workbench.measure.instructions import INSTRUCTION_METRICS, InstructionCount
 from workbench.measure.measurement import Measurement
-from workbench.render import format as fmt
 
 __all__ = ["FAMILY_ALPHA", "MAX_CONFIDENCE", "SEQUENTIAL", "STATISTICAL", "CheckResult",
            "Plan", "Verdict", "check", "family_size"]

@@ -163,7 +163,7 @@ def _flame_facts(flame: Flamegraph) -> tuple[dict[str, float], float, str, list[
 
 def _memory_facts(memory: MemoryTrack | None, peak_rss: float | None,
                   rss_limit: float | None) -> tuple[bool, list[str]]:
-    from workbench.render import format as fmt
+    from workbench import formatting as fmt
 
     facts: list[str] = []
     if memory is not None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
-from workbench.render import format as fmt
+from workbench import formatting as fmt
 
 if TYPE_CHECKING:
     from workbench.measure.stats import Estimate

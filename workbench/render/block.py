@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from workbench import formatting as fmt
 from workbench.render import Renderer
-from workbench.render import format as fmt
 from workbench.render.budget import check_body, check_text
 from workbench.render.fragments import render
 from workbench.render.measure import how, measurement_body, measurement_headline, measurement_text

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from workbench import formatting as fmt
 from workbench.render import Renderer
-from workbench.render import format as fmt
 from workbench.render.fragments import render
 from workbench.render.tables import table
 

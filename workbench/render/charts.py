@@ -17,7 +17,7 @@ import html
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from workbench.render import format as fmt
+from workbench import formatting as fmt
 
 __all__ = ["PHASE_LABELS", "icicle_svg", "memory_chart_svg", "share_bar_svg"]
 

@@ -12,7 +12,7 @@ import math
 from html import escape
 from typing import TYPE_CHECKING
 
-from workbench.render import format as fmt
+from workbench import formatting as fmt
 
 if TYPE_CHECKING:
     from workbench.measure.comparison import Comparison

@@ -12,7 +12,7 @@ import functools
 from importlib import resources
 from typing import Any
 
-from workbench.render import format as fmt
+from workbench import formatting as fmt
 
 __all__ = ["document", "fragment", "render", "stylesheet"]
 

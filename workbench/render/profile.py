@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from workbench import formatting as fmt
 from workbench.render import Renderer
-from workbench.render import format as fmt
 from workbench.render.charts import PHASE_LABELS, icicle_svg, memory_chart_svg, share_bar_svg
 from workbench.render.fragments import render
 from workbench.render.tables import table

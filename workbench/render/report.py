@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from workbench import formatting as fmt
 from workbench.render import Renderer
-from workbench.render import format as fmt
 from workbench.render.charts import share_bar_svg
 from workbench.render.fragments import render
 from workbench.render.tables import table

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from workbench import formatting as fmt
 from workbench.measure import stats
 from workbench.render import Renderer
-from workbench.render import format as fmt
 from workbench.render.bars import speedup_svg
 from workbench.render.fragments import render
 from workbench.render.tables import table

@@ -14,11 +14,11 @@ import math
 from collections.abc import Mapping
 from html import escape
 
+from workbench import formatting as fmt
 from workbench.budget.history import Point, Series
 from workbench.budget.spec import METRICS
 from workbench.budget.steps import detect_steps
 from workbench.errors import InvalidInputError
-from workbench.render import format as fmt
 
 __all__ = ["metric_kind", "trend_svg"]
 
@@ -26,7 +26,7 @@ _COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#
 
 
 def metric_kind(metric: str) -> str:
-    """The :func:`~workbench.render.format.value` kind of ``metric``: time, size,
+    """The :func:`~workbench.formatting.value` kind of ``metric``: time, size,
     throughput or exponent."""
     if metric not in METRICS:
         raise InvalidInputError(f"unknown metric {metric!r}; choose one of: "
