@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbench.budget.sequential import look_tail
 from workbench.errors import InvalidInputError
+from workbench.measure.looks import look_tail
 from workbench.measure.worker_stats import (
     rank_test,
     ratio_interval,

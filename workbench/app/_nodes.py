@@ -6,8 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from workbench.cluster.fanout import Fanout
-    from workbench.cluster.sites import Site
+    from workbench.measure.placement import Fanout, Site
 
 Progress = Callable[[int, int, str], None]
 T = TypeVar("T")

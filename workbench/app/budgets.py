@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from workbench.budget.baseline import Baseline
     from workbench.budget.result import CheckResult, ScalingObservation
     from workbench.budget.spec import BudgetSpec
-    from workbench.cluster.fanout import Fanout
     from workbench.measure.instructions import InstructionCount
     from workbench.measure.measurement import Measurement
+    from workbench.measure.placement import Fanout
 
 from workbench.app._nodes import Progress, _on_one_node
 

@@ -29,7 +29,6 @@ from workbench.budget.sequential import (
 )
 from workbench.budget.spec import BudgetSpec, load_budgets
 from workbench.budget.verdict import FAMILY_ALPHA, Plan, check, family_size
-from workbench.cluster.sites import LocalSite, Site
 from workbench.errors import ExecutionError, InvalidInputError
 from workbench.measure.config import MeasureConfig
 from workbench.measure.engine import Job, Progress, Steps, interleave, interleave_blocks
@@ -41,12 +40,13 @@ from workbench.measure.launch import (
     worker_env,
 )
 from workbench.measure.measurement import Measurement
+from workbench.measure.placement import LocalSite, Site
 from workbench.measure.protocol import WorkerRun
 from workbench.measure.targets import Params, TargetSpec, WorkloadArg, stage_target
 from workbench.refs import PipelineArg, resolve_pipeline
 
 if TYPE_CHECKING:
-    from workbench.cluster.fanout import Fanout
+    from workbench.measure.placement import Fanout
 
 __all__ = ["CheckRun", "budget_targets", "measure_targets", "run_check", "worktree"]
 

@@ -14,50 +14,25 @@ only lowers the other end's error. A check with ``--max-time 0`` makes one look 
 the whole share on it. A verdict, once decided (breach or pass), is final: later looks
 only concern the rules still undecided, and their targets are the only ones measured again.
 
-:func:`look_tail` is the union-bound split (alpha/2 at the first look, alpha/(2k(k-1)) at
-look k) that ``compare``'s own looks use for its two-sided faster/slower question.
-
 Each look adds :data:`ROUNDS_PER_LOOK` rounds, an even number, so that within a round
 pair each side goes first once (see :func:`workbench.measure.engine.interleave`).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from workbench.budget.boundary import MAX_LOOKS
 from workbench.budget.result import CheckResult, Verdict
-from workbench.errors import InvalidInputError
+from workbench.measure.looks import DEFAULT_MAX_TIME, ROUNDS_PER_LOOK, check_max_time, look_tail
 
 __all__ = ["DEFAULT_MAX_TIME", "MAX_LOOKS", "ROUNDS_PER_LOOK", "Look", "check_max_time",
            "look_tail", "pending", "run_looks"]
 
-#: Seconds a check may measure in all, first look included, unless told otherwise. Fitted
-#: to the repository's own CI check (16 targets on ``tiny``): the first look takes about
-#: 80 s there, so this leaves room for two more looks on the undecided targets.
-DEFAULT_MAX_TIME = 240.0
-ROUNDS_PER_LOOK = 2
 _SEQUENTIAL = ("latency_p50", "latency_p95", "latency_p99", "throughput", "peak_rss",
                "heap_peak")
-
-
-def look_tail(look: int, alpha: float) -> float:
-    """The one-sided error level look ``look`` (1-based) may spend out of ``alpha``."""
-    if not isinstance(look, int) or look < 1:
-        raise InvalidInputError(f"look must be an integer >= 1; got {look!r}")
-    return alpha / 2 if look == 1 else alpha / (2 * look * (look - 1))
-
-
-def check_max_time(value: object) -> float:
-    """``value`` as a time budget in seconds (>= 0; 0 means a single look)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) \
-            or not math.isfinite(value) or value < 0:
-        raise InvalidInputError(f"max_time must be a number of seconds >= 0 (0: no extra "
-                                f"looks); got {value!r}")
-    return float(value)
 
 
 def _key(v: Verdict) -> tuple[str, str, str, str | None]:

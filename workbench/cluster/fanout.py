@@ -12,12 +12,13 @@ left to try it fails, naming the node and the reason.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from workbench.cluster.sites import LocalSite, NodeLost, NodeSite, Site
+from workbench.cluster.sites import NodeLost, NodeSite
 from workbench.errors import ExecutionError
+from workbench.measure.placement import Done, Fanout, LocalFanout, Work
 
 if TYPE_CHECKING:
     from workbench.cluster.connect import Cluster
@@ -25,37 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["ClusterFanout", "Fanout", "LocalFanout", "fanout_for"]
 
 T = TypeVar("T")
-Work = Callable[[Site], T]
-Done = Callable[[int, T], None]
-
-
-class Fanout(Protocol):
-    @property
-    def remote(self) -> bool: ...
-
-    @property
-    def notes(self) -> list[str]: ...
-
-    def map(self, work: Sequence[Work[T]], labels: Sequence[str],
-            on_done: Done[T] | None = None) -> list[T]: ...
-
-
-class LocalFanout:
-    """Every group on this machine, in order."""
-
-    remote = False
-
-    def __init__(self) -> None:
-        self.notes: list[str] = []
-
-    def map(self, work: Sequence[Work[T]], labels: Sequence[str],
-            on_done: Done[T] | None = None) -> list[T]:
-        site, out = LocalSite(), []
-        for i, fn in enumerate(work):
-            out.append(fn(site))
-            if on_done is not None:
-                on_done(i, out[-1])
-        return out
 
 
 class ClusterFanout:

@@ -16,15 +16,11 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from workbench.errors import ExecutionError
-from workbench.measure.launch import (
-    Launcher,
-    code_launcher,
-    import_path,
-    process_launcher,
-)
+from workbench.measure.launch import Launcher, import_path
+from workbench.measure.placement import LocalSite, Site
 from workbench.measure.protocol import WorkerRun
 
 if TYPE_CHECKING:
@@ -48,37 +44,6 @@ class NodeLost(ExecutionError):
     def __init__(self, node: str, what: str) -> None:
         self.node = node
         super().__init__(f"node {node} left the cluster while running {what}")
-
-
-class Site(Protocol):
-    """One place to run a group of jobs."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def remote(self) -> bool: ...
-
-    def launcher(self, root: Path | None = None, env_size: int | None = None) -> Launcher: ...
-
-    def call(self, fn: Callable[..., T], *args: Any, timeout: float | None,
-             what: str) -> T: ...
-
-
-class LocalSite:
-    """This machine: the default process launchers, calls made here."""
-
-    name = "local"
-    remote = False
-
-    def launcher(self, root: Path | None = None, env_size: int | None = None) -> Launcher:
-        if root is None and env_size is None:
-            return process_launcher
-        return code_launcher(root or Path.cwd(), env_size=env_size)
-
-    def call(self, fn: Callable[..., T], *args: Any, timeout: float | None,
-             what: str) -> T:
-        return fn(*args)
 
 
 class NodeSite:

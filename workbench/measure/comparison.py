@@ -99,7 +99,7 @@ class VariantResult:
 
 
 #: The verdict's rank-test level and interval level at the first look (later looks of a
-#: sequential compare spend less: :func:`workbench.budget.sequential.look_tail`).
+#: sequential compare spend less: :func:`workbench.measure.looks.look_tail`).
 ALPHA = 0.01
 INTERVAL_ALPHA = 0.05
 
@@ -108,7 +108,7 @@ def minimum_workers(look: int = 1) -> int:
     """The fewest workers per side for which ``compare``'s rank test on worker medians
     can reach its level at look ``look`` (5 at the first look), so that a verdict needs
     no model of the spread between workers."""
-    from workbench.budget.sequential import look_tail
+    from workbench.measure.looks import look_tail
 
     return worker_stats.workers_needed(look_tail(look, ALPHA))
 
@@ -152,7 +152,7 @@ def pair_stats(baseline: Measurement, candidate: Measurement, *, look: int = 1) 
       of the worker medians' medians, the verdict inconclusive, and the warning says that
       one worker cannot give an interval and how many workers the rank interval needs.
     """
-    from workbench.budget.sequential import look_tail
+    from workbench.measure.looks import look_tail
 
     if not baseline.groups or not candidate.groups:
         return PairStats(stats.Estimate(None, None, 0, "a side has no samples"), None,

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from workbench.cluster.sites import Site
 from workbench.errors import InvalidInputError
 from workbench.measure.compare_stats import NOISE_FLOOR
 from workbench.measure.comparison import Comparison, VariantResult, build_comparison
@@ -20,6 +19,7 @@ from workbench.measure.config import COMPARE_METRICS, MeasureConfig
 from workbench.measure.equivalence import with_equivalence
 from workbench.measure.launch import Launcher, inprocess_launcher, process_launcher
 from workbench.measure.measurement import Measurement
+from workbench.measure.placement import Site
 from workbench.measure.protocol import Clock, WorkerRun
 from workbench.measure.sweep import Sweep, build_sweep
 from workbench.measure.targets import (
@@ -34,7 +34,7 @@ from workbench.stages import Stage
 from workbench.workloads import Workload
 
 if TYPE_CHECKING:
-    from workbench.cluster.fanout import Fanout
+    from workbench.measure.placement import Fanout
 
 __all__ = ["COMPARE_METRICS", "Progress", "Steps", "compare", "compare_callables", "count_variants",
            "interleave", "interleave_blocks", "measure", "measure_together", "sweep",
@@ -251,7 +251,7 @@ def _more_rounds(build: Callable[[int], Comparison], specs: Sequence[TargetSpec]
     """A sequential compare: two more rounds of the baseline and every unsettled variant
     while time allows; a variant's result is kept from the look that settled it (the
     error rate is spent across looks as in :mod:`workbench.budget.sequential`)."""
-    from workbench.budget.sequential import ROUNDS_PER_LOOK, check_max_time
+    from workbench.measure.looks import ROUNDS_PER_LOOK, check_max_time
 
     max_time = check_max_time(max_time)
     look, done = 1, config.workers
@@ -324,7 +324,7 @@ def sweep(
 
     With a cluster's ``fanout`` each size is one comparison on one node, the sizes spread
     over the nodes; without, they run here one after another."""
-    from workbench.cluster.fanout import LocalFanout
+    from workbench.measure.placement import LocalFanout
 
     distinct = sorted(set(sizes))
     if len(distinct) < 3:
