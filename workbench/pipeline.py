@@ -12,15 +12,21 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from workbench.errors import InvalidInputError, UnknownNameError
 from workbench.results import Result
 from workbench.stages import Stage, Variant
 
-__all__ = ["Boundary", "FusionReport", "Pipeline", "Segment"]
+__all__ = ["Boundary", "DecidedChoices", "FusionReport", "Pipeline", "Segment"]
 
 StageObserver = Callable[[str, str], None]
+
+
+class DecidedChoices(Protocol):
+    """A read decision log, as a pipeline sees it: the variant each stage was decided on."""
+
+    def choices(self, *pipeline: str) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,24 +137,23 @@ class Pipeline:
         return Pipeline(self.name, self.stages, {**self.selection, **choices}, self.params,
                         self.fuse)
 
-    def select_decided(self, decisions: Mapping[str, str] | str | os.PathLike[str], *,
+    def select_decided(self, decisions: Mapping[str, str] | DecidedChoices, *,
                        name: str | None = None) -> Pipeline:
-        """A new pipeline with the recorded decisions applied: ``decisions`` is a decision
-        log's path (its latest decision per stage of this pipeline, matched by ``name``
-        or this pipeline's own name) or a mapping of stage to variant. Stages without a
+        """A new pipeline with the recorded decisions applied: ``decisions`` is a mapping of
+        stage to variant, or a read decision log (``DecisionLog(path).read()``: its latest
+        decision per stage of this pipeline, matched by ``name`` or this pipeline's own
+        name). A log's path goes to :func:`workbench.app.select_decided`. Stages without a
         decision keep their variant; a decided stage or variant this pipeline lacks is an
         error naming it."""
         if isinstance(decisions, Mapping):
             return self.select(**decisions)
-        from pathlib import Path
-
-        from workbench.decisions.store import DecisionLog
-
-        if not Path(decisions).is_file():
-            raise InvalidInputError(f"no decision log at {str(decisions)!r}; `workbench "
-                                    "decide` (or %wb decide, or the panel) records one")
+        if isinstance(decisions, str | os.PathLike):
+            raise InvalidInputError(
+                f"Pipeline.select_decided takes a mapping of stage to variant or a read "
+                f"decision log, not the path {str(decisions)!r}; read the log with "
+                f"workbench.app.select_decided(pipeline, {str(decisions)!r})")
         names = (self.name,) if name is None else (self.name, name)
-        return self.select(**DecisionLog(decisions).read().choices(*names))
+        return self.select(**decisions.choices(*names))
 
     def select_all(self, variant: str) -> Pipeline:
         """Every stage that has ``variant`` switched to it; the others keep theirs."""

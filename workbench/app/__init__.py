@@ -13,7 +13,7 @@ from __future__ import annotations
 from workbench.app._nodes import Progress
 from workbench.app.budgets import CheckReport, baseline, check
 from workbench.app.deciding import Decided, decide, decisions, export_decisions
-from workbench.app.measuring import compare, measure, run, scale_out, sweep
+from workbench.app.measuring import compare, measure, run, scale_out, select_decided, sweep
 from workbench.app.profiling import ProfileKind, profile
 
 __all__ = [
@@ -31,5 +31,6 @@ __all__ = [
     "profile",
     "run",
     "scale_out",
+    "select_decided",
     "sweep",
 ]

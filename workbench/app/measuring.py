@@ -3,24 +3,38 @@ a size sweep and a scale-out."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.app._nodes import Progress, _on_one_node
+from workbench.errors import InvalidInputError
 from workbench.measure.config import MeasureConfig
 from workbench.measure.targets import Params, WorkloadArg
+from workbench.pipeline import Pipeline
 from workbench.refs import PipelineArg
 
 if TYPE_CHECKING:
-    from workbench.cluster.fanout import Fanout
-    from workbench.cluster.sites import Site
     from workbench.measure.comparison import Comparison
     from workbench.measure.measurement import Measurement
+    from workbench.measure.placement import Fanout, Site
     from workbench.measure.scale_out import ScaleOut
     from workbench.measure.sweep import Sweep
     from workbench.runs import PipelineRun
 
-from workbench.app._nodes import Progress, _on_one_node
+
+def select_decided(pipeline: Pipeline, log: str | os.PathLike[str], *,
+                   name: str | None = None) -> Pipeline:
+    """``pipeline`` with the latest decision per stage in the log at ``log`` applied
+    (decisions recorded for the pipeline's own name or ``name``); stages without one keep
+    their variant."""
+    from workbench.decisions.store import DecisionLog
+
+    if not Path(log).is_file():
+        raise InvalidInputError(f"no decision log at {str(log)!r}; `workbench "
+                                "decide` (or %wb decide, or the panel) records one")
+    return pipeline.select_decided(DecisionLog(Path(log)).read(), name=name)
 
 
 def run(pipeline: PipelineArg, workload: WorkloadArg, *,
@@ -36,7 +50,7 @@ def run(pipeline: PipelineArg, workload: WorkloadArg, *,
     pipe, ref = resolve_pipeline(pipeline)
     pipe = pipe.with_fusion(fuse)
     if decided is not None:
-        pipe = pipe.select_decided(decided, name=pipeline_label(pipe, ref))
+        pipe = select_decided(pipe, decided, name=pipeline_label(pipe, ref))
     if all_variants:
         pipe = pipe.select_all(all_variants)
     pipe = pipe.select(**dict(select)).configure(**dict(params or {}))
