@@ -7,6 +7,9 @@ Numba, torch, transformers) load when a variant that needs them first runs.
 
 from __future__ import annotations
 
+# The composition root: the renderers register themselves with the results on import
+# (results sit below them in the layers and never import them).
+import workbench.render  # noqa: F401
 from workbench.errors import (
     ExecutionError,
     InvalidInputError,

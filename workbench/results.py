@@ -12,8 +12,10 @@ A result is an immutable dataclass that subclasses :class:`Result` and names its
   data; it is recomputed on the way in, never trusted.
 - ``dumps()``, ``save(path)`` (the format chosen by the suffix; written atomically, so a
   failed save never truncates an existing file) and ``load(path)``;
-- ``to_text()`` and ``to_html()``: drawn by :mod:`workbench.render`, which holds every
-  formatter, template and chart;
+- ``to_text()`` and ``to_html()``: drawn by the rendering in use, :mod:`workbench.render`,
+  which holds every formatter, template and chart. Results sit below the renderers in the
+  layers, so the rendering registers itself here (:func:`use_rendering`); importing
+  ``workbench`` does that;
 - ``_repr_mimebundle_``: ``text/plain`` (a short summary, under 2 KB), ``text/html`` (a
   self-contained fragment) and ``application/vnd.workbench.<kind>+json`` (the record):
   each rendering once, so a saved notebook stores nothing twice.
@@ -25,13 +27,13 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Protocol, Self
 
 from workbench.errors import InvalidInputError
 from workbench.files import read_text, write_atomic
 
-__all__ = ["KINDS", "PLAIN_LIMIT", "Result", "check_record", "mime_type", "result_class",
-           "result_from_json"]
+__all__ = ["KINDS", "PLAIN_LIMIT", "Rendering", "Result", "check_record", "mime_type",
+           "result_class", "result_from_json", "use_rendering"]
 
 #: The most characters ``text/plain`` of a bundle holds; longer text is cut with a note.
 PLAIN_LIMIT = 2000
@@ -55,6 +57,33 @@ KINDS: dict[str, str] = {
     "stage-choices": "workbench.report.choices:StageChoices",
     "stage-shares": "workbench.report.shares:StageShares",
 }
+
+
+class Rendering(Protocol):
+    """What draws results: one line, text, an HTML fragment and a whole HTML page."""
+
+    def headline(self, result: Any) -> str: ...
+
+    def text(self, result: Any, **options: Any) -> str: ...
+
+    def html(self, result: Any, **options: Any) -> str: ...
+
+    def page(self, result: Any, **options: Any) -> str: ...
+
+
+_rendering: list[Rendering] = []
+
+
+def use_rendering(rendering: Rendering) -> None:
+    """Draw every result with ``rendering`` from now on (:mod:`workbench.render` calls this
+    when it is imported)."""
+    _rendering[:] = [rendering]
+
+
+def _drawn() -> Rendering:
+    if not _rendering:
+        raise RuntimeError("no rendering registered: import workbench.render first")
+    return _rendering[0]
 
 
 def result_class(kind: str) -> type[Result]:
@@ -174,10 +203,8 @@ class Result:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the record (``.json``), the HTML fragment as a page (``.html``), the text
         (``.txt``) or a kind's own format; the suffix chooses."""
-        from workbench.render import page
-
         renderings: dict[str, Callable[[], str]] = {
-            "json": self.dumps, "html": lambda: page(self), "txt": self.to_text,
+            "json": self.dumps, "html": lambda: _drawn().page(self), "txt": self.to_text,
             **self._renderings()}
         target = Path(path)
         suffix = target.suffix.lower().lstrip(".")
@@ -197,20 +224,14 @@ class Result:
 
     # -- renderings ----------------------------------------------------------------------
     def to_text(self, **options: Any) -> str:
-        from workbench.render import text
-
-        return text(self, **options)
+        return _drawn().text(self, **options)
 
     def to_html(self, **options: Any) -> str:
-        from workbench.render import html
-
-        return html(self, **options)
+        return _drawn().html(self, **options)
 
     def summary_line(self) -> str:
         """One line saying what this is and what it found."""
-        from workbench.render import headline
-
-        return headline(self)
+        return _drawn().headline(self)
 
     def _repr_mimebundle_(self, include: Iterable[str] | None = None,
                           exclude: Iterable[str] | None = None, **_: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from workbench import results
 from workbench.errors import InvalidInputError
 
 __all__ = ["Renderer", "headline", "html", "page", "text"]
@@ -69,3 +70,15 @@ def page(result: Any, **options: Any) -> str:
     from workbench.render.fragments import document
 
     return document(headline(result), html(result, **options))
+
+
+class _Drawing:
+    """This package as the results' rendering (see :func:`workbench.results.use_rendering`)."""
+
+    headline = staticmethod(headline)
+    text = staticmethod(text)
+    html = staticmethod(html)
+    page = staticmethod(page)
+
+
+results.use_rendering(_Drawing())
