@@ -251,8 +251,8 @@ def test_check_records_history_and_history_prints_the_trend(
 
 def test_trend_figure_marks_steps() -> None:
     from workbench.budget.history import Point, Series
-    from workbench.budget.plots import trend_figure
     from workbench.budget.steps import detect_steps
+    from workbench.render.trend_plot import trend_figure
 
     values = [100.0, 101, 99, 100, 102, 120, 121, 119, 120, 122]
     series = Series("work", "latency_p50", tuple(

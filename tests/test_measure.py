@@ -262,7 +262,7 @@ def test_the_scaling_fits_count_workers_not_samples() -> None:
 
 
 def test_plots_are_figures() -> None:
-    from workbench.measure.plots import latency_ecdf, speedup_bars
+    from workbench.render.plots import latency_ecdf, speedup_bars
 
     comp = compare("chunk", "tiny", variants=["native"],
                    config=MeasureConfig(workers=2, samples=5, mode="inprocess"))

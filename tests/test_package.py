@@ -30,7 +30,7 @@ def test_core_modules_do_not_import_front_end_libraries() -> None:
     code = (
         "import sys, json; import workbench.rag.reference, workbench.rag.clean, "
         "workbench.rag.chunk, workbench.rag.embed, workbench.cli, workbench.measure.engine, "
-        "workbench.render.measure, workbench.measure.plots, workbench.measure.worker, "
+        "workbench.render.measure, workbench.render.plots, workbench.measure.worker, "
         "workbench.decisions.timeline, workbench.decisions.budget_follow, "
         "workbench.cli_decide, workbench.cli_report, workbench.report.runner, "
         "workbench.report.pages, workbench.report.summary, workbench.report.params; "

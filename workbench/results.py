@@ -70,6 +70,10 @@ class Rendering(Protocol):
 
     def page(self, result: Any, **options: Any) -> str: ...
 
+    def files(self, result: Any) -> Mapping[str, Callable[[], str]]: ...
+
+    def figure(self, result: Any, **options: Any) -> Any: ...
+
 
 _rendering: list[Rendering] = []
 
@@ -163,10 +167,6 @@ class Result:
         """Computed figures written beside the raw data (None: the record has none)."""
         return None
 
-    def _renderings(self) -> Mapping[str, Callable[[], str]]:
-        """Extra file formats ``save`` writes, by suffix (beyond json, html, txt)."""
-        return {}
-
     # -- JSON ----------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"schema_version": self.schema_version, "kind": self.kind}
@@ -205,7 +205,7 @@ class Result:
         (``.txt``) or a kind's own format; the suffix chooses."""
         renderings: dict[str, Callable[[], str]] = {
             "json": self.dumps, "html": lambda: _drawn().page(self), "txt": self.to_text,
-            **self._renderings()}
+            **_drawn().files(self)}
         target = Path(path)
         suffix = target.suffix.lower().lstrip(".")
         suffix = "html" if suffix == "htm" else suffix
@@ -228,6 +228,11 @@ class Result:
 
     def to_html(self, **options: Any) -> str:
         return _drawn().html(self, **options)
+
+    def figure(self, **options: Any) -> Any:
+        """The result as a matplotlib Figure (returned, never shown or saved), for the
+        kinds that have one; other kinds raise InvalidInputError."""
+        return _drawn().figure(self, **options)
 
     def summary_line(self) -> str:
         """One line saying what this is and what it found."""

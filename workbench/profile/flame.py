@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, Self
 
@@ -238,8 +238,3 @@ class Flamegraph(Result):
         return {"samples": self.samples, "loop_samples": self.loop_samples,
                 "stage_samples": self.stage_samples,
                 "top_frames": [r._asdict() for r in self.top_frames(10)]}
-
-    def _renderings(self) -> Mapping[str, Callable[[], str]]:
-        from workbench.render.profile import flame_svg
-
-        return {"svg": lambda: flame_svg(self)}

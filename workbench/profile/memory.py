@@ -128,13 +128,6 @@ class MemoryTrack(Result):
         return MeasuredMemory(span.start_ms, span.end_ms, len(inside), rss, heap,
                               rss - start.rss, heap - start.heap)
 
-    def figure(self) -> Any:
-        """RSS and heap over time with the phases, as a matplotlib Figure (returned,
-        never shown or saved); drawn by :func:`workbench.render.profile.memory_figure`."""
-        from workbench.render.profile import memory_figure
-
-        return memory_figure(self)
-
     # -- the record --------------------------------------------------------------------
     def _payload(self) -> dict[str, Any]:
         return {

@@ -12,14 +12,14 @@ or writes files.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from workbench import results
 from workbench.errors import InvalidInputError
 
-__all__ = ["Renderer", "headline", "html", "page", "text"]
+__all__ = ["Renderer", "figure", "files", "headline", "html", "page", "text"]
 
 _MODULES = {
     "measurement": "measure", "comparison": "measure", "sweep": "measure",
@@ -39,6 +39,10 @@ class Renderer:
     headline: Callable[..., str]
     text: Callable[..., str]
     body: Callable[..., str]
+    #: Extra file formats ``Result.save`` writes, by suffix (beyond json, html, txt).
+    files: Callable[[Any], Mapping[str, Callable[[], str]]] | None = None
+    #: A matplotlib Figure of the result (returned, never shown or saved).
+    figure: Callable[..., Any] | None = None
 
 
 def _renderer(result: Any) -> Renderer:
@@ -65,6 +69,26 @@ def html(result: Any, **options: Any) -> str:
     return fragment(str(result.kind), _renderer(result).body(result, **options))
 
 
+def files(result: Any) -> Mapping[str, Callable[[], str]]:
+    """The extra file formats a result of this kind saves to, by suffix."""
+    made = _renderer(result).files
+    return {} if made is None else made(result)
+
+
+def figure(result: Any, **options: Any) -> Any:
+    """``result`` as a matplotlib Figure, for the kinds that have one."""
+    made = _renderer(result).figure
+    if made is None:
+        raise InvalidInputError(f"a {result.kind} has no figure; kinds with one: "
+                                + ", ".join(sorted(k for k in _MODULES if _has_figure(k))))
+    return made(result, **options)
+
+
+def _has_figure(kind: str) -> bool:
+    module = importlib.import_module(f"workbench.render.{_MODULES[kind]}")
+    return module.RENDERERS[kind].figure is not None
+
+
 def page(result: Any, **options: Any) -> str:
     """A whole HTML document showing ``result`` (self-contained, like the fragment)."""
     from workbench.render.fragments import document
@@ -79,6 +103,8 @@ class _Drawing:
     text = staticmethod(text)
     html = staticmethod(html)
     page = staticmethod(page)
+    files = staticmethod(files)
+    figure = staticmethod(figure)
 
 
 results.use_rendering(_Drawing())

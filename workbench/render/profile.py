@@ -217,7 +217,10 @@ def _lines_body(lp: LineProfile) -> str:
 
 
 RENDERERS = {
-    "flamegraph": Renderer(_flame_headline, _flame_text, _flame_body),
-    "memory_track": Renderer(_memory_headline, _memory_text, _memory_body),
+    "flamegraph": Renderer(_flame_headline, _flame_text, _flame_body,
+                           files=lambda f: {"svg": lambda: flame_svg(f)}),
+    # RSS and heap over time with the phases
+    "memory_track": Renderer(_memory_headline, _memory_text, _memory_body,
+                             figure=lambda m: memory_figure(m)),
     "line_profile": Renderer(_lines_headline, _lines_text, _lines_body),
 }

@@ -1,4 +1,5 @@
-"""Matplotlib figures of measurements; returned, never shown or saved implicitly."""
+"""Matplotlib figures of measurements (ECDF, speed-up bars, a sweep on log-log axes);
+returned, never shown or saved implicitly."""
 
 from __future__ import annotations
 
