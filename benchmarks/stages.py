@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import workbench.rag.workloads  # noqa: F401  (registers the reference workloads)
-from workbench.measure import notes
+from workbench import notes
 from workbench.measure.load import allowed_cpus, busy_note, top_processes
 from workbench.pipeline import Pipeline
 from workbench.rag.chunk import chunk

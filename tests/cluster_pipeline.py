@@ -45,7 +45,7 @@ _TAIL = sum(i * i for i in range(ROUNDS, 8 * ROUNDS)) % 1_000_003
 
 @spin.variant("parallel")
 def spin_parallel(xs: tuple[int, ...]) -> tuple[int, ...]:
-    from workbench.cluster.parallel import parallel_map
+    from workbench.parallel import parallel_map
 
     return tuple(y for part in parallel_map(_spin_all, list(xs)) for y in part)
 

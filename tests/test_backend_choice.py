@@ -130,7 +130,7 @@ def test_a_bad_override_is_a_clear_error(var: str, value: str, message: str) -> 
 
 
 def test_retrieve_threads_are_chosen_once_and_noted(monkeypatch: pytest.MonkeyPatch) -> None:
-    from workbench.measure import notes
+    from workbench import notes
     from workbench.rag.types import EmbeddingBatch
 
     monkeypatch.setattr(retrieve, "_chosen", [])

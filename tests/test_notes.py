@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from workbench.measure import notes
+from workbench import notes
 from workbench.measure.config import MeasureConfig
 from workbench.measure.engine import measure
 from workbench.measure.measurement import Measurement

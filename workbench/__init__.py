@@ -1,7 +1,7 @@
 """workbench: performance budgets for functional Python data pipelines.
 
-``import workbench`` is deliberately light: it loads the stage model and the error
-types only. The reference pipeline (``workbench.rag``) and every heavy library (Polars,
+``import workbench`` is deliberately light: it loads the stage model, the error
+types and the renderers' registration only. The reference pipeline (``workbench.rag``) and every heavy library (Polars,
 Numba, torch, transformers) load when a variant that needs them first runs.
 """
 
@@ -19,6 +19,7 @@ from workbench.errors import (
 )
 from workbench.pipeline import FusionReport, Pipeline
 from workbench.stages import EquivalenceResult, Stage, Variant, stage
+from workbench.version import __version__
 from workbench.workloads import (
     Workload,
     get_workload,
@@ -27,7 +28,13 @@ from workbench.workloads import (
     workload_names,
 )
 
-__version__ = "0.1.0"
+
+def note(key: str, text: str) -> None:
+    """Record, from inside a variant, what it decided at run time and why (a back end,
+    a thread count): the measurement of the run shows it (:mod:`workbench.notes`)."""
+    from workbench.notes import record
+
+    record(key, text)
 
 
 def load_ipython_extension(ipython: object) -> None:
@@ -35,6 +42,7 @@ def load_ipython_extension(ipython: object) -> None:
     from workbench.notebook.magics import load
 
     load(ipython)
+
 
 __all__ = [
     "EquivalenceResult",
@@ -51,6 +59,7 @@ __all__ = [
     "__version__",
     "get_workload",
     "load_ipython_extension",
+    "note",
     "register_workload",
     "stage",
     "workload",

@@ -40,7 +40,7 @@ BASELINE_SCHEMA_VERSION = 1
 
 
 def _tool_version() -> str:
-    from workbench import __version__
+    from workbench.version import __version__
 
     return __version__
 

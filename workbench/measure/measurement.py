@@ -125,7 +125,7 @@ class Measurement(Result):
 
     @property
     def notes(self) -> dict[str, tuple[str, ...]]:
-        """What the target recorded about itself (:mod:`workbench.measure.notes`): per key,
+        """What the target recorded about itself (:mod:`workbench.notes`): per key,
         the distinct texts across workers, in worker order."""
         found: dict[str, dict[str, None]] = {}
         for r in self.runs:

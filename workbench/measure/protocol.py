@@ -3,7 +3,7 @@
 warm-up (count and time) -> loop calibration -> timed samples (GC policy applied) ->
 one extra call under tracemalloc for the Python heap peak -> peak RSS. The same function
 runs in a fresh worker process and, for interactive use, in the current process.
-Notes the target records (:mod:`workbench.measure.notes`: a back end chosen at warm-up,
+Notes the target records (:mod:`workbench.notes`: a back end chosen at warm-up,
 say) travel in the record: in a fresh worker, all the process recorded; in-process, what
 was recorded during this run.
 """
@@ -19,8 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from workbench import rss
-from workbench.measure import notes
+from workbench import notes, rss
 from workbench.measure.config import MeasureConfig
 from workbench.measure.targets import Prepared
 

@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import workbench
 from workbench.errors import ExecutionError, InvalidInputError, MissingDependencyError
 from workbench.measure.targets import TargetSpec, WorkloadArg, stage_target
 from workbench.profile._protocol import JOB_SCHEMA
@@ -48,7 +47,7 @@ __all__ = [
 ]
 
 RUNNER = "workbench.profile.run_target"
-_PACKAGE_ROOT = Path(workbench.__file__).resolve().parent.parent
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the directory holding workbench/
 
 
 @dataclass(frozen=True, slots=True)

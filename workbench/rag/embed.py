@@ -5,7 +5,7 @@
 pooling (:mod:`workbench.rag.minilm`). Each model has the three variants; the stage
 dispatches on ``(model, variant)`` and imports a model's module only when it runs. The
 ``parallel`` variant maps the vectorized kernel over partitions of the texts on Dask
-workers (:mod:`workbench.cluster.parallel`), one partition per worker.
+workers (:func:`workbench.parallel.parallel_map`), one partition per worker.
 
 Equivalence against pure: ``allclose(atol=1e-5)`` per vector, except the compiled
 MiniLM path (``minilm``/``native``), which must reach cosine >= 0.99 per vector.
@@ -139,7 +139,7 @@ def embed_parallel(chunks: Iterable[Chunk], *, model: str = "hashing") -> Embedd
     """The vectorized kernel mapped over partitions of the texts on Dask workers."""
     from functools import partial
 
-    from workbench.cluster.parallel import parallel_map
+    from workbench.parallel import parallel_map
 
     rows = list(chunks)
     parts = parallel_map(partial(_embed_part, model=model), [c.text for c in rows])

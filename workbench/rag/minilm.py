@@ -17,7 +17,7 @@ imported).
     process by timing (:mod:`workbench.rag.minilm_backend`; :func:`native_backend` says
     which): each back end with one thread and with one per allowed CPU is run on a small
     probe batch and the fastest is kept; the note ``minilm.native``
-    (:mod:`workbench.measure.notes`) records the timings in the measurement.
+    (:mod:`workbench.notes`) records the timings in the measurement.
 
     ``"bf16"``
         a bfloat16 copy of the model run by PyTorch's oneDNN kernels; hidden states are
@@ -52,9 +52,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from workbench import notes
 from workbench._optional import require
 from workbench.errors import InvalidInputError
-from workbench.measure import notes
 
 if TYPE_CHECKING:
     from types import ModuleType

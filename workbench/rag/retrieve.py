@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from workbench import notes
 from workbench._optional import require
 from workbench.errors import InvalidInputError
-from workbench.measure import notes
 from workbench.rag.types import EmbeddingBatch, Hit
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 A variant that decides something at run time (which back end, how many threads) records
 what it decided and why; the measurement protocol attaches the notes recorded during a
-worker's run to its :class:`~workbench.measure.protocol.WorkerRun`, and a
+worker's run to its :class:`~workbench.measure.protocol.WorkerRun` (the measurement protocol), and a
 :class:`~workbench.measure.measurement.Measurement` shows them. A key names the decision
 (``"minilm.native"``); recording a key again replaces its text. Recording is a dict store
 under a lock, cheap enough to repeat on every call of a variant.
