@@ -1,14 +1,16 @@
 """workbench: performance budgets for functional Python data pipelines.
 
-``import workbench`` is deliberately light: it loads the stage model, the error
-types and the renderers' registration only. The reference pipeline (``workbench.rag``) and every heavy library (Polars,
-Numba, torch, transformers) load when a variant that needs them first runs.
+``import workbench`` is deliberately light: it loads the stage model, the error types and
+the registrations of the renderers and profilers only. The reference pipeline
+(``workbench.rag``) and every heavy library (Polars, Numba, torch, transformers) load when
+a variant that needs them first runs.
 """
 
 from __future__ import annotations
 
-# The composition root: the renderers register themselves with the results on import
-# (results sit below them in the layers and never import them).
+# The composition root: the renderers register themselves with the results on import,
+# the profilers their result kinds (results sit below both and never import them).
+import workbench.profile.registry
 import workbench.render  # noqa: F401
 from workbench.errors import (
     ExecutionError,

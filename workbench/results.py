@@ -33,13 +33,14 @@ from workbench.errors import InvalidInputError
 from workbench.files import read_text, write_atomic
 
 __all__ = ["KINDS", "PLAIN_LIMIT", "Rendering", "Result", "check_record", "mime_type",
-           "result_class", "result_from_json", "use_rendering"]
+           "register_kind", "result_class", "result_from_json", "use_rendering"]
 
 #: The most characters ``text/plain`` of a bundle holds; longer text is cut with a note.
 PLAIN_LIMIT = 2000
 
 
 #: Every result kind and the class that reads it ("module:Class", imported when needed).
+#: Profilers add theirs when they register (:mod:`workbench.profile.registry`).
 KINDS: dict[str, str] = {
     "measurement": "workbench.measure.measurement:Measurement",
     "comparison": "workbench.measure.comparison:Comparison",
@@ -47,9 +48,6 @@ KINDS: dict[str, str] = {
     "scale-out": "workbench.measure.scale_out:ScaleOut",
     "budget-check": "workbench.budget.result:CheckResult",
     "budget-block": "workbench.budget.block:BudgetedBlock",
-    "flamegraph": "workbench.profile.flame:Flamegraph",
-    "memory_track": "workbench.profile.memory:MemoryTrack",
-    "line_profile": "workbench.profile.lines:LineProfile",
     "pipeline-run": "workbench.runs:PipelineRun",
     "fusion-report": "workbench.pipeline:FusionReport",
     "rag-run": "workbench.rag.reference:RagRun",
@@ -57,6 +55,14 @@ KINDS: dict[str, str] = {
     "stage-choices": "workbench.report.choices:StageChoices",
     "stage-shares": "workbench.report.shares:StageShares",
 }
+
+
+def register_kind(kind: str, ref: str) -> None:
+    """Make results of ``kind`` loadable: ``ref`` is the "module:Class" that reads them."""
+    known = KINDS.get(kind)
+    if known is not None and known != ref:
+        raise InvalidInputError(f"result kind {kind!r} is already read by {known}")
+    KINDS[kind] = ref
 
 
 class Rendering(Protocol):

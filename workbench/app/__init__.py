@@ -14,7 +14,7 @@ from workbench.app._nodes import Progress
 from workbench.app.budgets import CheckReport, baseline, check
 from workbench.app.deciding import Decided, decide, decisions, export_decisions
 from workbench.app.measuring import compare, measure, run, scale_out, select_decided, sweep
-from workbench.app.profiling import ProfileKind, profile
+from workbench.app.profiling import ProfileKind, profile, profilers
 
 __all__ = [
     "CheckReport",
@@ -29,6 +29,7 @@ __all__ = [
     "export_decisions",
     "measure",
     "profile",
+    "profilers",
     "run",
     "scale_out",
     "select_decided",

@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from workbench.errors import InvalidInputError
 from workbench.measure.targets import Params, WorkloadArg
+from workbench.profile import registry
+from workbench.profile.registry import Profiler
 from workbench.refs import PipelineArg
 
-ProfileKind = Literal["flame", "memory", "lines"]
+ProfileKind = str  # a registered profiler's name: flame, memory, lines, ...
+
+
+def profilers() -> tuple[Profiler, ...]:
+    """Every registered profiler (:mod:`workbench.profile.registry`): what the front ends
+    offer as commands, tabs and evidence."""
+    return registry.profilers()
 
 
 def profile(kind: ProfileKind, stage: str, workload: WorkloadArg, variant: str = "pure", *,
             pipeline: PipelineArg = None, params: Params | None = None,
             **options: Any) -> Any:
-    """A flame graph (py-spy), memory track (memray) or line profile (line_profiler) of
-    ``stage``'s ``variant``; ``options`` go to the profiler (rate, duration, calls, ...)."""
-    if kind == "flame":
-        from workbench.profile.pyspy import flamegraph
-
-        return flamegraph(stage, workload, variant, pipeline=pipeline, params=params,
-                          **options)
-    if kind == "memory":
-        from workbench.profile.memray_run import memory_track
-
-        return memory_track(stage, workload, variant, pipeline=pipeline, params=params,
-                            **options)
-    if kind == "lines":
-        from workbench.profile.lines import line_profile
-
-        return line_profile(stage, workload, variant, pipeline=pipeline, params=params,
-                            **options)
-    raise InvalidInputError(f"profile kind {kind!r} is unknown; choose flame, memory or lines")
-
+    """The profile of ``stage``'s ``variant`` by the registered profiler ``kind`` (flame:
+    py-spy, memory: memray, lines: line_profiler, ...); ``options`` go to the profiler
+    (rate, duration, calls, ...)."""
+    run = registry.profiler(kind).function()
+    return run(stage, workload, variant, pipeline=pipeline, params=params, **options)

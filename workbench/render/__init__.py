@@ -2,7 +2,8 @@
 
 Results hold data (:mod:`workbench.results`); this package draws them. One module per
 family of results holds its renderers (``measure``: measurement, comparison, sweep;
-``budget``: budget check; ``profile``: flame graph, memory track, line profile; ``runs``:
+``budget``: budget check; ``profile``: flame graph, memory track, line profile, each
+named by its profiler's declaration in :mod:`workbench.profile.registry`; ``runs``:
 pipeline runs and fusion reports), each a :class:`Renderer` registered under the result's
 ``kind``. Formatting lives in :mod:`.format`, HTML machinery in :mod:`.fragments`, text
 tables in :mod:`.tables`, charts in :mod:`.charts` and :mod:`.bars`. Nothing here prints
@@ -18,6 +19,7 @@ from typing import Any
 
 from workbench import results
 from workbench.errors import InvalidInputError
+from workbench.profile import registry
 
 __all__ = ["Renderer", "figure", "files", "headline", "html", "page", "text"]
 
@@ -25,7 +27,6 @@ _MODULES = {
     "measurement": "measure", "comparison": "measure", "sweep": "measure",
     "scale-out": "scale_out",
     "budget-check": "budget", "budget-block": "block",
-    "flamegraph": "profile", "memory_track": "profile", "line_profile": "profile",
     "pipeline-run": "runs", "fusion-report": "runs", "rag-run": "runs",
     "decision": "decision", "stage-choices": "report", "stage-shares": "report",
 }
@@ -47,11 +48,16 @@ class Renderer:
 
 def _renderer(result: Any) -> Renderer:
     kind = getattr(result, "kind", None)
+    found: Renderer
+    profiler = registry.by_kind(kind) if isinstance(kind, str) else None
+    if profiler is not None:  # a profiler names its renderer in its declaration
+        found = registry.load(profiler.renderer)[kind]
+        return found
     if kind not in _MODULES:
         raise InvalidInputError(f"no renderer for {type(result).__name__} (kind {kind!r}); "
                                 "rendered kinds: " + ", ".join(sorted(_MODULES)))
     module = importlib.import_module(f"workbench.render.{_MODULES[kind]}")
-    found: Renderer = module.RENDERERS[kind]
+    found = module.RENDERERS[kind]
     return found
 
 
@@ -79,14 +85,8 @@ def figure(result: Any, **options: Any) -> Any:
     """``result`` as a matplotlib Figure, for the kinds that have one."""
     made = _renderer(result).figure
     if made is None:
-        raise InvalidInputError(f"a {result.kind} has no figure; kinds with one: "
-                                + ", ".join(sorted(k for k in _MODULES if _has_figure(k))))
+        raise InvalidInputError(f"a {result.kind} has no figure")
     return made(result, **options)
-
-
-def _has_figure(kind: str) -> bool:
-    module = importlib.import_module(f"workbench.render.{_MODULES[kind]}")
-    return module.RENDERERS[kind].figure is not None
 
 
 def page(result: Any, **options: Any) -> str:
