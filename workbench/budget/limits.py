@@ -11,14 +11,12 @@ from collections.abc import Mapping, Sequence
 
 from workbench.budget.grammar import Parser
 from workbench.budget.rules import Rule
+from workbench.measure.metrics import FLAGS
 
 __all__ = ["FLAG_METRICS", "flag_rules", "merge", "needs_baseline"]
 
-#: ``%%budget`` flag -> budget metric.
-FLAG_METRICS: dict[str, str] = {
-    "latency": "latency_p50", "p95": "latency_p95", "p99": "latency_p99",
-    "rss": "peak_rss", "heap": "heap_peak", "throughput": "throughput",
-}
+#: ``%%budget`` flag -> budget metric (the registered metrics' flags, a live view).
+FLAG_METRICS = FLAGS
 
 
 def flag_rules(values: Mapping[str, str | None], stage: str, variant: str, *,

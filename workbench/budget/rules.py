@@ -10,41 +10,21 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from workbench import formatting as fmt
-from workbench.budget.units import Kind
 from workbench.errors import InvalidInputError
+from workbench.measure import metrics
 
 __all__ = ["ALL", "DEFAULT_VARIANT", "LEVELS", "METRICS", "Direction", "LimitKind",
            "MetricInfo", "Rule"]
 
 DEFAULT_VARIANT = "pure"
 LEVELS = ("error", "warn")
-Direction = Literal["lower", "higher"]
+Direction = metrics.Direction
 LimitKind = Literal["relative", "absolute"]
 
 
-@dataclass(frozen=True, slots=True)
-class MetricInfo:
-    kind: Kind  # what an absolute limit measures
-    direction: Direction  # which way is better
-    percentile: float | None = None  # for latency metrics
-    description: str = ""
-
-
-METRICS: dict[str, MetricInfo] = {
-    "latency_p50": MetricInfo("time", "lower", 50, "median time per call"),
-    "latency_p95": MetricInfo("time", "lower", 95, "95th percentile time per call"),
-    "latency_p99": MetricInfo("time", "lower", 99, "99th percentile time per call"),
-    "throughput": MetricInfo("throughput", "higher", None, "items per second at the median"),
-    "peak_rss": MetricInfo("size", "lower", None, "peak resident set size (max over workers)"),
-    "heap_peak": MetricInfo("size", "lower", None, "Python heap peak (max over workers)"),
-    "scaling": MetricInfo("exponent", "lower", None, "log-log exponent of time vs size"),
-    "instructions": MetricInfo("count", "lower", None,
-                               "instructions per call under Cachegrind (simulated CPU)"),
-    "l1_misses": MetricInfo("count", "lower", None, "simulated first-level cache misses "
-                            "per call (instruction and data; Cachegrind's cache simulation)"),
-    "ll_misses": MetricInfo("count", "lower", None, "simulated last-level cache misses "
-                            "per call (Cachegrind's cache simulation)"),
-}
+#: What a budget may limit: the registered metrics (:mod:`workbench.measure.metrics`).
+METRICS = metrics.METRICS
+MetricInfo = metrics.Metric
 ALL = "*"  # every stage, or every variant
 
 

@@ -27,12 +27,12 @@ from dataclasses import dataclass, replace
 from workbench.budget.boundary import MAX_LOOKS
 from workbench.budget.result import CheckResult, Verdict
 from workbench.measure.looks import DEFAULT_MAX_TIME, ROUNDS_PER_LOOK, check_max_time, look_tail
+from workbench.measure.metrics import Members
 
 __all__ = ["DEFAULT_MAX_TIME", "MAX_LOOKS", "ROUNDS_PER_LOOK", "Look", "check_max_time",
            "look_tail", "pending", "run_looks"]
 
-_SEQUENTIAL = ("latency_p50", "latency_p95", "latency_p99", "throughput", "peak_rss",
-               "heap_peak")
+_SEQUENTIAL = Members("timing", "memory")
 
 
 def _key(v: Verdict) -> tuple[str, str, str, str | None]:

@@ -85,6 +85,7 @@ from workbench.measure import stats
 from workbench.measure.fingerprint import comparable
 from workbench.measure.instructions import INSTRUCTION_METRICS, InstructionCount
 from workbench.measure.measurement import Measurement
+from workbench.measure.metrics import METRICS, Members
 
 __all__ = ["FAMILY_ALPHA", "MAX_CONFIDENCE", "SEQUENTIAL", "STATISTICAL", "CheckResult",
            "Plan", "Verdict", "check", "family_size"]
@@ -93,13 +94,10 @@ MAX_CONFIDENCE = 0.999
 #: The default chance that a check errs at either end (a false breach, or a false pass).
 FAMILY_ALPHA = 0.05
 Correction = Literal["bonferroni", "none"]
-STATISTICAL = ("latency_p50", "latency_p95", "latency_p99", "throughput")
+STATISTICAL = Members("timing")
+_MEMORY = Members("memory")
 #: The metrics whose verdicts more worker rounds can decide.
-_MEMORY = ("peak_rss", "heap_peak")
-SEQUENTIAL = (*STATISTICAL, *_MEMORY)
-_NAMES = {"latency_p50": "p50 latency", "latency_p95": "p95 latency",
-          "latency_p99": "p99 latency", "throughput": "throughput", "peak_rss": "peak RSS",
-          "heap_peak": "heap peak", "scaling": "scaling exponent"}
+SEQUENTIAL = Members("timing", "memory")
 
 
 def _judge(name: str, point: float, low: float | None, high: float | None, limit: float,
@@ -207,7 +205,7 @@ class _Evaluator:
         if problem is not None:
             return replace(problem, observed=_observed(rule, m))
         base = self.base[target_key(m)]
-        name = _NAMES[rule.metric]
+        name = METRICS[rule.metric].name_in_text
         cur, ref, what = _units(rule, m), _units(rule, base), ""
         if not cur or not ref:
             return Verdict(rule, "inconclusive", workload, f"{name} was not recorded")
@@ -238,7 +236,7 @@ class _Evaluator:
 
     def absolute(self, rule: Rule, m: Measurement, workload: str | None,
                  level: _Level) -> Verdict:
-        name = _NAMES[rule.metric]
+        name = METRICS[rule.metric].name_in_text
         if rule.metric in _MEMORY:
             units = _units(rule, m)
             if not units:
@@ -274,8 +272,8 @@ class _Evaluator:
     def _absolute(self, rule: Rule, workload: str | None, b: Bounds, limit: float,
                   tail: float, how: str, show: Callable[[float], str],
                   m: Measurement) -> Verdict:
-        status, msg = _judge(_NAMES[rule.metric], b.value, b.low, b.high, limit, rule, show,
-                             _span(tail, how))
+        status, msg = _judge(METRICS[rule.metric].name_in_text, b.value, b.low, b.high,
+                             limit, rule, show, _span(tail, how))
         msg += _short(b, "worker" if len(m.groups) > 1 or rule.metric in _MEMORY
                       else "sample")
         msg += _note(rule, m)

@@ -58,6 +58,7 @@ from workbench.measure.cachegrind import (
 )
 from workbench.measure.fingerprint import THREAD_VARIABLES, comparable, fingerprint
 from workbench.measure.instr_worker import SCHEMA_VERSION
+from workbench.measure.metrics import Members
 from workbench.measure.targets import TargetSpec
 
 __all__ = ["CHECKOUT_SPREAD", "DEFAULT_CALLS", "DEFAULT_LAYOUTS", "DEFAULT_WARMUP",
@@ -90,7 +91,7 @@ HEAP_SHIFTS = (0, 613, 1499, 101, 3001)
 #: Budget metrics read from a count: ``instructions`` always, the misses with the cache
 #: simulation on (``l1_misses``: first-level instruction and data misses; ``ll_misses``:
 #: last-level).
-INSTRUCTION_METRICS = ("instructions", "l1_misses", "ll_misses")
+INSTRUCTION_METRICS = Members("instructions")
 _L1 = ("I1mr", "D1mr", "D1mw")
 _LL = ("ILmr", "DLmr", "DLmw")
 

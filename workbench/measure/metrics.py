@@ -1,0 +1,145 @@
+"""The metrics, declared once: budgets' grammar and rules, ``%%budget``'s and ``decide``'s
+flags, verdicts, sequential looks and instruction counts read this table.
+
+A :class:`Metric` names what a budget limits: its unit (what an absolute limit is written
+in), which way is better, the statistic the verdict uses (a percentile of the time per
+call, throughput at the median, the peak of the workers' memory, the exponent of a sweep,
+a count per call) and the short flags that set it (``--p95``). :func:`register_metric`
+adds one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from workbench.errors import InvalidInputError
+
+__all__ = ["FLAGS", "METRICS", "Direction", "Family", "FlagTable", "Members", "Metric",
+           "MetricTable", "Unit", "flag_metrics", "metric_names", "register_metric"]
+
+Direction = Literal["lower", "higher"]
+Unit = Literal["time", "size", "throughput", "exponent", "count"]
+#: How a verdict reads the metric: ``timing`` from the time per call (a percentile, or the
+#: throughput at the median), ``memory`` from each worker's peak, ``scaling`` from a
+#: sweep's exponent, ``instructions`` from a Cachegrind count per call.
+Family = Literal["timing", "memory", "scaling", "instructions"]
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One budgetable metric."""
+
+    name: str
+    kind: Unit  # what an absolute limit measures
+    direction: Direction  # which way is better
+    percentile: float | None = None  # the timing percentile it limits
+    description: str = ""
+    family: Family = "timing"
+    flags: tuple[str, ...] = ()  # the %%budget / decide flags that set it
+    label: str = ""  # how a verdict names it ("p95 latency")
+
+    @property
+    def name_in_text(self) -> str:
+        return self.label or self.name.replace("_", " ")
+
+
+_TABLE: dict[str, Metric] = {}
+
+
+def register_metric(m: Metric) -> Metric:
+    """Add ``m`` (or replace the metric of the same name); returns it."""
+    if not m.name.isidentifier():
+        raise InvalidInputError(f"a metric's name must be an identifier; got {m.name!r}")
+    taken = {f: n for n, x in _TABLE.items() if n != m.name for f in x.flags}
+    clash = [f for f in m.flags if f in taken]
+    if clash:
+        raise InvalidInputError(f"metric {m.name!r}: flag --{clash[0]} already sets "
+                                f"{taken[clash[0]]}")
+    _TABLE[m.name] = m
+    return m
+
+
+class MetricTable(Mapping[str, Metric]):
+    """The registered metrics by name, as they are now (a live view)."""
+
+    def __getitem__(self, name: str) -> Metric:
+        return _TABLE[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(_TABLE))
+
+    def __len__(self) -> int:
+        return len(_TABLE)
+
+
+def metric_names(*families: Family) -> tuple[str, ...]:
+    """The registered metrics of ``families`` (every metric without any), in order."""
+    return tuple(n for n, m in _TABLE.items() if not families or m.family in families)
+
+
+def flag_metrics() -> dict[str, str]:
+    """Short flag (``p95``) -> the metric it sets."""
+    return {f: m.name for m in _TABLE.values() for f in m.flags}
+
+
+class FlagTable(Mapping[str, str]):
+    """Short flag -> metric, as registered now (a live view)."""
+
+    def __getitem__(self, flag: str) -> str:
+        return flag_metrics()[flag]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(flag_metrics())
+
+    def __len__(self) -> int:
+        return len(flag_metrics())
+
+
+class Members(Collection[str]):
+    """The names of the registered metrics of some families, as registered now (a live
+    view: ``name in Members("memory")``)."""
+
+    def __init__(self, *families: Family) -> None:
+        self.families = families
+
+    def __contains__(self, name: object) -> bool:
+        m = _TABLE.get(name) if isinstance(name, str) else None
+        return m is not None and m.family in self.families
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(metric_names(*self.families))
+
+    def __len__(self) -> int:
+        return len(metric_names(*self.families))
+
+
+#: Every registered metric by name, and every short flag by name (live views).
+METRICS = MetricTable()
+FLAGS = FlagTable()
+
+
+for _m in (
+    Metric("latency_p50", "time", "lower", 50, "median time per call", flags=("latency",),
+           label="p50 latency"),
+    Metric("latency_p95", "time", "lower", 95, "95th percentile time per call", flags=("p95",),
+           label="p95 latency"),
+    Metric("latency_p99", "time", "lower", 99, "99th percentile time per call", flags=("p99",),
+           label="p99 latency"),
+    Metric("throughput", "throughput", "higher", None, "items per second at the median",
+           flags=("throughput",), label="throughput"),
+    Metric("peak_rss", "size", "lower", None, "peak resident set size (max over workers)",
+           family="memory", flags=("rss",), label="peak RSS"),
+    Metric("heap_peak", "size", "lower", None, "Python heap peak (max over workers)",
+           family="memory", flags=("heap",), label="heap peak"),
+    Metric("scaling", "exponent", "lower", None, "log-log exponent of time vs size",
+           family="scaling", label="scaling exponent"),
+    Metric("instructions", "count", "lower", None,
+           "instructions per call under Cachegrind (simulated CPU)", family="instructions"),
+    Metric("l1_misses", "count", "lower", None, "simulated first-level cache misses per call "
+           "(instruction and data; Cachegrind's cache simulation)", family="instructions"),
+    Metric("ll_misses", "count", "lower", None, "simulated last-level cache misses per call "
+           "(Cachegrind's cache simulation)", family="instructions"),
+):
+    register_metric(_m)
