@@ -53,7 +53,8 @@ import pytest
 from scipy import stats as sps
 
 from workbench.measure.compare_stats import loglog_slope
-from workbench.measure.stats import grouped_percentile_ci, percentile_ci
+from workbench.measure.grouped_ci import grouped_percentile_ci
+from workbench.measure.stats import percentile_ci
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 

@@ -14,11 +14,10 @@ from hypothesis import strategies as st
 
 from workbench.errors import InvalidInputError
 from workbench.measure.compare_stats import loglog_slope, verdict
+from workbench.measure.grouped_ci import grouped_percentile_ci
 from workbench.measure.stats import (
     Estimate,
     Interval,
-    Summary,
-    grouped_percentile_ci,
     iqr,
     mad,
     min_samples_for,
@@ -26,9 +25,8 @@ from workbench.measure.stats import (
     outliers,
     percentile,
     percentile_ci,
-    summarize,
-    summarize_groups,
 )
+from workbench.measure.summary import Summary, summarize, summarize_groups
 from workbench.measure.worker_stats import t_ratio_interval
 
 ONE_TO_100 = np.arange(1.0, 101.0)

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from workbench.budget.boundary import sign_critical
-from workbench.measure import stats, worker_stats
+from workbench.measure import worker_stats
+from workbench.measure.grouped_ci import grouped_percentile_ci
 
 __all__ = ["Bounds", "exceedance_bounds", "level_bounds", "ratio_bounds",
            "tail_percentile_bounds", "units_needed", "worker_values"]
@@ -154,11 +155,11 @@ def tail_percentile_bounds(groups: Sequence[Sequence[float]], q: float, tail: fl
                            resamples: int = 2000, seed: int = 0) -> tuple[Bounds, str]:
     """The q-th percentile (e.g. 95, 99) over processes from 2+ workers, each end at
     ``tail``: the hull of :func:`exceedance_bounds` and the log-normal model interval of
-    :func:`workbench.measure.stats.grouped_percentile_ci`, so that an end errs only when
+    :func:`workbench.measure.grouped_ci.grouped_percentile_ci`, so that an end errs only when
     both do; an end the shares cannot give stays open. Returns the bounds and how they
     were formed."""
     shares = exceedance_bounds(groups, q / 100, tail)
-    est = stats.grouped_percentile_ci(groups, q, min(0.999, 1 - 2 * tail), seed=seed,
+    est = grouped_percentile_ci(groups, q, min(0.999, 1 - 2 * tail), seed=seed,
                                       resamples=max(resamples, math.ceil(10 / tail)))
     iv = est.interval
     low = None if shares.low is None else min(shares.low, iv.low if iv else shares.low)

@@ -27,7 +27,7 @@ log worker values with Moses' rank bounds. *Absolute* limit L: with one worker, 
 statistics of its samples bound its pNN (a limit under every one of 5 samples is a breach
 of p50 at 96.9 %); with more, p50 is the median of the worker medians with sign-test
 bounds, and p95/p99 the hull of two worker-level intervals (the workers' shares of calls
-over each value, and the log-normal model of ``stats.grouped_percentile_ci``), each end at
+over each value, and the log-normal model of ``grouped_ci.grouped_percentile_ci``), each end at
 the verdict's tail; its pass end needs enough calls for the exact binomial bound.
 
 Throughput (higher is better) is the median's mirror: relative t is the allowed minimum

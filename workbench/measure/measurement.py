@@ -17,6 +17,7 @@ from workbench.measure import stats
 from workbench.measure.config import MeasureConfig
 from workbench.measure.fingerprint import fingerprint
 from workbench.measure.protocol import WorkerRun
+from workbench.measure.summary import Summary, summarize_groups
 from workbench.measure.targets import TargetSpec
 from workbench.results import Result
 
@@ -78,13 +79,13 @@ class Measurement(Result):
     def items_per_call(self) -> int:
         return next((r.items_per_call for r in self.runs if r.ok), 0)
 
-    def summary(self) -> stats.Summary:
+    def summary(self) -> Summary:
         """Figures of the pooled samples; the percentile intervals take the worker as the
-        unit (``stats.summarize_groups``: a worker's samples are not independent)."""
+        unit (``summarize_groups``: a worker's samples are not independent)."""
         if not self.samples:
             raise InvalidInputError(f"measurement of {self.target.label} has no samples: "
                                     + self.error_text())
-        return stats.summarize_groups(self.groups)
+        return summarize_groups(self.groups)
 
     def throughput(self) -> float | None:
         """Items per second at the median per-call time."""
