@@ -16,7 +16,7 @@ from workbench.errors import InvalidInputError, MissingDependencyError
 from workbench.measure.config import MeasureConfig
 from workbench.measure.engine import measure
 from workbench.rag import minilm_backend as mb
-from workbench.rag import retrieve
+from workbench.rag import retrieve, retrieve_numba
 
 Runner = Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], Any]
 IDLE: dict[str, str] = {}  # an environment without overrides
@@ -133,26 +133,26 @@ def test_retrieve_threads_are_chosen_once_and_noted(monkeypatch: pytest.MonkeyPa
     from workbench import notes
     from workbench.rag.types import EmbeddingBatch
 
-    monkeypatch.setattr(retrieve, "_chosen", [])
-    monkeypatch.delenv(retrieve.THREADS_VAR, raising=False)
+    monkeypatch.setattr(retrieve_numba, "_chosen", [])
+    monkeypatch.delenv(retrieve_numba.THREADS_VAR, raising=False)
     rng = np.random.default_rng(3)
     index = EmbeddingBatch.from_rows([f"c{i}" for i in range(3000)],
                                      rng.standard_normal((3000, 16)).astype(np.float32), 16)
     queries = rng.standard_normal((4, 16)).astype(np.float32)
     with notes.collecting() as got:
-        hits = retrieve.retrieve_native(index, queries, 3)
+        hits = retrieve_numba.retrieve_native(index, queries, 3)
     assert hits == retrieve.retrieve_vectorized(index, queries, 3)
     note = got["retrieve.native"]
     assert "the first call's 3000 x 16 index and 4 queries" in note or "only candidate" in note
     assert note.startswith("numba, ")
-    monkeypatch.setattr(retrieve, "_chosen", [])
-    monkeypatch.setenv(retrieve.THREADS_VAR, "many")
+    monkeypatch.setattr(retrieve_numba, "_chosen", [])
+    monkeypatch.setenv(retrieve_numba.THREADS_VAR, "many")
     with pytest.raises(InvalidInputError, match="WORKBENCH_RETRIEVE_THREADS='many' is not"):
-        retrieve.retrieve_native(index, queries, 3)
-    monkeypatch.setattr(retrieve, "_chosen", [])
-    monkeypatch.setenv(retrieve.THREADS_VAR, "1")
+        retrieve_numba.retrieve_native(index, queries, 3)
+    monkeypatch.setattr(retrieve_numba, "_chosen", [])
+    monkeypatch.setenv(retrieve_numba.THREADS_VAR, "1")
     with notes.collecting() as got:
-        retrieve.retrieve_native(index, queries, 3)
+        retrieve_numba.retrieve_native(index, queries, 3)
     assert got["retrieve.native"].startswith(
         "numba, 1 thread (the only candidate; WORKBENCH_RETRIEVE_THREADS=1; not timed)")
 

@@ -14,7 +14,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from workbench.errors import InvalidInputError
-from workbench.rag.retrieve import retrieve_native, retrieve_pure, retrieve_vectorized
+from workbench.rag.retrieve import retrieve_pure, retrieve_vectorized
+from workbench.rag.retrieve_numba import retrieve_native
 from workbench.rag.types import EmbeddingBatch, Hit
 
 Results = tuple[tuple[Hit, ...], ...]

@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from workbench.errors import InvalidInputError
 from workbench.rag import retrieve as kernels
+from workbench.rag import retrieve_numba
 from workbench.rag.types import EmbeddingBatch, Hit
 from workbench.stages import EquivalenceResult, stage
 
@@ -122,4 +123,4 @@ def retrieve_native(
     query_workload: str = DEFAULT_QUERIES,
 ) -> Results:
     """Numba, parallel: fused dot + top-k, GIL released."""
-    return kernels.retrieve_native(index, _need(queries), k)
+    return retrieve_numba.retrieve_native(index, _need(queries), k)
