@@ -1,4 +1,5 @@
-"""A tqdm progress bar as a ``progress(done, total, label)`` callback for the CLI.
+"""Progress callbacks: their two types, and a tqdm bar as a ``progress(done, total, label)``
+callback for the CLI.
 
 The bar is drawn only when stderr is a terminal (:func:`workbench.terminal.progress_wanted`):
 CI logs and pipes get none. In a notebook the magics and the panel draw their own widget
@@ -12,9 +13,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["progress_bar"]
+__all__ = ["Progress", "Status", "progress_bar"]
 
+#: ``progress(done, total, label)``: how every long operation reports how far it is.
 Progress = Callable[[int, int, str], None]
+#: ``status(text)``: a one-line report of the step now running (a pipeline run's stages).
+Status = Callable[[str], None]
 
 
 @contextmanager

@@ -10,18 +10,18 @@ measurement engine's job.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sized
+from collections.abc import Mapping, Sized
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from workbench.pipeline import FusionReport, Pipeline
+from workbench.progress import Status
 from workbench.results import Result
 from workbench.stages import materialize
 from workbench.workloads import Workload, get_workload
 
 __all__ = ["PipelineRun", "SegmentTiming", "run_pipeline"]
 
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ def _summary(value: Any) -> str:
 
 
 def run_pipeline(pipeline: Pipeline, workload: Workload | str, *, label: str | None = None,
-                 progress: Progress | None = None) -> PipelineRun:
+                 progress: Status | None = None) -> PipelineRun:
     """Run ``pipeline`` end to end on ``workload`` once, timing each segment."""
     w = workload if isinstance(workload, Workload) else get_workload(workload)
     data = w.load()

@@ -10,11 +10,11 @@ one (the CLI's defaults live in the CLI). Errors are ``WorkbenchError`` subclass
 
 from __future__ import annotations
 
-from workbench.app._nodes import Progress
 from workbench.app.budgets import CheckReport, baseline, check
 from workbench.app.deciding import Decided, decide, decisions, export_decisions
 from workbench.app.measuring import compare, measure, run, scale_out, select_decided, sweep
 from workbench.app.profiling import ProfileKind, profile, profilers
+from workbench.progress import Progress
 
 __all__ = [
     "CheckReport",

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     from workbench.measure.placement import Fanout, Site
 
-Progress = Callable[[int, int, str], None]
 T = TypeVar("T")
 
 

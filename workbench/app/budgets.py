@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from workbench.measure.measurement import Measurement
     from workbench.measure.placement import Fanout
 
-from workbench.app._nodes import Progress, _on_one_node
+from workbench.app._nodes import _on_one_node
+from workbench.progress import Progress
 
 
 def _spec(budgets: Path, pipeline: PipelineArg) -> BudgetSpec:

@@ -8,11 +8,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench.app._nodes import Progress, _on_one_node
+from workbench.app._nodes import _on_one_node
 from workbench.errors import InvalidInputError
 from workbench.measure.config import MeasureConfig
 from workbench.measure.targets import Params, WorkloadArg
 from workbench.pipeline import Pipeline
+from workbench.progress import Progress
 from workbench.refs import PipelineArg
 
 if TYPE_CHECKING:

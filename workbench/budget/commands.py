@@ -31,7 +31,7 @@ from workbench.budget.spec import BudgetSpec, load_budgets
 from workbench.budget.verdict import FAMILY_ALPHA, Plan, check, family_size
 from workbench.errors import ExecutionError, InvalidInputError
 from workbench.measure.config import MeasureConfig
-from workbench.measure.engine import Job, Progress, Steps, interleave, interleave_blocks
+from workbench.measure.engine import Job, Steps, interleave, interleave_blocks
 from workbench.measure.instructions import InstructionCount
 from workbench.measure.launch import (
     Launcher,
@@ -43,6 +43,7 @@ from workbench.measure.measurement import Measurement
 from workbench.measure.placement import LocalSite, Site
 from workbench.measure.protocol import WorkerRun
 from workbench.measure.targets import Params, TargetSpec, WorkloadArg, stage_target
+from workbench.progress import Progress
 from workbench.refs import PipelineArg, resolve_pipeline
 
 if TYPE_CHECKING:

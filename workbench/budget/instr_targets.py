@@ -14,7 +14,6 @@ from pathlib import Path
 
 from workbench.budget.instr_verdict import instruction_key, instruction_key_of
 from workbench.budget.spec import BudgetSpec
-from workbench.measure.engine import Progress
 from workbench.measure.instructions import (
     INSTRUCTION_METRICS,
     InstructionCount,
@@ -22,6 +21,7 @@ from workbench.measure.instructions import (
     count_instructions,
 )
 from workbench.measure.targets import Params, TargetSpec, WorkloadArg, stage_target
+from workbench.progress import Progress
 from workbench.refs import PipelineArg
 
 __all__ = ["CountSide", "count_sides", "counted_pairs"]

@@ -19,10 +19,11 @@ from workbench.budget.spec import BudgetSpec
 from workbench.errors import InvalidInputError
 from workbench.measure import compare_stats, stats
 from workbench.measure.config import MeasureConfig
-from workbench.measure.engine import Job, Progress, interleave
+from workbench.measure.engine import Job, interleave
 from workbench.measure.launch import Launcher
 from workbench.measure.protocol import WorkerRun
 from workbench.measure.targets import Params, WorkloadArg, stage_target
+from workbench.progress import Progress
 from workbench.refs import PipelineArg
 from workbench.workloads import Workload, get_workload
 

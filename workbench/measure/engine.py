@@ -29,6 +29,7 @@ from workbench.measure.targets import (
     callable_target,
     stage_target,
 )
+from workbench.progress import Progress
 from workbench.refs import PipelineArg, resolve_pipeline
 from workbench.stages import Stage
 from workbench.workloads import Workload
@@ -40,7 +41,6 @@ __all__ = ["COMPARE_METRICS", "Progress", "Steps", "compare", "compare_callables
            "interleave", "interleave_blocks", "measure", "measure_together", "sweep",
            "target_spec"]
 
-Progress = Callable[[int, int, str], None]
 
 
 def _launcher(config: MeasureConfig, launcher: Launcher | None, clock: Clock | None) -> Launcher:

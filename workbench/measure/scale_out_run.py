@@ -14,12 +14,13 @@ from dataclasses import replace
 
 from workbench.errors import InvalidInputError
 from workbench.measure.config import MeasureConfig
-from workbench.measure.engine import Progress, interleave_blocks, target_spec
+from workbench.measure.engine import interleave_blocks, target_spec
 from workbench.measure.launch import Launcher, process_launcher
 from workbench.measure.measurement import Measurement
 from workbench.measure.protocol import WorkerRun
 from workbench.measure.scale_out import ScaleOut
 from workbench.measure.targets import Params, TargetSpec, WorkloadArg
+from workbench.progress import Progress
 from workbench.refs import PipelineArg, resolve_pipeline
 from workbench.stages import Stage
 

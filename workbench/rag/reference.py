@@ -7,12 +7,13 @@ queries and their best hits. Importing this module registers the reference workl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import workbench.rag.workloads  # noqa: F401  (registers tiny, small, medium, docs, queries)
 from workbench.pipeline import FusionReport, Pipeline
+from workbench.progress import Status
 from workbench.rag.chunk import chunk
 from workbench.rag.clean import clean
 from workbench.rag.embed import embed
@@ -23,7 +24,6 @@ from workbench.runs import SegmentTiming, run_pipeline
 
 __all__ = ["RagRun", "SegmentTiming", "reference_pipeline", "run_rag"]
 
-Progress = Callable[[str], None]
 
 
 def reference_pipeline() -> Pipeline:
@@ -73,7 +73,7 @@ class RagRun(Result):
             tuple(map(str, data["queries"])), FusionReport.from_json(data["fusion"]))
 
 
-def run_rag(pipeline: Pipeline, workload: str, *, progress: Progress | None = None) -> RagRun:
+def run_rag(pipeline: Pipeline, workload: str, *, progress: Status | None = None) -> RagRun:
     """Run the reference ``pipeline`` end to end on the named workload once."""
     run = run_pipeline(pipeline, workload, progress=progress)
     chunk_at = next(t for t in run.timings if "chunk" in t.stages)
