@@ -18,7 +18,11 @@ from pathlib import Path
 
 from workbench.errors import ExecutionError, InvalidInputError
 
-__all__ = ["ChildFailed", "ChildTimedOut", "Completed", "run_child"]
+__all__ = ["GIT_TIMEOUT", "ChildFailed", "ChildTimedOut", "Completed", "git", "git_output",
+           "run_child", "try_child"]
+
+#: Seconds a git command may take (a worktree of a large repository takes the longest).
+GIT_TIMEOUT = 120.0
 
 _STDERR_TAIL = 4000
 
@@ -115,3 +119,30 @@ def run_child(
     if check and proc.returncode != 0:
         raise ChildFailed(what, completed)
     return completed
+
+
+def try_child(argv: Sequence[str], *, what: str, timeout: float, cwd: Path | None = None,
+              env: Mapping[str, str] | None = None) -> Completed | None:
+    """Run a short external command whose failure the caller handles: its
+    :class:`Completed` (any exit status), or None when it could not run (not found, not
+    executable, or over ``timeout``; the child is killed then)."""
+    try:
+        return run_child(argv, what=what, timeout=timeout, cwd=cwd, env=env, check=False)
+    except (ChildTimedOut, ExecutionError, OSError):
+        return None
+
+
+def git(*args: str, cwd: Path | str | None = None,
+        timeout: float = GIT_TIMEOUT) -> Completed | None:
+    """``git ARGS`` in ``cwd`` (see :func:`try_child`)."""
+    return try_child(["git", *args], what=f"git {args[0] if args else ''}".strip(),
+                     timeout=timeout, cwd=None if cwd is None else Path(cwd))
+
+
+def git_output(*args: str, cwd: Path | str | None = None,
+               timeout: float = GIT_TIMEOUT) -> str | None:
+    """The stripped output of ``git ARGS`` in ``cwd``; None when it failed or was empty."""
+    done = git(*args, cwd=cwd, timeout=timeout)
+    if done is None or done.returncode != 0:
+        return None
+    return done.stdout.strip() or None

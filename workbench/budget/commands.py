@@ -7,7 +7,6 @@ machine and the same drift.
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workbench import subproc
 from workbench.budget.boundary import MAX_LOOKS, first_look_workers
 from workbench.budget.instr_targets import CountSide, count_sides
 from workbench.budget.result import CheckResult, ScalingObservation
@@ -45,6 +45,7 @@ from workbench.measure.protocol import WorkerRun
 from workbench.measure.targets import Params, TargetSpec, WorkloadArg, stage_target
 from workbench.progress import Progress
 from workbench.refs import PipelineArg, resolve_pipeline
+from workbench.subproc import Completed
 
 if TYPE_CHECKING:
     from workbench.measure.placement import Fanout
@@ -111,8 +112,12 @@ class NoSuchRef(Exception):
 @contextmanager
 def worktree(ref: str, repo: Path) -> Iterator[Path]:
     """Check ``ref`` out into a temporary worktree; always removed afterwards."""
-    def git(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+    def git(*args: str) -> Completed:
+        done = subproc.git("-C", str(repo), *args)
+        if done is None:
+            raise ExecutionError(f"git {args[0]} could not run in {repo} (is git installed? "
+                                 f"it is given {subproc.GIT_TIMEOUT:g} s)")
+        return done
 
     if git("rev-parse", "--git-dir").returncode != 0:
         raise InvalidInputError(f"--against needs a git repository; {str(repo)!r} is not one")
@@ -125,9 +130,9 @@ def worktree(ref: str, repo: Path) -> Iterator[Path]:
             raise ExecutionError(f"git worktree add {ref} failed: {added.stderr.strip()}")
         try:
             yield path
-        finally:
-            git("worktree", "remove", "--force", str(path))
-            git("worktree", "prune")
+        finally:  # best effort: the temporary directory goes anyway
+            subproc.git("-C", str(repo), "worktree", "remove", "--force", str(path))
+            subproc.git("-C", str(repo), "worktree", "prune")
 
 
 @dataclass(frozen=True)
@@ -315,9 +320,8 @@ def _first_look(spec: BudgetSpec, rounds: _Rounds, plan: Plan,
 
 
 def _toplevel(repo: Path) -> Path:
-    done = subprocess.run(["git", "-C", str(repo), "rev-parse", "--show-toplevel"],
-                          capture_output=True, text=True)
-    return Path(done.stdout.strip()) if done.returncode == 0 else repo
+    top = subproc.git_output("-C", str(repo), "rev-parse", "--show-toplevel")
+    return Path(top) if top else repo
 
 
 def _twin_size(here: Path, tree: Path, config: MeasureConfig) -> int:

@@ -8,7 +8,6 @@ clock, the id and the author can be passed in, so tests are exact.
 from __future__ import annotations
 
 import getpass
-import subprocess
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from workbench.decisions.record import (
 )
 from workbench.decisions.rule import REFERENCE, eligible, suggest
 from workbench.errors import InvalidInputError
+from workbench.subproc import git_output
 
 if TYPE_CHECKING:
     from workbench.budget.result import Verdict
@@ -41,12 +41,7 @@ def new_id() -> str:
 
 def author(directory: Path | None = None) -> str:
     """git's ``user.name`` (in ``directory``'s repository), else the OS user."""
-    try:
-        done = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
-                              timeout=5, cwd=directory)
-        name = done.stdout.strip() if done.returncode == 0 else ""
-    except (OSError, subprocess.SubprocessError):
-        name = ""
+    name = git_output("config", "user.name", cwd=directory, timeout=5)
     if name:
         return name
     try:

@@ -28,7 +28,6 @@ import os
 import platform
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -37,7 +36,7 @@ from functools import cache
 from pathlib import Path
 
 from workbench.errors import ExecutionError
-from workbench.subproc import run_child
+from workbench.subproc import run_child, try_child
 
 __all__ = ["CACHE_EVENTS", "Counted", "ValgrindUnavailable", "aslr_off_prefix", "cachegrind",
            "read_counts", "real_interpreter", "valgrind_path", "valgrind_version"]
@@ -75,11 +74,10 @@ def valgrind_path() -> str:
 @cache
 def valgrind_version(valgrind: str) -> str:
     """``"valgrind-3.19.0"`` (the counts of different versions are not comparable)."""
-    try:
-        done = subprocess.run([valgrind, "--version"], capture_output=True, text=True,
-                              timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ValgrindUnavailable(f"{valgrind} --version failed: {exc}") from None
+    done = try_child([valgrind, "--version"], what="valgrind --version", timeout=30)
+    if done is None:
+        raise ValgrindUnavailable(f"{valgrind} --version could not run (missing, not "
+                                  "executable, or over 30 s)")
     if done.returncode != 0 or not done.stdout.strip():
         raise ValgrindUnavailable(f"{valgrind} --version failed (status {done.returncode}): "
                                   f"{done.stderr.strip()[-500:]}")
@@ -119,11 +117,8 @@ def aslr_off_prefix() -> tuple[str, ...]:
     if setarch is None:
         return ()
     prefix = (setarch, platform.machine(), "-R")
-    try:
-        done = subprocess.run([*prefix, "true"], capture_output=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return ()
-    return prefix if done.returncode == 0 else ()
+    done = try_child([*prefix, "true"], what="setarch -R", timeout=30)
+    return prefix if done is not None and done.returncode == 0 else ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 import sys
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from workbench.subproc import git_output
 
 __all__ = ["KEY_PACKAGES", "THREAD_VARIABLES", "comparable", "fingerprint"]
 
@@ -50,12 +51,7 @@ def _versions() -> dict[str, str | None]:
 def _git_sha(directory: str) -> str | None:
     """The commit checked out in the repository around ``directory`` (the measured code's:
     a worker runs in the user's working directory, or in the ``--against`` worktree)."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=5, cwd=directory)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return git_output("rev-parse", "HEAD", cwd=directory, timeout=5)
 
 
 def _workbench_version() -> str | None:
