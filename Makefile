@@ -72,8 +72,11 @@ run: setup-run valgrind
 lab: setup-run
 	$(PY) -m jupyterlab --notebook-dir=notebooks
 
+# ruff, then the import contracts of pyproject.toml (the layers of docs/architecture.md,
+# no import circles): an import that points up a layer fails the build.
 lint: setup
 	$(PY) -m ruff check workbench tests benchmarks
+	$(VENV)/bin/lint-imports
 
 typecheck: setup
 	$(PY) -m mypy --strict workbench
