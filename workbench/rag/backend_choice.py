@@ -77,6 +77,69 @@ def _timed(probe: Callable[[R], object], runner: R) -> float:
     return time.perf_counter() - started
 
 
+class _Race(Generic[R]):
+    """The timing of the candidates: who is still in, their times, who was dropped or
+    failed, and the seconds spent building and in first calls."""
+
+    def __init__(self, candidates: Sequence[Candidate[R]], probe: Callable[[R], object]):
+        self.candidates, self.probe = candidates, probe
+        self.runners: dict[int, R] = {}
+        self.times: dict[int, list[float]] = {}
+        self.dropped: dict[int, str] = {}
+        self.failed: list[tuple[int, BaseException]] = []
+        self.building = self.firsts = 0.0
+
+    def best(self) -> float | None:
+        return min((min(self.times[i]) for i in self.runners), default=None)
+
+    def prune(self) -> None:
+        top = self.best()
+        for i in list(self.runners):
+            if top is not None and min(self.times[i]) > SLOW * top:
+                del self.runners[i]
+                self.dropped[i] = f"{_ms(min(self.times[i]))} (over {SLOW:g}x the best: dropped)"
+
+    def enter(self, i: int) -> None:
+        """Build candidate ``i``, time its first call and, unless that was too slow, one
+        more; a candidate that cannot be built or run here is noted, not raised."""
+        try:
+            build_started = time.perf_counter()
+            try:
+                runner = self.candidates[i].build()
+            finally:
+                self.building += time.perf_counter() - build_started
+            first = _timed(self.probe, runner)
+            self.firsts += first
+            top = self.best()
+            if top is not None and first > SLOW_FIRST * top:
+                self.dropped[i] = (f"{_ms(first)} on its first call (over {SLOW_FIRST:g}x: "
+                                   "dropped)")
+                return
+            self.times[i] = [_timed(self.probe, runner)]
+        except Exception as exc:  # cannot build or run here: the others may
+            self.failed.append((i, exc))
+            return
+        self.runners[i] = runner
+        self.prune()
+
+    def round(self) -> None:
+        for i in list(self.runners):
+            self.times[i].append(_timed(self.probe, self.runners[i]))
+        self.prune()
+
+    def others(self, win: int) -> list[str]:
+        """What became of every candidate but the winner, for the note."""
+        label = [c.label for c in self.candidates]
+        out = [f"{label[i]} {_ms(min(self.times[i]))}" for i in sorted(self.runners)
+               if i != win]
+        out += [f"{label[i]} {text}" for i, text in sorted(self.dropped.items())]
+        reasons: dict[str, list[str]] = {}
+        for i, error in self.failed:
+            reasons.setdefault(_reason(error), []).append(label[i])
+        return out + [f"{' and '.join(labels)} could not be used here ({reason})"
+                      for reason, labels in reasons.items()]
+
+
 def fastest(candidates: Sequence[Candidate[R]], probe: Callable[[R], object], *,
             probe_text: str, why: str = "", rounds: int = 3, budget: float = 3.0) -> Choice[R]:
     """Build each candidate and time ``probe(runner)``; keep the fastest (see the module).
@@ -84,8 +147,7 @@ def fastest(candidates: Sequence[Candidate[R]], probe: Callable[[R], object], *,
     ``probe_text`` describes the probe in the note ("a probe of 8 texts x 32 tokens");
     ``why`` is added to it (an override that narrowed the candidates). ``budget`` bounds
     the seconds of timed calls (building and first calls not counted) before the later
-    rounds. A single
-    candidate is built, not timed."""
+    rounds. A single candidate is built, not timed."""
     if not candidates:
         raise InvalidInputError("no back-end candidates to choose from")
     started = time.perf_counter()
@@ -96,64 +158,25 @@ def fastest(candidates: Sequence[Candidate[R]], probe: Callable[[R], object], *,
         built = f"; built in {_ms(spent)}" if spent >= 0.05 else ""
         return Choice(only.backend, only.threads, runner,
                       f"{only.label} (the only candidate{why}; not timed){built}", spent)
-    runners: dict[int, R] = {}
-    times: dict[int, list[float]] = {}
-    dropped: dict[int, str] = {}
-    failed: list[tuple[int, BaseException]] = []
-
-    def best() -> float | None:
-        return min((min(times[i]) for i in runners), default=None)
-
-    def prune() -> None:
-        top = best()
-        for i in list(runners):
-            if top is not None and min(times[i]) > SLOW * top:
-                del runners[i]
-                dropped[i] = f"{_ms(min(times[i]))} (over {SLOW:g}x the best: dropped)"
-
-    building = firsts = 0.0
-    for i, candidate in enumerate(candidates):
-        try:
-            build_started = time.perf_counter()
-            try:
-                runner = candidate.build()
-            finally:
-                building += time.perf_counter() - build_started
-            first = _timed(probe, runner)
-            firsts += first
-            top = best()
-            if top is not None and first > SLOW_FIRST * top:
-                dropped[i] = f"{_ms(first)} on its first call (over {SLOW_FIRST:g}x: dropped)"
-                continue
-            times[i] = [_timed(probe, runner)]
-        except Exception as exc:  # cannot build or run here: the others may
-            failed.append((i, exc))
-            continue
-        runners[i] = runner
-        prune()
+    race = _Race(candidates, probe)
+    for i in range(len(candidates)):
+        race.enter(i)
     for _ in range(rounds - 1):
-        if time.perf_counter() - started - building - firsts > budget or len(runners) < 2:
+        timed = time.perf_counter() - started - race.building - race.firsts
+        if timed > budget or len(race.runners) < 2:
             break
-        for i in list(runners):
-            times[i].append(_timed(probe, runners[i]))
-        prune()
-    if not runners:
-        raise failed[0][1]
-    win = min(runners, key=lambda i: min(times[i]))
+        race.round()
+    if not race.runners:
+        raise race.failed[0][1]
+    win = min(race.runners, key=lambda i: min(race.times[i]))
     chosen = candidates[win]
-    others = [f"{candidates[i].label} {_ms(min(times[i]))}" for i in sorted(runners) if i != win]
-    others += [f"{candidates[i].label} {text}" for i, text in sorted(dropped.items())]
-    reasons: dict[str, list[str]] = {}
-    for i, error in failed:
-        reasons.setdefault(_reason(error), []).append(candidates[i].label)
-    others += [f"{' and '.join(labels)} could not be used here ({reason})"
-               for reason, labels in reasons.items()]
     spent = time.perf_counter() - started
     note = (f"{chosen.label} (fastest of {len(candidates)} candidates{why}, timed on "
-            f"{probe_text}): {_ms(min(times[win]))}; " + "; ".join(others)
-            + f"; choosing took {_ms(spent)}: {_ms(building)} building, {_ms(firsts)} in "
-            f"first calls, {_ms(spent - building - firsts)} timing")
-    return Choice(chosen.backend, chosen.threads, runners[win], note, spent)
+            f"{probe_text}): {_ms(min(race.times[win]))}; " + "; ".join(race.others(win))
+            + f"; choosing took {_ms(spent)}: {_ms(race.building)} building, "
+            f"{_ms(race.firsts)} in first calls, "
+            f"{_ms(spent - race.building - race.firsts)} timing")
+    return Choice(chosen.backend, chosen.threads, race.runners[win], note, spent)
 
 
 def env_choice(environ: Mapping[str, str], var: str, accepted: Sequence[str]) -> str | None:
