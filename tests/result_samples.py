@@ -27,8 +27,8 @@ from workbench.profile.lines import FunctionLines, LineRow
 from workbench.profile.memory import AllocationSite, AllocationStack, Phase, Snapshot
 from workbench.rag.reference import RagRun
 from workbench.rag.types import Hit
-from workbench.report.choices import StageChoice, StageChoices
-from workbench.report.shares import StageShare, StageShares
+from workbench.reporting.choices import StageChoice, StageChoices
+from workbench.reporting.shares import StageShare, StageShares
 from workbench.runs import PipelineRun, SegmentTiming
 from workbench.stages import EquivalenceResult
 

@@ -13,12 +13,14 @@ import pytest
 from browser_check import CHROMIUM, FLAGS, require_chromium
 from result_samples import LOOP, WHEN, measurement
 
+from workbench.app.views import decision_log_html as export_html
+from workbench.app.views import timeline_svg
 from workbench.decisions import DecisionRecord, build_decision
 from workbench.decisions.store import LogRead
-from workbench.decisions.timeline import CSP, export_html, timeline_svg
 from workbench.measure.comparison import VariantResult, build_comparison
 from workbench.measure.targets import TargetSpec
 from workbench.profile import Flamegraph, Overhead
+from workbench.render.offline import CSP
 from workbench.stages import EquivalenceResult
 
 MARKUP = ("<script>window.__wb_pwned=1;alert(1)</script>"

@@ -12,16 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workbench.errors import InvalidInputError
-from workbench.report.pages import index_page
-from workbench.report.params import (
+from workbench.reporting.pages import index_page
+from workbench.reporting.params import (
     Declared,
     Given,
     declared_parameters,
     parameters_for,
     parse_given,
 )
-from workbench.report.runner import BUILTIN, builtin_path, notebook_path
-from workbench.report.summary import read_summary
+from workbench.reporting.plan import BUILTIN, builtin_path, notebook_path
+from workbench.reporting.summary import read_summary
 
 
 def notebook(path: Path, parameters: str, *cells: str) -> Path:

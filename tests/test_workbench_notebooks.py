@@ -16,7 +16,8 @@ import papermill as pm
 import pytest
 from browser_check import offline_page, require_chromium
 
-from workbench.notebook.export import export_notebook, notebook_html
+from workbench.notebook.export import export_notebook
+from workbench.render.notebook_page import notebook_html
 
 pytestmark = [pytest.mark.slow, pytest.mark.kernel]
 

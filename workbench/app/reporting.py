@@ -4,8 +4,11 @@ The command line plans a report (:func:`plan_report`: notebooks, parameters and 
 checked before anything runs), lists what the notebooks declare
 (:func:`report_parameters`) or runs it (:func:`run_report`). The report notebooks show
 what only reports show: each stage's suggested and decided variant
-(:func:`stage_choices`), each stage's share of the pipeline's time (:func:`stage_shares`),
-and find the stored baseline of a workload (:func:`baseline_path`).
+(:func:`stage_choices`) and each stage's share of the pipeline's time
+(:func:`stage_shares`); they find a workload's stored baseline with
+:func:`~workbench.app.suggesting.baseline_path` (re-exported here) and draw the decision
+timeline with :func:`workbench.app.views.timeline_svg`. :func:`export_notebook` writes a
+notebook as an offline HTML page, as a report does with each notebook it runs.
 """
 
 from __future__ import annotations
@@ -14,56 +17,69 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workbench.app.suggesting import baseline_path
+from workbench.reporting.choices import StageChoice, StageChoices
+from workbench.reporting.plan import BUILTIN, NotebookRun, Report, ReportPlan
+from workbench.reporting.shares import StageShare, StageShares
+
 if TYPE_CHECKING:
     from workbench.measure.comparison import Comparison
     from workbench.measure.placement import Fanout
     from workbench.measure.targets import WorkloadArg
     from workbench.project import Project
     from workbench.refs import PipelineArg
-    from workbench.report.choices import StageChoices
-    from workbench.report.params import Declared
-    from workbench.report.runner import Report, ReportPlan
-    from workbench.report.shares import StageShares
+    from workbench.reporting.params import Declared
 
-__all__ = ["REPORT_NOTEBOOKS", "baseline_path", "plan_report", "report_parameters",
-           "run_report", "stage_choices", "stage_shares"]
+__all__ = ["REPORT_NOTEBOOKS", "NotebookRun", "Report", "ReportPlan", "StageChoice",
+           "StageChoices", "StageShare", "StageShares", "baseline_path", "export_notebook",
+           "notebook_parameters", "plan_report", "report_parameters", "run_report",
+           "stage_choices", "stage_shares"]
 
 #: The built-in report notebooks, in the order a report runs them.
-REPORT_NOTEBOOKS = ("compare", "profile", "budgets", "decisions")
+REPORT_NOTEBOOKS = BUILTIN
 
 
 def plan_report(notebooks: Sequence[str] | None, given: Sequence[str], *, workload: str,
                 pipeline: str, out: Path, cwd: Path, log: Path | None = None,
                 command: str) -> ReportPlan:
-    """Check the notebooks (built-in names or ``.ipynb`` paths; None: every built-in
-    one), the ``-p [NB:]KEY=VALUE`` texts in ``given`` and the workload: a usage error
-    names what is wrong before any kernel starts. ``log`` defaults to the decision log of
-    the project at ``cwd``."""
+    """Check the notebooks (built-in names or ``.ipynb`` paths; None or empty: every
+    built-in one), the ``-p [NB:]KEY=VALUE`` texts in ``given`` and the workload: a usage
+    error names what is wrong before any kernel starts. ``log`` defaults to the decision
+    log of the project at ``cwd``; ``command`` is the command as the pages show it."""
     from workbench.project import find_project
-    from workbench.report.params import parse_given
-    from workbench.report.runner import notebook_path
-    from workbench.report.runner import plan_report as plan
+    from workbench.reporting.params import parse_given
+    from workbench.reporting.plan import notebook_path
+    from workbench.reporting.plan import plan_report as plan
 
-    paths = [notebook_path(n) for n in (notebooks or REPORT_NOTEBOOKS)]
+    paths = [notebook_path(n) for n in (notebooks or BUILTIN)]
     return plan(paths, given=[parse_given(g) for g in given], workload=workload,
                 pipeline=pipeline, out=out, cwd=cwd,
                 log=find_project(cwd).decisions_path if log is None else log,
                 command=command)
 
 
-def report_parameters(plan: ReportPlan) -> list[tuple[str, Path, list[Declared]]]:
-    """Each planned notebook's name, source and the parameters it declares."""
-    from workbench.report.params import declared_parameters
+def notebook_parameters(path: Path) -> list[Declared]:
+    """The parameters the notebook at ``path`` declares in its parameters cell (each with
+    ``.name``, ``.default`` and ``.help``), in order."""
+    from workbench.reporting.params import declared_parameters
 
-    return [(run.name, Path(run.source), list(declared_parameters(Path(run.source)).values()))
+    return list(declared_parameters(Path(path)).values())
+
+
+def report_parameters(plan: ReportPlan) -> list[tuple[str, Path, list[Declared]]]:
+    """Each planned notebook's name and source, and the parameters it declares
+    (:func:`notebook_parameters`)."""
+    return [(run.name, Path(run.source), notebook_parameters(run.source))
             for run in plan.notebooks]
 
 
 def run_report(plan: ReportPlan, *, progress: Callable[[str], None] | None = None,
                bar: bool = False, fanout: Fanout | None = None) -> Report:
     """Run the planned notebooks into a new run folder under ``plan.out`` (through a
-    cluster's ``fanout``: at once on several nodes, each notebook on one)."""
-    from workbench.report.runner import execute
+    cluster's ``fanout``: at once on several nodes, each notebook on one); ``progress``
+    gets a line per notebook. The report's ``summary`` and ``exit_code`` say how it
+    ended."""
+    from workbench.reporting.runner import execute
 
     return execute(plan, progress=progress, bar=bar, fanout=fanout)
 
@@ -71,25 +87,43 @@ def run_report(plan: ReportPlan, *, progress: Callable[[str], None] | None = Non
 def stage_choices(comparisons: Mapping[str, Comparison], *, pipeline: PipelineArg,
                   project: Project, budgets: Path | None = None,
                   baseline: Path | None = None, log: Path | None = None) -> StageChoices:
-    """Per compared stage, the variant the selection rule suggests against the project's
-    budgets (and the workload's stored baseline) beside the one the decision log records."""
-    from workbench.report.choices import stage_choices as choices
+    """Per compared stage, the variant the selection rule suggests beside the one the
+    decision log records. ``budgets`` defaults to the project's budgets file, ``baseline``
+    to the stored baseline of the comparisons' workload (when there is one) and ``log``
+    to the project's decision log."""
+    from workbench.reporting.choices import compared_workloads
+    from workbench.reporting.choices import stage_choices as choices
 
-    return choices(comparisons, pipeline=pipeline, project=project, budgets=budgets,
-                   baseline=baseline, log=log)
+    workloads = compared_workloads(comparisons)
+    if baseline is None and workloads:
+        stored = baseline_path(project.root, workloads[0])
+        baseline = stored if stored.is_file() else None
+    return choices(comparisons, pipeline=pipeline, budgets=budgets or project.budgets_path,
+                   baseline=baseline, log=log or project.decisions_path)
 
 
 def stage_shares(pipeline: PipelineArg, workload: WorkloadArg, *, runs: int = 3,
                  decided: Path | None = None) -> StageShares:
-    """Each stage's median time and share over ``runs`` warm, unfused runs of the
-    pipeline as decided (after one warm-up run)."""
-    from workbench.report.shares import stage_shares as shares
+    """Each stage's median time and share over ``runs`` warm, unfused runs of the pipeline
+    in this process, after one warm-up run, with the variants the decision log at
+    ``decided`` records (pure where none; a log that does not exist yet decides
+    nothing). It picks the stage worth profiling; ``compare`` measures."""
+    from workbench.app.measuring import run
+    from workbench.errors import InvalidInputError
+    from workbench.reporting.shares import shares_of
 
-    return shares(pipeline, workload, runs=runs, decided=decided)
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+        raise InvalidInputError(f"runs must be a positive integer; got {runs!r}")
+    if decided is not None and not decided.is_file():
+        decided = None  # no log yet: nothing decided, every stage runs pure
+    done = [run(pipeline, workload, fuse=False, decided=decided) for _ in range(runs + 1)]
+    return shares_of(done[1:], runs)
 
 
-def baseline_path(root: Path, workload: str) -> Path:
-    """Where ``workbench baseline`` stores a workload's baseline by default."""
-    from workbench.budget.judge import baseline_path as path
+def export_notebook(path: Path, out: Path | None = None) -> Path:
+    """The notebook at ``path`` as an offline HTML page (static renderings before widget
+    views, nothing fetched), written next to it (or to ``out``) atomically."""
+    from workbench.files import write_atomic
+    from workbench.render.notebook_page import notebook_html
 
-    return path(root, workload)
+    return write_atomic(out or path.with_suffix(".html"), notebook_html(path))

@@ -2,7 +2,9 @@
 
 They are plain module-level functions so that a node imports them by name (the node
 needs the workbench installed, as it needs the pipeline's code); what they return is
-pickled back. A task never raises for a failed measurement: the failure comes back as a
+pickled back. Layers above bring tasks of their own the same way (a report notebook:
+:func:`workbench.reporting.runner.run_on_node`), calling :func:`node_address` to name the
+node. A task never raises for a failed measurement: the failure comes back as a
 failed :class:`~workbench.measure.protocol.WorkerRun` with its reason.
 """
 
@@ -10,14 +12,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from workbench.measure.config import MeasureConfig
     from workbench.measure.protocol import WorkerRun
     from workbench.measure.targets import TargetSpec
 
-__all__ = ["node_address", "run_job", "run_notebook"]
+__all__ = ["node_address", "run_job"]
 
 
 def node_address() -> str:
@@ -47,11 +49,3 @@ def run_job(spec: TargetSpec, config: MeasureConfig, index: int, root: str | Non
                          extra_path=extra_path)
     return replace(run, fingerprint={**run.fingerprint, "node": node})
 
-
-def run_notebook(run: Any, folder: str, cwd: str) -> Any:
-    """One report notebook executed by papermill on this node (its kernel's measurements
-    then run here); returns the updated :class:`~workbench.report.runner.NotebookRun`."""
-    from workbench.report.runner import execute_one
-
-    execute_one(run, Path(folder), Path(cwd), None, node=node_address())
-    return run

@@ -3,11 +3,13 @@
 - :mod:`.record`: :class:`DecisionRecord` (a result, kind ``decision``) and its
   :class:`Alternative` per variant;
 - :mod:`.rule`: the selection rule, :func:`suggest`;
+- :mod:`.judging`: a comparison judged against the standing budgets, and the suggestion;
 - :mod:`.hotspots`: the hotspot type read from the evidence and the decision table;
 - :mod:`.evidence`: :func:`build_decision`, from evidence to a record;
 - :mod:`.store`: :class:`DecisionLog`, the append-only JSON Lines log;
 - :mod:`.budget_follow`: the budgets file updated to hold a decided variant;
-- :mod:`.timeline`: the log exported as one self-contained HTML page.
+- :mod:`.timeline`: what the export of the log shows (``workbench.render.timeline`` draws
+  the page).
 
 Submodules are not named like the functions exported here.
 """

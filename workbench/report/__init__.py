@@ -1,11 +1,8 @@
-"""Reports: the report notebooks run by papermill into a reports folder (``workbench report``).
+"""The report front end: the built-in report notebooks (``notebooks/``: compare, profile,
+budgets, decisions), package data that ``workbench report`` runs by papermill.
 
-- :mod:`.runner`: plan (notebooks, parameters, workload checked before anything runs),
-  execute each notebook in its own kernel, export it to offline HTML, exit code;
-- :mod:`.params`: a notebook's declared parameters and ``-p KEY=VALUE``;
-- :mod:`.summary`: ``summary.json``, read from the result records the notebooks showed;
-- :mod:`.pages`: each run's ``index.html`` and the folder's ``index.html`` with trends;
-- :mod:`.choices` and :mod:`.shares`: the two results only reports show (the suggested
-  and decided variant per stage; each stage's share of the pipeline's time);
-- ``notebooks/``: the built-in report notebooks (compare, profile, budgets, decisions).
+The notebooks reach the workbench through :mod:`workbench.app` (``app.reporting`` for the
+stage choices and shares and the stored baseline, ``app.views`` for the decision
+timeline) and the notebook magics. The machinery that runs them (plan, papermill runs,
+summary and pages) is the core package :mod:`workbench.reporting`.
 """

@@ -64,8 +64,8 @@ def stage_summary(records: Sequence[Result], decided: Mapping[str, Any]) -> dict
     from workbench.budget.result import CheckResult
     from workbench.measure.comparison import Comparison
     from workbench.profile import Flamegraph, LineProfile, MemoryTrack
-    from workbench.report.choices import StageChoices
-    from workbench.report.shares import StageShares
+    from workbench.reporting.choices import StageChoices
+    from workbench.reporting.shares import StageShares
 
     stages: dict[str, Any] = {}
     for r in records:

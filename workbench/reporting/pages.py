@@ -1,8 +1,10 @@
 """The pages of the reports folder: each run's ``summary.json`` and ``index.html``, and
 ``index.html`` at the top listing every run with a trend chart per budgeted stage.
 
-Pages are self-contained (inline style, inline SVG, no script; a Content-Security-Policy
-that forbids fetching anything) and link only to files beside them.
+Here: what the pages show (the summary, the breaches, the current decisions, the history's
+series) and writing them; :mod:`workbench.render.report_pages` draws them, self-contained
+(inline style, inline SVG, no script; a Content-Security-Policy that forbids fetching
+anything) and linking only to files beside them.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from markupsafe import Markup
-
 from workbench.errors import InvalidInputError, WorkbenchError
 from workbench.files import write_atomic
 
 if TYPE_CHECKING:
-    from workbench.report.runner import Report, ReportPlan
+    from workbench.render.report_pages import Chart
+    from workbench.reporting.plan import Report, ReportPlan
     from workbench.results import Result
 
 __all__ = ["breaches", "index_page", "run_page", "write_pages"]
@@ -67,26 +68,21 @@ def _decided(plan: ReportPlan, notes: list[str]) -> dict[str, Any]:
         return {}
 
 
-def _page(template: str, **context: Any) -> str:
-    from workbench.decisions.timeline import CSP
-    from workbench.render.fragments import render, stylesheet
-
-    return render(template, csp=Markup(CSP), style=Markup(stylesheet()), **context)
-
-
 def run_page(summary: dict[str, Any]) -> str:
     """One run's ``index.html``: its status first, then its notebooks and stages."""
-    return _page("report_run.html.j2", s=summary, stages=list(summary["stages"].items()))
+    from workbench.render.report_pages import run_page as page
+
+    return page(summary)
 
 
-def _trends(out: Path) -> list[tuple[str, str, Markup]]:
+def _trends(out: Path) -> list[Chart]:
     db = out / "history.sqlite"
     if not db.is_file():
         return []
     from workbench.budget.history import load_series, series_keys
-    from workbench.render.trend import trend_svg
+    from workbench.render.report_pages import history_note, trend_chart
 
-    charts: list[tuple[str, str, Markup]] = []
+    charts: list[Chart] = []
     try:
         keys = series_keys(db, TREND_METRIC)
         groups: dict[tuple[str, str | None], list[str]] = {}
@@ -95,17 +91,16 @@ def _trends(out: Path) -> list[tuple[str, str, Markup]]:
         for (stage, workload), variants in sorted(groups.items(), key=lambda g: (g[0][0],
                                                                                g[0][1] or "")):
             lines = {v: load_series(db, stage, TREND_METRIC, v, workload) for v in variants}
-            title = f"{stage} on {workload or '-'}: {TREND_METRIC}"
-            charts.append((stage, workload or "-", Markup(trend_svg(lines, title=title))))
+            charts.append(trend_chart(stage, workload, lines, TREND_METRIC))
     except InvalidInputError as exc:
-        charts.append(("history", "-", Markup("<p class='wb-note'>{}</p>").format(
-            f"the history database was not read: {exc}")))
+        charts.append(history_note(f"the history database was not read: {exc}"))
     return charts
 
 
 def index_page(out: Path) -> str:
     """``OUT/index.html``: every run (newest first) and the trend charts."""
-    from workbench.report.summary import read_summary
+    from workbench.render.report_pages import index_page as page
+    from workbench.reporting.summary import read_summary
 
     runs: list[dict[str, Any]] = []
     unreadable: list[tuple[str, str]] = []
@@ -115,14 +110,13 @@ def index_page(out: Path) -> str:
         except InvalidInputError as exc:
             unreadable.append((path.parent.name, str(exc)))
     runs.sort(key=lambda s: (s["created_at"], s["id"]), reverse=True)
-    return _page("report_index.html.j2", runs=runs, latest=runs[0] if runs else None,
-                 unreadable=unreadable, trends=_trends(out), metric=TREND_METRIC)
+    return page(runs, unreadable, _trends(out), TREND_METRIC)
 
 
 def write_pages(report: Report, plan: ReportPlan,
                 records: Sequence[tuple[str, Sequence[Result]]]) -> None:
     """Rewrite the run's summary and index and the folder's index from what is known."""
-    from workbench.report.summary import stage_summary
+    from workbench.reporting.summary import stage_summary
 
     s = report.summary
     s["notebooks"] = [r.to_json() for r in plan.notebooks]
