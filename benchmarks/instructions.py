@@ -46,7 +46,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench.budget.instr_verdict import band_note
+from workbench.budget.instructions import band_note
 from workbench.budget.result import Verdict
 from workbench.budget.spec import parse_budgets
 from workbench.budget.verdict import check

@@ -29,7 +29,7 @@ from loops_repo import (
     require_valgrind,
 )
 
-from workbench.budget.instr_verdict import judge_count
+from workbench.budget.instructions import judge_count
 from workbench.budget.rules import Rule
 from workbench.budget.spec import parse_budgets
 from workbench.budget.verdict import check
@@ -333,7 +333,7 @@ def test_counts_round_trip_through_json_and_refuse_malformed_records() -> None:
 def test_a_check_without_baseline_counts_does_not_count_what_it_cannot_judge(
     loops_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from workbench.budget.instr_targets import count_sides
+    from workbench.budget.instructions import count_sides
 
     monkeypatch.setenv("WORKBENCH_VALGRIND", str(tmp_path / "nowhere"))
     spec = parse_budgets('[stage.work]\ninstructions = "1.01x"\n')

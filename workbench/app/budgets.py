@@ -40,7 +40,7 @@ def baseline(budgets: Path, out: Path, *, workload: WorkloadArg, pipeline: Pipel
     was."""
     from workbench.budget.baseline import save_baseline
     from workbench.budget.commands import budget_targets, current_scaling, measure_targets
-    from workbench.budget.instr_targets import count_sides
+    from workbench.budget.instructions import count_sides
 
     spec = _spec(budgets, pipeline)
     config = config or MeasureConfig()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from workbench import subproc
 from workbench.budget.boundary import MAX_LOOKS, first_look_workers
-from workbench.budget.instr_targets import CountSide, count_sides
+from workbench.budget.instructions import CountSide, count_sides
 from workbench.budget.result import CheckResult, ScalingObservation
 from workbench.budget.scaling import scaling_observations
 from workbench.budget.sequential import (

@@ -38,7 +38,7 @@ its kind:
 The counts are per call of the stage, from Cachegrind's simulated CPU
 (:mod:`workbench.measure.instructions`): deterministic up to a measured band, so a count
 rule is judged without an interval, against the limit widened and narrowed by the band
-(:mod:`workbench.budget.instr_verdict`). A rule on
+(:mod:`workbench.budget.instructions`). A rule on
 ``l1_misses`` or ``ll_misses`` turns the (slower) cache simulation on for its targets.
 
 Limits must be positive. A number without ``x`` or a unit is rejected for every metric but

@@ -40,7 +40,7 @@ of the median worker's value.
 
 Instruction counts (``instructions``, ``l1_misses``, ``ll_misses``) are deterministic up to
 a measured band and are judged without an interval: see
-:mod:`workbench.budget.instr_verdict`.
+:mod:`workbench.budget.instructions`.
 
 Scaling (log-log exponent from a size sweep, lower is better) uses the sweep's own interval
 and level. Absolute: as latency. Relative t: the allowed maximum is t x the baseline
@@ -77,7 +77,7 @@ from workbench.budget.bounds import (
     tail_percentile_bounds,
     worker_values,
 )
-from workbench.budget.instr_verdict import baselines_by_key, judge_count, judge_uncounted
+from workbench.budget.instructions import baselines_by_key, judge_count, judge_uncounted
 from workbench.budget.result import CheckResult, ScalingObservation, Status, Verdict
 from workbench.budget.spec import BudgetSpec, Rule
 from workbench.errors import InvalidInputError
@@ -366,7 +366,7 @@ def check(spec: BudgetSpec, current: Sequence[Measurement],
     ``baseline`` measurements are matched by stage, variant and workload; ``scaling`` and
     ``baseline_scaling`` carry sweep exponents for ``scaling`` rules; ``instructions`` and
     ``baseline_instructions`` the counts for instruction rules
-    (:mod:`workbench.budget.instr_verdict`). ``look`` is the look of a sequential check
+    (:mod:`workbench.budget.instructions`). ``look`` is the look of a sequential check
     whose worker schedule is ``plan`` (default: one look, the fixed-sample check).
     Deterministic for a given ``seed``.
     """
