@@ -38,7 +38,7 @@ def test_the_magic_and_the_panel_count_instructions_beside_wall_time(loops_root:
 
     from workbench.measure.comparison import Comparison
     from workbench.notebook import session as sessions
-    from workbench.notebook.panel_app import build_panel
+    from workbench.notebook.panel.main import build_panel
 
     start_ipython()  # the first call in a process makes the shell; later ones return None
     shell = TerminalInteractiveShell.instance()

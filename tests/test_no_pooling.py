@@ -221,7 +221,7 @@ def test_wb_compare_warns_with_few_workers(shell: InteractiveShell,
 @pytest.mark.parametrize("workers", [2, 5])
 def test_panel_measure_never_pools_and_flags_few_workers(
         session: sessions.Session, synthetic: None, workers: int) -> None:
-    from workbench.notebook.panel_app import build_panel
+    from workbench.notebook.panel.main import build_panel
 
     panel = build_panel(workload="tiny", workers=workers, samples=15)
     warned = f"the panel's {workers} workers per variant: {workers} workers per side {FEW}"
@@ -248,8 +248,8 @@ def test_panel_measure_never_pools_and_flags_few_workers(
 
 
 def test_panel_defaults_to_workers_that_decide(session: sessions.Session) -> None:
-    from workbench.notebook.panel_app import build_panel
-    from workbench.notebook.panel_controls import DEFAULT_WORKERS
+    from workbench.notebook.panel.controls import DEFAULT_WORKERS
+    from workbench.notebook.panel.main import build_panel
 
     panel = build_panel()
     assert DEFAULT_WORKERS == 5 and panel.workers.value == 5

@@ -25,7 +25,7 @@ from workbench import Pipeline, stage
 from workbench.errors import MissingDependencyError
 from workbench.measure.comparison import Comparison, VariantResult
 from workbench.notebook import session as sessions
-from workbench.notebook.panel_app import WIDGET_VIEW, Panel, build_panel
+from workbench.notebook.panel.main import WIDGET_VIEW, Panel, build_panel
 from workbench.project import Project
 from workbench.refs import REFERENCE_PIPELINE
 from workbench.render.ecdf import latency_ecdf_svg

@@ -8,9 +8,24 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from workbench.render import panel as _panel
+
 if TYPE_CHECKING:
     from workbench.decisions.record import DecisionRecord
     from workbench.decisions.store import LogRead
+    from workbench.measure.instructions import InstructionCount
+
+#: The widget panel's HTML (badges, warnings, errors, the suggestion and the decisions, the
+#: Timing tab, the static snapshot): :mod:`workbench.render.panel`.
+panel_html = _panel
+
+
+def instruction_line(count: InstructionCount) -> str:
+    """One instruction count as a line of text (``workbench baseline`` prints one per
+    counted target)."""
+    from workbench.render.measure import instruction_line as line
+
+    return line(count)
 
 
 def timeline_svg(records: Sequence[DecisionRecord], superseded: Mapping[str, str]) -> str:

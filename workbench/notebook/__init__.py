@@ -1,30 +1,19 @@
 """The notebook workbench: ``%load_ext workbench``, ``%%budget``, ``%wb`` and the panel.
 
 Nothing here loads with ``import workbench``; IPython and ipywidgets load when the
-extension is loaded or the panel is built. No submodule is named like a function here
-(``panel``, ``current_session``): importing it would replace the function on the package.
+extension is loaded or the panel is built. The panel's package (:mod:`.panel`) shares its
+name with the function :func:`panel`: it is imported here first, so that importing it
+(or a module of it) later never replaces the function on this package. No other
+submodule is named like a function here (``current_session``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from workbench.notebook.panel_app import Panel
-    from workbench.workloads import Workload
+from workbench.notebook.panel import panel
 
 __all__ = ["current_session", "panel"]
-
-
-def panel(pipeline: Any = None, workload: Workload | str | None = None, *,
-          workers: int | None = None, samples: int | None = None) -> Panel:
-    """The widget panel on ``pipeline`` and ``workload`` (default: the session's), measuring
-    with ``workers`` processes of ``samples`` samples (default: the panel's, 5 x 10; fewer
-    workers are flagged: they cannot decide without a model)."""
-    from workbench.notebook.panel_app import build_panel
-
-    options = {k: v for k, v in (("workers", workers), ("samples", samples)) if v is not None}
-    return build_panel(pipeline=pipeline, workload=workload, **options)
 
 
 def current_session() -> Any:

@@ -7,13 +7,14 @@ ipywidgets (or with ``disable``) the callback does nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.progress import Progress
 
 __all__ = ["cell_progress"]
-
-Progress = Callable[[int, int, str], None]
 
 
 def _noop(done: int, total: int, label: str) -> None:

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.app.workspace import find_project, resolve_pipeline
 from workbench.errors import InvalidInputError
 from workbench.pipeline import Pipeline
-from workbench.project import Project, find_project
-from workbench.refs import PipelineArg, resolve_pipeline
 from workbench.workloads import Workload
 
 if TYPE_CHECKING:
     from workbench.app import Decided
+    from workbench.app.workspace import PipelineArg, Project
     from workbench.budget.rules import Rule
     from workbench.decisions.record import DecisionRecord
     from workbench.notebook.cell import CellBlock
@@ -120,7 +120,7 @@ class Session:
         session's pipeline and workload, the project's budgets and stored baseline) and
         keep it in the session. ``options`` go to ``app.decide``."""
         from workbench import app
-        from workbench.budget.judge import baseline_path
+        from workbench.app.suggesting import baseline_path
 
         name = self.workload if isinstance(self.workload, str) else self.workload.name
         stored = baseline_path(self.project.root, name)

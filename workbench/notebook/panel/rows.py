@@ -1,5 +1,6 @@
-"""One row of the panel per stage: its variants as toggle buttons, a "measure" checkbox,
-the equivalence status and the budget status of the selected variant.
+"""The panel's stage rows: per stage its variants as toggle buttons, a "measure" checkbox,
+the equivalence status and the budget status of the selected variant, under a line of
+column titles.
 
 A row only holds widgets and reports what the user did (``on_select(stage, variant)``,
 ``on_focus(stage)``); the panel decides what that means for the session.
@@ -8,17 +9,17 @@ A row only holds widgets and reports what the user did (``on_select(stage, varia
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from workbench.notebook.panel_status import NOT_MEASURED, Status
+from workbench.app.views import panel_html
+from workbench.notebook.panel.status import NOT_MEASURED, Status
 
 if TYPE_CHECKING:
     from workbench.stages import Stage
 
-__all__ = ["StageRow", "header", "toggle_width"]
+__all__ = ["StageRow", "StageRows", "header", "toggle_width"]
 
 BUTTON = 97  # px per toggle button, with its margin
 
@@ -32,9 +33,7 @@ def header(width: int) -> widgets.HTML:
     """Column titles above the rows (widths as in :class:`StageRow`)."""
     cells = (("stage", 110), ("variant (selected: the session's)", width), ("", 90),
              ("equivalence to pure", 150), ("budget (worst verdict)", 150))
-    return widgets.HTML("<div style='display:flex;color:#555;font-size:12px'>" + "".join(
-        f"<span style='width:{w}px;min-width:{w}px;margin-right:4px'>{t}</span>"
-        for t, w in cells) + "</div>")
+    return widgets.HTML(panel_html.header(cells))
 
 
 class StageRow:
@@ -89,13 +88,42 @@ class StageRow:
                 self._quiet = False
 
     def set_focus(self, focused: bool) -> None:
-        marker = "&#9656; " if focused else ""
-        weight = "700" if focused else "400"
-        title = "the focused stage: profiles and decisions are about it" if focused else \
-            "tick measure or toggle a variant to focus this stage"
-        self.label.value = (f"<span style='font-weight:{weight}' title='{title}'>"
-                            f"{marker}{escape(self.name)}</span>")
+        self.label.value = panel_html.stage_label(self.name, focused)
 
     def show(self, equivalence: Status, budget: Status) -> None:
         self.equivalence.value = equivalence.badge()
         self.budget.value = budget.badge()
+
+
+class StageRows:
+    """Every stage's row (``rows``, by stage name) under the column titles (``header``)."""
+
+    def __init__(self, stages: Sequence[Stage], selected: Callable[[str], str], *,
+                 on_select: Callable[[str, str], None],
+                 on_focus: Callable[[str], None]) -> None:
+        width = toggle_width(stages)
+        self.header = header(width)
+        self.rows = {s.name: StageRow(s, selected(s.name), width=width, on_select=on_select,
+                                      on_focus=on_focus) for s in stages}
+
+    @property
+    def boxes(self) -> list[Any]:
+        return [self.header, *(r.box for r in self.rows.values())]
+
+    def ticked(self) -> list[str]:
+        """The stages whose "measure" box is ticked."""
+        return [name for name, row in self.rows.items() if row.measure.value]
+
+    def show_selection(self, selected: Callable[[str], str]) -> None:
+        """Each row's selected variant (the session's), not reported as the user's."""
+        for name, row in self.rows.items():
+            row.set_variant(selected(name))
+
+    def set_focus(self, stage: str) -> None:
+        for name, row in self.rows.items():
+            row.set_focus(name == stage)
+
+    def show(self, statuses: Callable[[str], tuple[Status, Status]]) -> None:
+        """Each row's equivalence and budget status."""
+        for name, row in self.rows.items():
+            row.show(*statuses(name))

@@ -1,32 +1,28 @@
-"""What the panel's stage rows say: equivalence and budget status, and the budgets behind it.
+"""What the panel's stage rows say: the equivalence and the budget status of a variant.
 
 Plain functions of results (no widgets): the equivalence of a variant in the last
-comparison of its stage, the worst budget verdict of a variant's rules, the budgets file
-and stored baseline a panel checks against, and small HTML badges for them.
+comparison of its stage, and the worst budget verdict of a variant's rules against the
+standing budgets; a :class:`Status` shows as a small badge
+(:func:`workbench.render.panel.badge`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
 from typing import TYPE_CHECKING
 
-from workbench.budget.judge import Budgets, baseline_path, standing_budgets, verdicts_by_variant
+from workbench.app.views import panel_html
 
 if TYPE_CHECKING:
+    from workbench.budget.judge import Budgets
     from workbench.budget.result import Verdict
     from workbench.measure.comparison import Comparison
-    from workbench.notebook.session import Session
 
-__all__ = ["Budgets", "Status", "budget_status", "equivalence_status", "load_budgets",
-           "verdicts_by_variant", "worst"]
+__all__ = ["NOT_MEASURED", "Status", "budget_status", "equivalence_status", "worst"]
 
 #: How bad a verdict is, worst last (an error-level breach is worse than a warn-level one).
 _SEVERITY = {"pass": 1, "no-baseline": 2, "not-comparable": 3, "inconclusive": 4, "breach": 5}
-_TONES = {"ok": ("#1d6b2a", "#e3f4e5"), "bad": ("#fff", "#c62828"),
-          "warn": ("#7a4a00", "#ffe2a8"), "info": ("#1f5870", "#e0f0f6"),
-          "none": ("#444", "#eeeeee")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +35,7 @@ class Status:
     detail: str = ""
 
     def badge(self) -> str:
-        fg, bg = _TONES.get(self.tone, _TONES["none"])
-        return (f"<span class='wb-panel-status wb-panel-{escape(self.tone)}' "
-                f"title='{escape(self.detail or self.text)}' style='color:{fg};"
-                f"background:{bg};border-radius:3px;padding:1px 6px;white-space:nowrap;"
-                f"font-size:12px'>{escape(self.text)}</span>")
+        return panel_html.badge(self.text, self.tone, self.detail)
 
 
 NOT_MEASURED = Status("not measured", "none", "press Measure to compare this stage's variants")
@@ -60,14 +52,6 @@ def equivalence_status(comparison: Comparison | None, variant: str) -> Status:
     if eq.equivalent:
         return Status("equivalent", "ok", f"{eq.detail}{where}")
     return Status(f"differs: {eq.detail}", "bad", f"{eq.detail}{where}")
-
-
-def load_budgets(session: Session, workload: str) -> Budgets:
-    """The session project's budgets file and ``reports/baseline-<workload>.json`` (if
-    stored). A malformed budgets file raises; a baseline that cannot be used is a note."""
-    return standing_budgets(session.project.budgets_path,
-                            baseline_path(session.project.root, workload), workload,
-                            session.pipeline)
 
 
 def worst(verdicts: Sequence[Verdict]) -> Verdict | None:

@@ -10,32 +10,17 @@ measurement's progress callback (:meth:`Runner.progress`) raises the private
 from __future__ import annotations
 
 import threading
-import traceback
 from collections.abc import Callable
-from html import escape
+from typing import TYPE_CHECKING
 
-__all__ = ["Runner", "error_html"]
+if TYPE_CHECKING:
+    from workbench.progress import Progress
 
-Progress = Callable[[int, int, str], None]
+__all__ = ["Runner"]
 
 
 class _Cancelled(Exception):
     """Raised inside a job's progress callback once Cancel was pressed."""
-
-
-def error_html(what: str, exc: BaseException) -> str:
-    """An error for the panel: the message of a workbench error; for anything else the
-    exception and, folded, its traceback (so nothing is lost in the kernel's log)."""
-    from workbench.errors import WorkbenchError
-
-    text = f"{what}: {exc}" if isinstance(exc, WorkbenchError) else \
-        f"{what}: {type(exc).__name__}: {exc}"
-    out = f"<div class='wb-panel-error'>{escape(text)}</div>"
-    if not isinstance(exc, WorkbenchError):
-        tb = "".join(traceback.format_exception(exc))
-        out += (f"<details><summary>traceback</summary><pre style='font-size:11px'>"
-                f"{escape(tb)}</pre></details>")
-    return out
 
 
 class Runner:

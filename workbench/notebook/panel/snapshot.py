@@ -3,19 +3,16 @@
 nbconvert cannot render widgets offline, so the panel's display carries this beside the
 live widget view (``text/html``, ``text/plain``) and is updated whenever results arrive:
 a saved or exported notebook then shows the stage rows (selected variants, equivalence,
-budget status) and the latest results.
+budget status) and the latest results (:func:`workbench.render.panel.snapshot` draws it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from typing import TYPE_CHECKING
 
-from workbench.notebook.panel_decide import decisions_html
-from workbench.notebook.panel_status import Status
-from workbench.notebook.panel_tabs import timing_html
-from workbench.render.fragments import fragment
+from workbench.app.views import panel_html
+from workbench.notebook.panel.status import Status
 
 if TYPE_CHECKING:
     from workbench.decisions.record import DecisionRecord
@@ -48,36 +45,11 @@ class Snapshot:
     profiles: tuple[Result, ...]
     decisions: tuple[DecisionRecord, ...]
 
-    def _rows_html(self) -> str:
-        out = []
-        for r in self.rows:
-            variants = " ".join(f"<b>[{escape(v)}]</b>" if v == r.selected else escape(v)
-                                for v in r.variants)
-            mark = "&#9656; " if r.focused else ""
-            out.append(f"<tr><td>{mark}{escape(r.stage)}</td><td>{variants}</td>"
-                       f"<td>{r.equivalence.badge()}</td><td>{r.budget.badge()}</td></tr>")
-        return ("<table class='wb-table wb-panel-stages'><thead><tr><th>stage</th>"
-                "<th>variants ([selected])</th><th>equivalence</th><th>budget</th></tr>"
-                f"</thead><tbody>{''.join(out)}</tbody></table>")
-
     def html(self) -> str:
-        parts = [f"<p class='wb-head'>{escape(self.title)}</p>",
-                 "<p class='wb-sub'>static snapshot of the workbench panel (the live panel "
-                 "needs a running kernel)</p>", self._rows_html()]
-        if self.status:
-            parts.append(f"<p class='wb-note'>{escape(self.status)}</p>")
-        if self.errors:
-            parts.append(f"<div class='wb-error'>{self.errors}</div>")
-        if self.comparisons:
-            parts += ["<p class='wb-head'>Timing</p>", timing_html(self.comparisons)]
-        if self.fusion_html:
-            parts += ["<p class='wb-head'>Fusion</p>", self.fusion_html]
-        for result in self.profiles:
-            parts += [f"<p class='wb-head'>{escape(result.summary_line())}</p>",
-                      result.to_html()]
-        if self.decisions:
-            parts += ["<p class='wb-head'>Decisions</p>", decisions_html(self.decisions)]
-        return fragment("panel", "".join(parts))
+        return panel_html.snapshot(self.title, self.rows, status=self.status,
+                                   errors=self.errors, comparisons=self.comparisons,
+                                   fusion_html=self.fusion_html, profiles=self.profiles,
+                                   session_decisions=self.decisions)
 
     def text(self) -> str:
         lines = [self.title]
@@ -96,4 +68,3 @@ class Snapshot:
 def plain(snapshot: Snapshot, limit: int = 2000) -> str:
     text = snapshot.text()
     return text if len(text) <= limit else text[: limit - 20] + "\n... (cut)"
-

@@ -1,19 +1,22 @@
 """The panel's controls: workload picker, workers and samples (with their defaults
-stated, and a warning while the workers are too few to decide), the Measure and Cancel
-buttons, the progress bar, the status line and the error area."""
+stated, and a warning while the workers are too few to decide), "count instructions",
+the Measure and Cancel buttons, the progress bar, the status line and the error area."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from workbench.app import settings
+from workbench.app.views import panel_html
+
 if TYPE_CHECKING:
     from workbench.workloads import Workload
 
-__all__ = ["DEFAULT_SAMPLES", "DEFAULT_WORKERS", "Controls"]
+__all__ = ["DEFAULT_SAMPLES", "DEFAULT_WORKERS", "Controls", "workload_options"]
 
 #: The fewest workers whose speed-ups can be decided without a model (5: the rank test on
 #: worker medians at 1 %); fewer samples than the CLI's 15, to stay interactive.
@@ -36,12 +39,13 @@ def workload_options(current: Workload | str) -> list[tuple[str, Any]]:
 
 
 class Controls:
-    """The widgets above the stage rows (``settings``) and below them (``run_bar``,
-    ``status``, ``errors``)."""
+    """The widgets above the stage rows (``settings``, ``warning``) and below them
+    (``run_bar``, ``status``, ``errors``)."""
 
     def __init__(self, workload: Workload | str, workers: int, samples: int, *,
                  on_measure: Callable[[], object], on_cancel: Callable[[], object],
                  on_workload: Callable[[dict[str, Any]], None]) -> None:
+        self._errors_lock = threading.Lock()
         self.workload_picker: Any = widgets.Dropdown(options=workload_options(workload),
                                                      value=workload, description="workload")
         self.workload_picker.observe(on_workload, names="value")
@@ -51,9 +55,7 @@ class Controls:
         self.samples: Any = widgets.BoundedIntText(value=samples, min=1, max=10_000,
                                                    description="samples",
                                                    layout=widgets.Layout(width="150px"))
-        note = widgets.HTML(f"<span style='color:#555'>defaults: {DEFAULT_WORKERS} workers, "
-                            f"{DEFAULT_SAMPLES} samples each (the fewest workers that can "
-                            "decide; more samples for tail percentiles)</span>")
+        note = widgets.HTML(panel_html.settings_note(DEFAULT_WORKERS, DEFAULT_SAMPLES))
         self.count_instructions: Any = widgets.Checkbox(
             value=False, description="count instructions", indent=False,
             tooltip="also count each variant's instructions per call under Valgrind's "
@@ -67,6 +69,14 @@ class Controls:
         self.workers.observe(lambda change: self.warn_workers(int(change["new"])),
                              names="value")
         self.warn_workers(workers)
+        self._run_bar(on_measure, on_cancel)
+        self.status: Any = widgets.HTML()
+        self.status.add_class("wb-panel-state")
+        self.errors: Any = widgets.HTML()
+        self.errors.add_class("wb-panel-errors")
+
+    def _run_bar(self, on_measure: Callable[[], object],
+                 on_cancel: Callable[[], object]) -> None:
         self.measure_button: Any = widgets.Button(
             description="Measure", button_style="success", icon="play",
             tooltip="compare every variant of the ticked stages (or the focused one)")
@@ -79,24 +89,30 @@ class Controls:
         self.progress: Any = widgets.IntProgress(value=0, min=0, max=1, description="progress")
         self.progress.add_class("wb-panel-progress")
         self.run_bar = widgets.HBox([self.measure_button, self.cancel_button, self.progress])
-        self.status: Any = widgets.HTML()
-        self.status.add_class("wb-panel-state")
-        self.errors: Any = widgets.HTML()
-        self.errors.add_class("wb-panel-errors")
+
+    @property
+    def workload(self) -> Workload | str:
+        value: Workload | str = self.workload_picker.value
+        return value
 
     def warn(self, warnings: Sequence[str]) -> None:
-        """Show ``warnings`` (escaped) in the warning area; none clears it."""
-        self.warning.value = "".join(
-            f"<div style='color:#8a5300;background:#fff4e0;border-left:3px solid #e69500;"
-            f"padding:2px 8px;margin:4px 0'>WARNING: {escape(w)}</div>" for w in warnings)
+        """Show ``warnings`` in the warning area; none clears it."""
+        self.warning.value = panel_html.warnings(warnings)
 
     def warn_workers(self, workers: int) -> None:
         """Warn while the workers per variant are too few to decide without a model."""
-        from workbench.measure.comparison import workers_warning
-
-        said = workers_warning(workers, f"the panel's {workers} worker"
-                                        f"{'' if workers == 1 else 's'} per variant")
+        said = settings.workers_warning(workers, f"the panel's {workers} worker"
+                                                 f"{'' if workers == 1 else 's'} per variant")
         self.warn(() if said is None else (said,))
+
+    def show_error(self, html: str) -> None:
+        """Add an error (escaped HTML) to the error area; Measure clears it."""
+        with self._errors_lock:
+            self.errors.value += panel_html.error_box(html)
+
+    def clear_errors(self) -> None:
+        with self._errors_lock:
+            self.errors.value = ""
 
     def busy(self, busy: bool, cancellable: bool) -> None:
         self.measure_button.disabled = busy
