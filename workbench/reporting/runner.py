@@ -22,7 +22,6 @@ Exit code: 3 if a notebook failed, else 1 if one breached, else 0.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from workbench._optional import require
 from workbench.errors import InvalidInputError
 from workbench.reporting.plan import NotebookRun, Report, ReportPlan
+from workbench.subproc import git_output
 
 if TYPE_CHECKING:
     from workbench.measure.placement import Fanout, Site
@@ -41,15 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["execute", "execute_one", "run_on_node"]
 
 _FEATURE = "running the report notebooks"
-
-
-def _git(cwd: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
-                              cwd=cwd)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def _run_folder(out: Path, now: datetime, short: str) -> Path:
@@ -173,8 +164,9 @@ def execute(plan: ReportPlan, *, progress: Callable[[str], None] | None = None,
     from workbench.reporting.pages import write_pages
 
     now = datetime.now(UTC)
-    sha = _git(plan.cwd, "rev-parse", "HEAD")
-    dirty = bool(_git(plan.cwd, "status", "--porcelain", "--untracked-files=no"))
+    sha = git_output("rev-parse", "HEAD", cwd=plan.cwd, timeout=10)
+    dirty = bool(git_output("status", "--porcelain", "--untracked-files=no", cwd=plan.cwd,
+                            timeout=10))
     folder = _run_folder(plan.out, now, sha[:7] if sha else "nogit")
     summary: dict[str, Any] = {
         "schema_version": 1, "kind": "report", "id": folder.name,
