@@ -32,7 +32,7 @@ def test_core_modules_do_not_import_front_end_libraries() -> None:
         "workbench.rag.chunk, workbench.rag.embed, workbench.cli, workbench.measure.engine, "
         "workbench.render.measure, workbench.render.plots, workbench.measure.worker, "
         "workbench.decisions.timeline, workbench.decisions.budget_follow, "
-        "workbench.cli_decide, workbench.cli_report, workbench.reporting.runner, "
+        "workbench.cli.deciding, workbench.cli.reporting, workbench.reporting.runner, "
         "workbench.reporting.pages, workbench.reporting.summary, workbench.reporting.params; "
         "print(json.dumps([m for m in ('IPython', 'ipywidgets', 'papermill', 'torch', "
         "'transformers', 'polars', 'numba') if m in sys.modules]))"

@@ -133,11 +133,12 @@ def test_line_profiler_puts_the_time_on_chunks_loop_lines() -> None:
 
 def test_cli_lines_command_writes_the_table(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    from workbench.profile.cli_commands import COMMANDS, add_parsers
+    from workbench.app.parser import add_profile_commands
+    from workbench.cli.profiling import COMMANDS
     from workbench.project import Project
 
     parser = argparse.ArgumentParser()
-    add_parsers(parser.add_subparsers(dest="command"), Project(root=tmp_path))
+    add_profile_commands(parser.add_subparsers(dest="command"), Project(root=tmp_path))
     out = tmp_path / "lines.txt"
     args = parser.parse_args(["lines", "chunk", "-w", "tiny", "--duration", "0.2",
                               "--function", "workbench.rag.chunk:window_count", "-o", str(out)])

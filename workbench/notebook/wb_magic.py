@@ -1,31 +1,40 @@
 """``%wb``: the command line's subcommands in a notebook, on the session's pipeline.
 
-The parser is the CLI's own (:func:`workbench.cli.build_parser`), built with IPython's
-magic argument parser so that errors raise ``UsageError``; ``select``, ``use``, ``panel``
-and ``session`` are added for the notebook. ``--pipeline`` and ``--workload`` default to
-the session's (``%wb use``) and may name a variable of the notebook holding a Pipeline
-(or a function returning one) or a Workload. ``%wb decide`` takes the session's newest
-comparison and profiles of the stage as its evidence. A profile's ``--variant`` defaults to the
-session's selection for the stage. Each command returns its result; nothing here prints
-a result table.
+The parser holds the commands the command line has too
+(:func:`workbench.app.parser.build_parser`), built with IPython's magic argument parser so
+that errors raise ``UsageError``; ``select``, ``use``, ``panel`` and ``session`` are added
+for the notebook (``report``, which starts kernels of its own, is the command line's).
+``--pipeline`` and ``--workload`` default to the session's (``%wb use``) and may name a
+variable of the notebook holding a Pipeline (or a function returning one) or a Workload.
+``%wb decide`` takes the session's newest comparison and profiles of the stage as its
+evidence. A profile's ``--variant`` defaults to the session's selection for the stage.
+Each command does what the command line's does through the same service functions
+(:mod:`workbench.app.commands`) and returns its result; nothing here prints a result
+table.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser
 
+from workbench.app import args as flags
+from workbench.app import commands, listing
 from workbench.errors import InvalidInputError
 from workbench.notebook.session import Session
 from workbench.pipeline import Pipeline
-from workbench.project import Project
-from workbench.refs import PipelineArg
+from workbench.terminal import STDOUT, emit_json
 from workbench.workloads import Workload
+
+if TYPE_CHECKING:
+    from workbench.app.args import PipelineArg
+    from workbench.app.projects import Project
 
 __all__ = ["HelpShown", "build_wb_parser", "run_wb"]
 
@@ -52,17 +61,15 @@ class MagicParser(MagicArgumentParser):
 
 
 def _notebook_commands(sub: Any) -> None:
-    from workbench.cli_args import positive_int, selection
-
     select = sub.add_parser("select", help="choose variants: %%wb select chunk=native ...")
-    select.add_argument("choices", nargs="+", type=selection, metavar="STAGE=VARIANT")
+    select.add_argument("choices", nargs="+", type=flags.selection, metavar="STAGE=VARIANT")
     use = sub.add_parser("use", help="the session's pipeline and workload")
     use.add_argument("--pipeline", help="MODULE:FUNCTION, or a notebook variable")
     use.add_argument("--workload", "-w", help="a workload name, or a notebook variable")
     panel = sub.add_parser("panel", help="the widget panel on the session's pipeline")
     panel.add_argument("--workload", "-w", help="workload (default: the session's)")
-    panel.add_argument("--workers", type=positive_int, default=None)
-    panel.add_argument("--samples", type=positive_int, default=None)
+    panel.add_argument("--workers", type=flags.positive_int, default=None)
+    panel.add_argument("--samples", type=flags.positive_int, default=None)
     sub.add_parser("session", help="what this session works on and holds")
     sub.choices["check"].add_argument(
         "--warn", action="store_true",
@@ -76,10 +83,10 @@ def _notebook_commands(sub: Any) -> None:
 
 
 def build_wb_parser(project: Project) -> argparse.ArgumentParser:
-    from workbench.cli import build_parser
+    from workbench.app.parser import build_parser
 
     return build_parser(project, parser_class=MagicParser, prog="%wb",
-                        more=_notebook_commands, report=False)
+                        more=_notebook_commands)
 
 
 def full_help(parser: argparse.ArgumentParser) -> str:
@@ -140,8 +147,6 @@ class Runner:
         return _workload(self.args.workload, self.ns, self.session)
 
     def _saved(self, result: Any, path: Path | None) -> Any:
-        from workbench.terminal import STDOUT
-
         if path == STDOUT:
             print(result.dumps())
         elif path is not None:
@@ -150,94 +155,58 @@ class Runner:
         return result
 
     def measure(self) -> Any:
-        from workbench.cli import measure_command, workers_note
-        from workbench.cli_args import fanout_of
-        from workbench.measure.load import busy_note
-
         a = self.args
-        busy = busy_note()
-        if busy:
-            print(f"WARNING: {busy}")
-        few = workers_note(a, "%wb")
-        if few:
-            print(f"WARNING: {few}")
-        with fanout_of(a) as fanout, \
+        for warning in commands.measure_warnings(a, "%wb"):
+            print(f"WARNING: {warning}")
+        with flags.fanout_of(a) as fanout, \
                 self.progress(disable=a.no_progress, title=a.command) as progress:
-            result = measure_command(a, workload=self.workload, pipeline=self.pipeline,
-                                     progress=progress, fanout=fanout)
+            result = commands.measure_command(a, workload=self.workload,
+                                              pipeline=self.pipeline, progress=progress,
+                                              fanout=fanout)
         for note in fanout.notes:
             print(f"NOTICE: {note}")
         return self._saved(result, a.json)
 
     def profile(self) -> Any:
-        from workbench import app
-        from workbench.cli_target import params_of
-
         a = self.args
         variant = a.variant or self.session.variant_of(a.stage)
-        options: dict[str, Any] = {"pipeline": self.pipeline, "params": params_of(a),
-                                   "threads": a.threads, "timeout": a.timeout,
-                                   "keep_artifacts": a.keep_artifacts}
-        if a.command == "flame":
-            options.update(rate=a.rate, native=a.native, duration=a.duration,
-                           by_line=a.by_line)
-        elif a.command == "memory":
-            options.update(calls=a.calls, native=a.native)
-        else:
-            options.update(functions=a.functions, duration=a.duration)
-        result = app.profile(a.command, a.stage, self.workload, variant, **options)
+        result = commands.profile_command(a, workload=self.workload, pipeline=self.pipeline,
+                                          variant=variant)
         return self._saved(result, a.output)
 
     def check(self) -> Any:
-        from workbench.cli_budget import run_check_command
-
         a = self.args
         with self.progress(disable=a.no_progress, title="check") as progress:
-            report = run_check_command(a, workload=self.workload, pipeline=self.pipeline,
-                                       progress=progress)
+            report = commands.check_command(a, workload=self.workload,
+                                            pipeline=self.pipeline, progress=progress)
         for notice in report.notices:
             print(f"NOTICE: {notice}")
         result = self._saved(report.result, a.json)
-        if report.exit_code() == 1 and not a.warn:
-            from workbench.budget.block import CheckBudgetError
-
+        error = commands.check_error(report)
+        if error is not None and not a.warn:
             self.show(result)  # the verdicts first, then the error fails the cell
-            raise CheckBudgetError(result)
+            raise error
         return result
 
     def baseline(self) -> None:
-        from workbench import app
-        from workbench.cli_args import config_of, fanout_of
-        from workbench.cli_target import params_of
-
         a = self.args
-        name = self.workload if isinstance(self.workload, str) else self.workload.name
-        out = a.out or Path("reports") / f"baseline-{name}.json"
-        with fanout_of(a) as fanout, \
+        workload = self.workload
+        with flags.fanout_of(a) as fanout, \
                 self.progress(disable=a.no_progress, title="baseline") as progress:
-            stored = app.baseline(a.budgets, out, workload=self.workload,
-                                  pipeline=self.pipeline, params=params_of(a),
-                                  config=config_of(a), progress=progress, fanout=fanout)
+            stored, out = commands.baseline_command(a, workload=workload,
+                                                    pipeline=self.pipeline,
+                                                    progress=progress, fanout=fanout)
         if a.json is not None:
-            import json
-
-            from workbench.terminal import emit_json
-
-            emit_json(a.json, json.dumps(stored.to_json(), indent=1, allow_nan=False))
+            emit_json(a.json, commands.baseline_json(stored))
         for m in stored.measurements:
             self.show(m)
         print(f"wrote {out}")
 
     def run(self) -> Any:
-        from workbench import app
-        from workbench.cli import decided_log
-        from workbench.cli_target import params_of
-
         a = self.args
         select = {**self.session.selection, **dict(a.selection)}
-        result = app.run(self.pipeline, self.workload, select=tuple(select.items()),
-                         all_variants=a.all_variants, fuse=not a.no_fuse,
-                         params=params_of(a), decided=decided_log(a))
+        result = commands.run_command(a, pipeline=self.pipeline, workload=self.workload,
+                                      select=tuple(select.items()))
         return self._saved(result, a.json)
 
     def select(self) -> Any:
@@ -263,39 +232,26 @@ class Runner:
         return panel(workload=a.workload, **options)
 
     def stages(self) -> None:
-        from workbench.cli import stage_listing
-        from workbench.listings import stages_json
-        from workbench.refs import resolve_pipeline
-        from workbench.terminal import STDOUT, emit_json
-
-        pipe, ref = resolve_pipeline(self.pipeline)
-        label = ref or f"<object>:{pipe.name}"
-        emit_json(self.args.json, stages_json(pipe, label))
+        found = listing.stages(self.pipeline)
+        emit_json(self.args.json, found.to_json())
         if self.args.json != STDOUT:  # '-': the JSON alone, as on the command line
-            print(stage_listing(pipe, label))
+            print(found.to_text())
 
     def workloads(self) -> None:
-        from workbench.listings import workloads_json
-        from workbench.refs import resolve_pipeline
-        from workbench.terminal import STDOUT, emit_json
-        from workbench.workloads import registered_workloads
-
-        pipe, ref = resolve_pipeline(self.pipeline)  # its module registers its workloads
-        rows = registered_workloads()
+        found = listing.workloads(self.pipeline)  # its module registers its workloads
         workload = self.workload
         default = workload if isinstance(workload, str) else workload.name
-        emit_json(self.args.json, workloads_json(rows, default, ref or pipe.name))
-        for w in rows if self.args.json != STDOUT else ():
+        emit_json(self.args.json, found.to_json(default))
+        for w in found.rows if self.args.json != STDOUT else ():
             print(f"{w.name}: size {w.size:,}, seed {w.seed}  {w.description}")
 
     def decide(self) -> Any:
-        from workbench.cli_decide import run_decide_command
-
         a = self.args
         with self.progress(disable=a.no_progress, title="decide") as progress:
-            done = run_decide_command(a, workload=self.workload, pipeline=self.pipeline,
-                                      evidence=self.session.evidence_for(a.stage),
-                                      progress=progress)
+            done = commands.decide_command(a, workload=self.workload,
+                                           pipeline=self.pipeline,
+                                           evidence=self.session.evidence_for(a.stage),
+                                           progress=progress)
         self.session.remember_decision(done.record)
         for notice in done.notices:
             print(f"NOTICE: {notice}")
@@ -306,24 +262,29 @@ class Runner:
 
     def decisions(self) -> Any:
         """``list`` prints the log; ``show`` returns the record; ``export`` writes."""
-        from workbench.cli_decide import handlers, refuse_show_filters
+        from workbench.app.deciding import decisions
 
         a = self.args
-        refuse_show_filters(a)
-        if a.action == "show":
-            from workbench import app
-
-            read = app.decisions(a.log)
-            for notice in read.notices():
-                print(f"NOTICE: {notice}")
+        flags.refuse_show_filters(a)
+        read = decisions(a.log)
+        show = a.action == "show"
+        for notice in read.notices():  # beside the record shown, else as the CLI does
+            print(f"NOTICE: {notice}", file=sys.stdout if show else sys.stderr)
+        if show:
             return read.find(a.id)
-        handlers()["decisions"](a)
+        print(listing.decisions_text(read, a))
         return None
 
     def history(self) -> None:
-        from workbench.cli_budget import handlers
+        from workbench.app.history import trends
 
-        handlers()["history"](self.args)
+        a = self.args
+        found = trends(a.db, a.stage, a.metric, a.variant, a.workload)
+        if a.json is not None:
+            emit_json(a.json, found.to_json())
+            if a.json == STDOUT:
+                return
+        print(found.to_text())
 
     def dispatch(self) -> Any:
         table: dict[str, Callable[[], Any]] = {

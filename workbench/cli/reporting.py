@@ -1,5 +1,5 @@
-"""The ``report`` subcommand: the report notebooks run by papermill into a reports folder
-(see :mod:`workbench.report.runner`).
+"""``report``: the report notebooks run by papermill into a reports folder (see
+:mod:`workbench.app.reporting`).
 
 Exit codes: 0 every notebook ran and no error-level budget breach; 1 a breach (the report
 is still written and says so at the top of its index); 2 a usage error (nothing runs);
@@ -13,12 +13,14 @@ import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from workbench.cli_args import add_cluster_flag, fanout_of
-from workbench.cli_target import add_target_flags
-from workbench.project import Project
+from workbench.app import args as flags
+from workbench.app.reporting import REPORT_NOTEBOOKS, plan_report, report_parameters, run_report
 from workbench.terminal import progress_wanted
+
+if TYPE_CHECKING:
+    from workbench.app.projects import Project
 
 __all__ = ["add_parsers", "handlers"]
 
@@ -33,17 +35,15 @@ report is written); 2 usage error; 3 a notebook failed to execute (partial outpu
 
 
 def add_parsers(sub: Any, project: Project) -> None:
-    from workbench.report.runner import BUILTIN
-
     cmd = sub.add_parser(
         "report", help="run the report notebooks (papermill) into reports/<time>-<sha>/",
         epilog=EPILOG)  # the parser class's formatter keeps the epilog as written
     # stage parameters belong to the notebooks (-p KEY=VALUE): no --param/--model
-    add_target_flags(cmd, project, stage=False, params=False)
+    flags.add_target_flags(cmd, project, stage=False, params=False)
     cmd.add_argument("--notebook", "-n", dest="notebooks", action="append", default=None,
-                     metavar="NB", help="a built-in report notebook (" + ", ".join(BUILTIN)
-                     + ") or a path to a notebook of your own (repeatable; default: all "
-                     "built-in ones, in that order)")
+                     metavar="NB", help="a built-in report notebook ("
+                     + ", ".join(REPORT_NOTEBOOKS) + ") or a path to a notebook of your "
+                     "own (repeatable; default: all built-in ones, in that order)")
     cmd.add_argument("-p", "--parameter", dest="given", action="append", default=[],
                      metavar="[NB:]KEY=VALUE", help="a notebook parameter (repeatable)")
     cmd.add_argument("--out", type=Path, default=project.root / "reports",
@@ -52,16 +52,14 @@ def add_parsers(sub: Any, project: Project) -> None:
                      help="list each notebook's parameters and exit")
     cmd.add_argument("--no-progress", action="store_true",
                      help="no progress bar (one line per notebook is printed anyway)")
-    add_cluster_flag(cmd, project.cluster)
+    flags.add_cluster_flag(cmd, project.cluster)
 
 
 def _listing(plan: Any) -> str:
-    from workbench.report.params import declared_parameters
-
     lines = []
-    for run in plan.notebooks:
-        lines.append(f"{run.name} ({run.source})")
-        for d in declared_parameters(run.source).values():
+    for name, source, declared in report_parameters(plan):
+        lines.append(f"{name} ({source})")
+        for d in declared:
             lines.append(f"  {d.name} = {d.default!r}  {d.help}".rstrip())
     return "\n".join(lines)
 
@@ -76,32 +74,25 @@ def _command(args: argparse.Namespace) -> str:
     return shlex.join(words)
 
 
-def _report(args: argparse.Namespace) -> int:
-    from workbench.project import find_project
-    from workbench.report.params import parse_given
-    from workbench.report.runner import BUILTIN, execute, notebook_path, plan_report
+def _line(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
-    cwd = Path.cwd()
-    notebooks = [notebook_path(n) for n in (args.notebooks or BUILTIN)]
-    plan = plan_report(notebooks, given=[parse_given(g) for g in args.given],
-                       workload=args.workload, pipeline=args.pipeline,
-                       out=args.out.resolve(), cwd=cwd,
-                       log=find_project(cwd).decisions_path,
+
+def _report(args: argparse.Namespace) -> int:
+    plan = plan_report(args.notebooks, args.given, workload=args.workload,
+                       pipeline=args.pipeline, out=args.out.resolve(), cwd=Path.cwd(),
                        command=_command(args))
     if args.parameters:
         print(_listing(plan))
         return 0
     bar = progress_wanted(args.no_progress)
-
-    def line(text: str) -> None:
-        print(text, file=sys.stderr, flush=True)
-
     print(f"report: {len(plan.notebooks)} notebooks on {plan.workload} into {plan.out}",
           file=sys.stderr)
-    with fanout_of(args) as fanout:
-        report = execute(plan, progress=line, bar=bar and not fanout.remote, fanout=fanout)
+    with flags.fanout_of(args) as fanout:
+        report = run_report(plan, progress=_line, bar=bar and not fanout.remote,
+                            fanout=fanout)
     for note in fanout.notes:
-        line(f"NOTICE: {note}")
+        _line(f"NOTICE: {note}")
     summary = report.summary
     print(f"{summary['status'].upper()}: {report.index}")
     for b in summary["breaches"]:
