@@ -52,8 +52,8 @@ KINDS: dict[str, str] = {
     "fusion-report": "workbench.pipeline:FusionReport",
     "rag-run": "workbench.rag.reference:RagRun",
     "decision": "workbench.decisions.record:DecisionRecord",
-    "stage-choices": "workbench.report.choices:StageChoices",
-    "stage-shares": "workbench.report.shares:StageShares",
+    "stage-choices": "workbench.reporting.choices:StageChoices",
+    "stage-shares": "workbench.reporting.shares:StageShares",
 }
 
 

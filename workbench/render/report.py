@@ -14,8 +14,8 @@ from workbench.render.fragments import render
 from workbench.render.tables import table
 
 if TYPE_CHECKING:
-    from workbench.report.choices import StageChoice, StageChoices
-    from workbench.report.shares import StageShares
+    from workbench.reporting.choices import StageChoice, StageChoices
+    from workbench.reporting.shares import StageShares
 
 __all__ = ["RENDERERS"]
 
