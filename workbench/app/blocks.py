@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 from workbench.errors import ExecutionError, InvalidInputError
 
 if TYPE_CHECKING:
-    from workbench.app._nodes import Progress
     from workbench.budget.block import BudgetedBlock
     from workbench.budget.rules import Rule
     from workbench.measure.config import MeasureConfig
     from workbench.measure.measurement import Measurement
     from workbench.measure.targets import TargetSpec, WorkloadArg
+    from workbench.progress import Progress
     from workbench.refs import PipelineArg
 
 __all__ = ["BLOCK_VARIANT", "BlockRequest", "block_target", "file_rules", "flag_rules",

@@ -11,10 +11,14 @@ The flow, every check before anything runs:
    result file (a measurement, a ``%%budget`` result or a baseline file, as stored);
 4. the cell's code becomes a function (:mod:`workbench.notebook.cell`), measured in
    worker processes (shipped by value) or, with ``--inprocess``, in the kernel;
-5. the verdicts, by :func:`workbench.budget.verdict.check` (the semantics of
+5. the verdicts, by :func:`workbench.app.blocks.run_block` (the semantics of
    ``workbench check``), as a :class:`~workbench.budget.block.BudgetedBlock`; settings that
    cannot decide without a model (fewer than 5 worker processes) or that measure in the
-   kernel (``--inprocess``) are flagged in its ``warning`` (:func:`workers_warning`).
+   kernel (``--inprocess``) are flagged in its ``warning``
+   (:func:`~workbench.app.blocks.workers_warning`).
+
+The flags and the session's state are turned into a request here; measuring and judging
+are the service layer's (:mod:`workbench.app.blocks`).
 
 The caller displays the result; an error-level breach then raises ``BlockBudgetError``
 (a ``PerfBudgetError``) unless ``--warn``.
@@ -23,40 +27,40 @@ The caller displays the result; an error-level breach then raises ``BlockBudgetE
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from workbench.budget.block import BlockBudgetError, BudgetedBlock
-from workbench.budget.limits import FLAG_METRICS, flag_rules, merge, needs_baseline
-from workbench.budget.rules import Rule
-from workbench.budget.spec import BudgetSpec
-from workbench.errors import ExecutionError, InvalidInputError
-from workbench.measure.config import MeasureConfig
-from workbench.measure.measurement import Measurement
-from workbench.measure.targets import TargetSpec
+from workbench.app import blocks
+from workbench.app.args import add_measure_flags, config_of, positive_int
+from workbench.app.blocks import BLOCK_VARIANT, BlockRequest, raise_for, workers_warning
+from workbench.errors import InvalidInputError
 from workbench.notebook.cell import CellBlock, block_from_cell
 from workbench.notebook.session import Session
 
-__all__ = ["BudgetRequest", "add_budget_flags", "plan", "run_budget", "workers_warning"]
+if TYPE_CHECKING:
+    from workbench.budget.block import BudgetedBlock
+    from workbench.measure.config import MeasureConfig
+    from workbench.measure.measurement import Measurement
+    from workbench.measure.targets import TargetSpec
+    from workbench.progress import Progress
 
-Progress = Callable[[int, int, str], None]
-BLOCK_VARIANT = "block"
+__all__ = ["BLOCK_VARIANT", "BudgetRequest", "add_budget_flags", "plan", "raise_for",
+           "run_budget", "workers_warning"]
+
+_HELPS = {"latency": "median (p50) time of one run of the cell",
+          "p95": "95th percentile time", "p99": "99th percentile time",
+          "rss": "peak resident set size of a worker", "heap": "Python heap peak",
+          "throughput": "items per second at the median (with --items)"}
 
 
 def add_budget_flags(parser: argparse.ArgumentParser) -> None:
-    """The flags of ``%%budget`` (the measurement flags are the CLI's)."""
-    from workbench.cli_args import add_measure_flags, positive_int
-
+    """The flags of ``%%budget`` (the measurement flags are those the command line shares,
+    :func:`workbench.app.args.add_measure_flags`)."""
     limits = parser.add_argument_group("limits (absolute: 120ms, 800MB, 500/s; relative to "
                                        "--against: 1.1x)")
-    helps = {"latency": "median (p50) time of one run of the cell",
-             "p95": "95th percentile time", "p99": "99th percentile time",
-             "rss": "peak resident set size of a worker", "heap": "Python heap peak",
-             "throughput": "items per second at the median (with --items)"}
-    for flag in FLAG_METRICS:
-        limits.add_argument(f"--{flag}", metavar="LIMIT", help=helps[flag])
+    for flag in blocks.limit_flags():
+        limits.add_argument(f"--{flag}", metavar="LIMIT", help=_HELPS.get(flag))
     parser.add_argument("--items", type=positive_int, default=None,
                         help="items one run of the cell processes (for throughput; default 1)")
     parser.add_argument("--against", metavar="NAME",
@@ -76,19 +80,20 @@ def add_budget_flags(parser: argparse.ArgumentParser) -> None:
 
 @dataclass(frozen=True)
 class BudgetRequest:
-    """What a ``%%budget`` cell asks for, checked: ready to measure."""
+    """What a ``%%budget`` cell asks for, checked: ready to measure (``request``, for
+    :func:`workbench.app.blocks.run_block`) and the cell's block, which later cells can
+    name in ``--against``."""
 
-    name: str
     block: CellBlock
-    rules: tuple[Rule, ...]
-    key: tuple[str, str]  # (stage, variant) the rules and verdicts are about
-    config: MeasureConfig
-    warn_only: bool
-    against: str | None
-    baseline_target: TargetSpec | None  # measured now, beside the block
-    stored_baseline: Measurement | None  # read from a file
-    source: str
-    warning: str | None = None  # what the configuration cannot claim (workers_warning)
+    request: BlockRequest
+
+    @property
+    def name(self) -> str:
+        return self.request.name
+
+    @property
+    def warning(self) -> str | None:
+        return self.request.warning
 
 
 def _name(args: argparse.Namespace, count: int) -> str:
@@ -110,62 +115,25 @@ def _key(args: argparse.Namespace, session: Session, name: str) -> tuple[str, st
     return stage.name, variant
 
 
-def _file_rules(args: argparse.Namespace, session: Session, key: tuple[str, str],
-                ) -> tuple[Rule, ...]:
-    if not args.stage:
-        return ()
-    from workbench.budget.commands import load_spec
-
-    path = session.project.budgets_path
-    if not path.is_file():
-        return ()
-    return load_spec(path, session.pipeline).rules_for(*key)
-
-
-def _stored(path: Path, key: tuple[str, str]) -> Measurement:
-    """A measurement from a result file: a measurement, a %%budget result or a baseline."""
-    import json
-
-    from workbench.files import read_text
-
-    text = read_text(path, "baseline")
-    try:
-        kind = json.loads(text).get("kind")
-    except (ValueError, AttributeError):
-        kind = None
-    if kind == "measurement":
-        return Measurement.loads(text)
-    if kind == "budget-block":
-        return BudgetedBlock.loads(text).current
-    from workbench.budget.baseline import load_baseline
-
-    found = [m for m in load_baseline(path).measurements
-             if (m.target.name, m.target.variant or "pure") == key]
-    if len(found) != 1:
-        raise InvalidInputError(f"--against {str(path)!r}: the baseline holds no single "
-                                f"measurement of {key[0]}/{key[1]} ({len(found)} found)")
-    return found[0]
-
-
 def _baseline(args: argparse.Namespace, session: Session, key: tuple[str, str],
               config: MeasureConfig) -> tuple[TargetSpec | None, Measurement | None]:
-    from workbench.measure.engine import target_spec
-
+    """What ``--against NAME`` names: an earlier cell or a variant of ``--stage``
+    (measured now, beside the block), or a result file."""
     name = args.against
     if name is None:
         return None, None
     named = session.cell(name)
     if named is not None:
-        spec = target_spec(named.block.fn, None, "pure", None, None, config)
-        return replace(spec, name=f"%%budget {name}"), None
+        return blocks.block_target(named.block.fn, f"%%budget {name}", config), None
     if args.stage:
         stage = session.pipeline_object().stage(args.stage)
         if name in stage.variants:
             workload = args.workload or session.workload
-            return target_spec(stage.name, workload, name, None, session.pipeline, config), None
+            return blocks.variant_target(stage.name, workload, name, session.pipeline,
+                                         config), None
     path = Path(name)
     if path.suffix == ".json" or path.exists():
-        return None, _stored(path, key)
+        return None, blocks.stored_measurement(path, key)
     options = ", ".join(session.cells) or "(none yet)"
     variants = (", ".join(session.pipeline_object().stage(args.stage).variant_names)
                 if args.stage else "(give --stage to compare with a stage's variant)")
@@ -174,53 +142,20 @@ def _baseline(args: argparse.Namespace, session: Session, key: tuple[str, str],
         f"--stage ({variants}) nor a result file")
 
 
-def workers_warning(config: MeasureConfig) -> str | None:
-    """What ``%%budget``'s measurement settings cannot claim (None when they can decide):
-    runs in this process describe this process only, and fewer worker processes than
-    :func:`~workbench.measure.comparison.minimum_workers` cannot decide without a model of
-    the spread between workers."""
-    from workbench.measure.comparison import minimum_workers
-
-    need = minimum_workers()
-    k = config.workers
-    if config.mode == "inprocess":
-        runs = "one run" if k == 1 else f"{k} runs"
-        how = ("the intervals are order statistics of its samples" if k == 1 else
-               "they share this process, so they are not independent units and the "
-               "intervals understate the spread between fresh processes")
-        return (f"%%budget --inprocess --workers {k}: {runs} in this process: {how}; the "
-                f"verdicts are about this process, not about fresh worker processes "
-                f"(leave out --inprocess for {need} worker processes)")
-    if k >= need:
-        return None
-    if k == 1:
-        return (f"%%budget --workers 1: one worker process: its intervals are order "
-                f"statistics of its samples and describe that process only (they are not "
-                f"independent draws of fresh processes); a distribution-free interval with "
-                f"the worker as the unit needs {need} workers per side (--workers {need}, "
-                f"the default)")
-    return (f"%%budget --workers {k}: {k} workers cannot decide without a model: the "
-            f"distribution-free interval on worker medians (the rank interval) needs {need} "
-            f"workers per side (--workers {need}, the default); with {k}, intervals rest on "
-            f"a model of the spread between workers (log-normal) fitted to {k} workers, or "
-            f"stay undecided")
-
-
 def plan(args: argparse.Namespace, cell: str, namespace: dict[str, Any], session: Session,
          count: int) -> BudgetRequest:
     """Everything ``%%budget`` needs, checked before anything runs."""
-    from workbench.cli_args import config_of
-
     name = _name(args, count)
     key = _key(args, session, name)
-    flags = flag_rules({f: getattr(args, f) for f in FLAG_METRICS}, *key)
+    flags = blocks.flag_rules({f: getattr(args, f) for f in blocks.limit_flags()}, key)
     if args.items is not None and args.throughput is None:
         raise InvalidInputError("--items only matters with --throughput")
-    rules = merge(_file_rules(args, session, key), flags)
+    budgets = session.project.budgets_path if args.stage else None
+    rules = blocks.file_rules(flags, key, budgets, session.pipeline)
     if args.stage and not rules:
         raise InvalidInputError(f"no limits: {session.project.budgets_path} has no rule for "
                                 f"{key[0]}/{key[1]} and no limit flag was given")
-    relative = needs_baseline(rules)
+    relative = blocks.relative_rule(rules)
     if relative is not None and args.against is None:
         raise InvalidInputError(f"{relative.metric} {relative.limit_text()} is relative: give "
                                 "--against NAME (an earlier %%budget cell, a variant of "
@@ -228,45 +163,18 @@ def plan(args: argparse.Namespace, cell: str, namespace: dict[str, Any], session
     config = config_of(args)
     block = block_from_cell(cell, namespace, name=name, items=args.items or 1)
     target, stored = _baseline(args, session, key, config)
-    return BudgetRequest(name, block, rules, key, config, args.warn, args.against, target,
-                         stored, cell, workers_warning(config))
-
-
-def _as_key(m: Measurement, key: tuple[str, str], workload: str | None) -> Measurement:
-    """``m`` renamed to the rules' target, so verdicts match it (the record keeps the
-    original)."""
-    return replace(m, target=replace(m.target, name=key[0], variant=key[1], workload=workload))
+    return BudgetRequest(block, BlockRequest(name, block.fn, rules, key, config, args.warn,
+                                             args.against, target, stored, cell,
+                                             workers_warning(config)))
 
 
 def run_budget(req: BudgetRequest, session: Session, *,
                progress: Progress | None = None) -> BudgetedBlock:
-    """Measure the block (beside its baseline, if one is measured now) and judge it."""
-    from workbench.budget.verdict import check
-    from workbench.measure.engine import measure_together, target_spec
-
-    block = target_spec(req.block.fn, None, "pure", None, None, req.config)
-    specs = {"block": replace(block, name=f"%%budget {req.name}")}
-    if req.baseline_target is not None:
-        specs["baseline"] = req.baseline_target
-    measured = measure_together(specs, req.config, progress=progress)
-    current = measured["block"]
-    base = measured.get("baseline", req.stored_baseline)
-    spec = BudgetSpec(req.rules, source=f"%%budget {req.name}")
-    verdicts = check(spec, [_as_key(current, req.key, None)],
-                     [_as_key(base, req.key, None)] if base is not None else None)
-    result = BudgetedBlock(req.name, req.source, current, verdicts, base, req.against,
-                           req.warn_only, req.warning)
+    """Measure the block (beside its baseline, if one is measured now) and judge it
+    (:func:`workbench.app.blocks.run_block`); the result is kept in the session, and a
+    block that ran is remembered for later ``--against``."""
+    result = blocks.run_block(req.request, progress=progress)
     session.keep(f"%%budget {req.name}", result)
-    if current.ok:
+    if result.current.ok:
         session.remember_cell(req.name, req.block, result)
     return result
-
-
-def raise_for(result: BudgetedBlock) -> None:
-    """After display: the block failed (ExecutionError) or broke an error-level limit
-    (BlockBudgetError, unless ``--warn``)."""
-    if not result.current.ok:
-        raise ExecutionError(f"%%budget {result.name}: the block failed: "
-                             f"{result.current.error_text()}")
-    if result.blocking and not result.warn_only:
-        raise BlockBudgetError(result)
