@@ -77,7 +77,7 @@ def measure_to_table(stage: str, variant: str, *, workload: str, workers: int,
     """Seconds from pressing Measure (after toggling ``stage`` to ``variant``) until the
     panel's timing tab holds the table of every variant."""
     from workbench.notebook import session as sessions
-    from workbench.notebook.panel_app import build_panel
+    from workbench.notebook.panel.main import build_panel
 
     sessions.reset()
     panel = build_panel(workload=workload, workers=workers, samples=samples)
