@@ -134,7 +134,7 @@ def test_line_profiler_puts_the_time_on_chunks_loop_lines() -> None:
 def test_cli_lines_command_writes_the_table(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     from workbench.app.parser import add_profile_commands
-    from workbench.cli.profiling import COMMANDS
+    from workbench.cli.profiling import handlers
     from workbench.project import Project
 
     parser = argparse.ArgumentParser()
@@ -142,7 +142,7 @@ def test_cli_lines_command_writes_the_table(tmp_path: Path,
     out = tmp_path / "lines.txt"
     args = parser.parse_args(["lines", "chunk", "-w", "tiny", "--duration", "0.2",
                               "--function", "workbench.rag.chunk:window_count", "-o", str(out)])
-    assert COMMANDS[args.command](args) == 0
+    assert handlers()[args.command](args) == 0
     assert "window_count" in out.read_text() and "wrote" in capsys.readouterr().out
 
 

@@ -91,20 +91,15 @@ def measure_command(args: argparse.Namespace, *, workload: WorkloadArg,
 
 def profile_command(args: argparse.Namespace, *, workload: WorkloadArg,
                     pipeline: PipelineArg, variant: str) -> Any:
-    """``flame``, ``memory`` or ``lines`` (the command's name is the profile's kind) of
-    ``variant``, with the command's profiler options."""
+    """The profile of ``variant`` by the registered profiler the command names (flame,
+    memory, lines, ...), with the options its declaration lists."""
     from workbench.app.profiling import profile
+    from workbench.profile.registry import profiler
 
     options: dict[str, Any] = {"pipeline": pipeline, "params": params_of(args),
                                "threads": args.threads, "timeout": args.timeout,
                                "keep_artifacts": args.keep_artifacts}
-    if args.command == "flame":
-        options.update(rate=args.rate, native=args.native, duration=args.duration,
-                       by_line=args.by_line)
-    elif args.command == "memory":
-        options.update(calls=args.calls, native=args.native)
-    else:
-        options.update(functions=args.functions, duration=args.duration)
+    options.update({o.name: getattr(args, o.name) for o in profiler(args.command).options})
     return profile(args.command, args.stage, workload, variant, **options)
 
 

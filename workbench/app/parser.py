@@ -26,6 +26,8 @@ from workbench.app.args import (
     selection,
     sizes,
 )
+from workbench.profile import registry
+from workbench.profile.registry import Option
 from workbench.project import Project
 from workbench.terminal import json_path
 from workbench.version import __version__
@@ -204,28 +206,25 @@ def _profile_flags(cmd: argparse.ArgumentParser, project: Project,
 
 
 def add_profile_commands(sub: Any, project: Project) -> None:
-    """``flame``, ``memory`` and ``lines`` on the subparsers ``sub``."""
-    flame = sub.add_parser("flame", help="sample a stage variant with py-spy (flame graph)")
-    _profile_flags(flame, project, ".svg the flame graph of the stage, .html, .json or .txt")
-    flame.add_argument("--rate", type=positive_int, default=100, help="samples per second")
-    flame.add_argument("--duration", type=positive_float, default=2.0,
-                       help="seconds of calls to sample (default 2)")
-    flame.add_argument("--native", action="store_true", help="include C/C++ frames")
-    flame.add_argument("--by-line", action="store_true",
-                       help="one frame per line instead of per function")
+    """One subcommand per registered profiler (flame, memory, lines, ...) on the
+    subparsers ``sub``, with the flags its declaration lists."""
+    for p in registry.profilers():
+        cmd = sub.add_parser(p.name, help=p.help)
+        _profile_flags(cmd, project, p.outputs)
+        for option in p.options:
+            _add_option(cmd, option)
 
-    memory = sub.add_parser("memory", help="track a stage variant's memory with memray")
-    _profile_flags(memory, project, ".html, .json or .txt")
-    memory.add_argument("--calls", type=positive_int, default=2,
-                        help="measured calls after the warm-up call (default 2)")
-    memory.add_argument("--native", action="store_true", help="record C/C++ frames too")
 
-    lines = sub.add_parser("lines", help="line-profile a stage variant with line_profiler")
-    _profile_flags(lines, project, ".txt kernprof's table, .html or .json")
-    lines.add_argument("--duration", type=positive_float, default=1.0,
-                       help="seconds of calls to profile (default 1)")
-    lines.add_argument("--function", dest="functions", action="append", metavar="MOD:QUALNAME",
-                       help="a function to profile (repeatable; default: the variant's own)")
+def _add_option(cmd: argparse.ArgumentParser, option: Option) -> None:
+    if option.type == "flag":
+        cmd.add_argument(option.flag, action="store_true", help=option.help)
+    elif option.type == "repeat":
+        cmd.add_argument(option.flag, dest=option.name, action="append",
+                         metavar=option.metavar, help=option.help)
+    else:
+        kind = positive_int if option.type == "positive_int" else positive_float
+        cmd.add_argument(option.flag, dest=option.name, type=kind, default=option.default,
+                         metavar=option.metavar, help=option.help)
 
 
 def _add_decide(sub: Any, project: Project) -> None:

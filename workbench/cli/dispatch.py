@@ -29,7 +29,7 @@ def _commands() -> dict[str, Handler]:
     from workbench.cli import budgets, deciding, listing, measuring, profiling, reporting
 
     return {**measuring.handlers(), **listing.handlers(), **budgets.handlers(),
-            **profiling.COMMANDS, **deciding.handlers(), **reporting.handlers()}
+            **profiling.handlers(), **deciding.handlers(), **reporting.handlers()}
 
 
 def _run(args: argparse.Namespace) -> int:

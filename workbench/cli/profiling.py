@@ -1,4 +1,5 @@
-"""``flame``, ``memory`` and ``lines``: profile one variant of a stage.
+"""The profilers' subcommands (``flame``, ``memory``, ``lines``, and any other registered
+profiler's): profile one variant of a stage.
 
 A handler calls the profiling service (:func:`workbench.app.commands.profile_command`),
 prints a short text summary, writes ``-o FILE`` (its format chosen by the suffix) and
@@ -13,10 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from workbench.app.commands import profile_command
+from workbench.app.profiling import profilers
 from workbench.cli.exits import EXIT_OK
 from workbench.terminal import STDOUT, emit_json
 
-__all__ = ["COMMANDS"]
+__all__ = ["handlers"]
 
 
 def _finish(result: Any, args: argparse.Namespace) -> int:
@@ -35,6 +37,6 @@ def _profile(args: argparse.Namespace) -> int:
                                    variant=args.variant), args)
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "flame": _profile, "memory": _profile, "lines": _profile,
-}
+def handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
+    """One handler per registered profiler's subcommand."""
+    return {p.name: _profile for p in profilers()}

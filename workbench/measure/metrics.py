@@ -80,8 +80,10 @@ def metric_names(*families: Family) -> tuple[str, ...]:
 
 
 def flag_metrics() -> dict[str, str]:
-    """Short flag (``p95``) -> the metric it sets."""
-    return {f: m.name for m in _TABLE.values() for f in m.flags}
+    """Short flag (``p95``) -> the metric it sets: limits on time and size first, rates
+    last (the order the commands' help lists them in)."""
+    ordered = sorted(_TABLE.values(), key=lambda m: m.kind == "throughput")
+    return {f: m.name for m in ordered for f in m.flags}
 
 
 class FlagTable(Mapping[str, str]):

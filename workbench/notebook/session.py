@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.app.profiling import profilers
 from workbench.app.workspace import find_project, resolve_pipeline
 from workbench.errors import InvalidInputError
 from workbench.pipeline import Pipeline
@@ -32,7 +33,11 @@ if TYPE_CHECKING:
 __all__ = ["NamedCell", "Session", "current", "reset"]
 
 WorkloadArg = Workload | str
-_EVIDENCE = ("comparison", "flamegraph", "memory_track", "line_profile")
+
+def _evidence() -> tuple[str, ...]:
+    """The result kinds a decision takes as evidence: comparisons, then every registered
+    profiler's results."""
+    return ("comparison", *(p.kind for p in profilers()))
 
 
 @dataclass(frozen=True)
@@ -142,13 +147,14 @@ class Session:
         of each kind of it (flame graph, memory track, line profile)."""
         with self._lock:
             kept = [r for _, r in reversed(self.results)]
+        kinds = _evidence()
         found: dict[str, Result] = {}
         for r in kept:
             about = getattr(r, "stage", None) if r.kind == "comparison" else \
                 getattr(getattr(r, "target", None), "name", None)
-            if about == stage and r.kind in _EVIDENCE and r.kind not in found:
+            if about == stage and r.kind in kinds and r.kind not in found:
                 found[r.kind] = r
-        return tuple(found[k] for k in _EVIDENCE if k in found)
+        return tuple(found[k] for k in kinds if k in found)
 
     def summary(self) -> dict[str, Any]:
         """A small plain view of the session (for ``%wb session`` and tests)."""

@@ -26,6 +26,7 @@ from IPython.core.magic_arguments import MagicArgumentParser
 
 from workbench.app import args as flags
 from workbench.app import commands, listing
+from workbench.app.profiling import profilers
 from workbench.errors import InvalidInputError
 from workbench.notebook.session import Session
 from workbench.pipeline import Pipeline
@@ -78,7 +79,7 @@ def _notebook_commands(sub: Any) -> None:
     for name, cmd in sub.choices.items():
         if name != "use" and any(a.dest == "pipeline" for a in cmd._actions):
             cmd.set_defaults(pipeline=None, workload=None)
-        if name in ("flame", "memory", "lines"):
+        if name in {p.name for p in profilers()}:
             cmd.set_defaults(variant=None)
 
 
@@ -288,13 +289,13 @@ class Runner:
 
     def dispatch(self) -> Any:
         table: dict[str, Callable[[], Any]] = {
-            "compare": self.measure, "sweep": self.measure, "flame": self.profile,
-            "memory": self.profile, "lines": self.profile, "check": self.check,
+            "compare": self.measure, "sweep": self.measure, "check": self.check,
             "baseline": self.baseline, "run": self.run, "select": self.select,
             "use": self.use, "panel": self.panel, "stages": self.stages,
             "workloads": self.workloads, "history": self.history,
             "decide": self.decide, "decisions": self.decisions,
             "session": self.session.summary,
+            **{p.name: self.profile for p in profilers()},
         }
         return table[self.args.command]()
 

@@ -60,6 +60,7 @@ class Profiler:
     what: str  # what a panel run does, in a few words
     panel: Mapping[str, Any] = field(default_factory=dict)  # options of a panel run
     options: tuple[Option, ...] = ()
+    icon: str = ""  # the panel button's Font Awesome icon
 
     def function(self) -> Callable[..., Any]:
         return _attr(self.run)  # type: ignore[no-any-return]
@@ -123,7 +124,8 @@ register(Profiler(
     (Option("rate", "positive_int", 100, "samples per second"),
      Option("duration", "positive_float", 2.0, _SECONDS.format("sample", 2)),
      Option("native", "flag", False, "include C/C++ frames"),
-     Option("by_line", "flag", False, "one frame per line instead of per function"))))
+     Option("by_line", "flag", False, "one frame per line instead of per function")),
+    icon="fire"))
 register(Profiler(
     "memory", "memory_track", "workbench.profile.memray_run:memory_track",
     "workbench.profile.memory:MemoryTrack", "workbench.render.profile:RENDERERS",

@@ -16,7 +16,7 @@ from workbench import app
 from workbench.app import settings
 from workbench.app.views import panel_html
 from workbench.errors import WorkbenchError
-from workbench.notebook.panel.tabs import PROFILES
+from workbench.notebook.panel.tabs import profiles
 
 if TYPE_CHECKING:
     from workbench.measure.comparison import Comparison
@@ -128,7 +128,7 @@ class Profiling:
 
     def start(self, kind: str, stage: str, variant: str, workload: Workload | str) -> bool:
         """Profile ``stage``'s ``variant`` in the background; False if a job is running."""
-        title, _, _, options = PROFILES[kind]
+        title, _, _, options = profiles()[kind]
         output, status = self.tabs.outputs[kind], self.controls.status
         self.tabs.running(kind)
         status.value = f"{escape(title)} of {escape(stage)}/{escape(variant)} ..."

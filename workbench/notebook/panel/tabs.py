@@ -14,19 +14,16 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from workbench.app.profiling import profilers
 from workbench.app.views import panel_html
 
-__all__ = ["PROFILES", "ResultTabs"]
+__all__ = ["ResultTabs", "profiles"]
 
-#: kind -> (tab title, button text, what it does, options for ``app.profile``)
-PROFILES: dict[str, tuple[str, str, str, dict[str, Any]]] = {
-    "flame": ("Flame graph", "Run flame graph", "py-spy samples about 1 s of calls",
-              {"duration": 1.0}),
-    "memory": ("Memory", "Run memory track", "memray tracks a warm-up call and 2 calls",
-               {"calls": 2}),
-    "lines": ("Lines", "Run line profile", "line_profiler times about 1 s of calls, line by "
-              "line", {"duration": 1.0}),
-}
+
+def profiles() -> dict[str, tuple[str, str, str, dict[str, Any]]]:
+    """Profiler name -> (tab title, button text, what it does, options for
+    ``app.profile``), for every registered profiler."""
+    return {p.name: (p.tab, p.button, p.what, dict(p.panel)) for p in profilers()}
 
 
 class ResultTabs:
@@ -42,8 +39,10 @@ class ResultTabs:
         self.targets: dict[str, widgets.HTML] = {}
         self.outputs: dict[str, widgets.HTML] = {}
         pages: list[Any] = [self.timing, self.fusion]
-        for kind, (_, text, _, _) in PROFILES.items():
-            button = widgets.Button(description=text, icon="fire" if kind == "flame" else "",
+        self.profiles = profiles()
+        icons = {p.name: p.icon for p in profilers()}
+        for kind, (_, text, _, _) in self.profiles.items():
+            button = widgets.Button(description=text, icon=icons[kind],
                                     layout=widgets.Layout(width="auto"))
             button.add_class(f"wb-panel-profile-{kind}")
             button.on_click(lambda _b, k=kind: on_profile(k))
@@ -54,18 +53,18 @@ class ResultTabs:
             self.outputs[kind].add_class(f"wb-panel-{kind}-result")
             pages.append(widgets.VBox([widgets.HBox([button, self.targets[kind]]),
                                        self.outputs[kind]]))
-        titles = ["Timing", "Fusion", *(p[0] for p in PROFILES.values())]
+        titles = ["Timing", "Fusion", *(p[0] for p in self.profiles.values())]
         self.tab: Any = widgets.Tab(children=pages, titles=titles)
         self.tab.add_class("wb-panel-tabs")
 
     def set_target(self, stage: str, variant: str, workload: str) -> None:
         """Say what the profile buttons will profile."""
-        for kind, (_, _, what, _) in PROFILES.items():
+        for kind, (_, _, what, _) in self.profiles.items():
             self.targets[kind].value = panel_html.profile_target(stage, variant, workload, what)
 
     def running(self, kind: str) -> None:
         self.outputs[kind].value = panel_html.note("running ...")
-        self.tab.selected_index = 2 + list(PROFILES).index(kind)
+        self.tab.selected_index = 2 + list(self.profiles).index(kind)
 
     def enable(self, enabled: bool) -> None:
         for button in self.buttons.values():
