@@ -32,8 +32,19 @@ from typing import Any, ClassVar, Protocol, Self
 from workbench.errors import InvalidInputError
 from workbench.files import read_text, write_atomic
 
-__all__ = ["KINDS", "PLAIN_LIMIT", "Rendering", "Result", "check_record", "mime_type",
-           "register_kind", "result_class", "result_from_json", "use_rendering"]
+__all__ = [
+    "KINDS",
+    "PLAIN_LIMIT",
+    "Rendering",
+    "Result",
+    "check_record",
+    "forget_kind",
+    "mime_type",
+    "register_kind",
+    "result_class",
+    "result_from_json",
+    "use_rendering",
+]
 
 #: The most characters ``text/plain`` of a bundle holds; longer text is cut with a note.
 PLAIN_LIMIT = 2000
@@ -63,6 +74,11 @@ def register_kind(kind: str, ref: str) -> None:
     if known is not None and known != ref:
         raise InvalidInputError(f"result kind {kind!r} is already read by {known}")
     KINDS[kind] = ref
+
+
+def forget_kind(kind: str) -> None:
+    """Undo :func:`register_kind` (a plugin unloading)."""
+    KINDS.pop(kind, None)
 
 
 class Rendering(Protocol):

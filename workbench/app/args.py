@@ -279,21 +279,18 @@ def fanout_of(args: argparse.Namespace) -> Iterator[Fanout]:
 
 # -- decisions -------------------------------------------------------------------------
 
-_FLAG_HELP = {"latency": "median (p50) time per call", "p95": "95th percentile time",
-              "p99": "99th percentile time", "rss": "peak resident set size",
-              "heap": "Python heap peak", "throughput": "items per second at the median"}
-
-
 def add_limit_flags(cmd: argparse.ArgumentParser) -> None:
     """The limits ``decide`` holds the chosen variant to (``--latency 2ms --rss 1.5x``)
     and their ``--level``."""
     from workbench.budget.limits import FLAG_METRICS
+    from workbench.measure.metrics import METRICS
 
     limits = cmd.add_argument_group(
         "limits the chosen variant is held to (absolute: 2ms, 800MB, 500/s; relative to the "
         "stored baseline: 1.1x); given limits are written to the budgets file")
     for flag in FLAG_METRICS:
-        limits.add_argument(f"--{flag}", metavar="LIMIT", help=_FLAG_HELP[flag])
+        limits.add_argument(f"--{flag}", metavar="LIMIT",
+                            help=METRICS[FLAG_METRICS[flag]].help_for())
     limits.add_argument("--level", choices=("error", "warn"), default=None,
                         help="level of the limits given (default: error)")
 

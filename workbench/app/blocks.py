@@ -62,10 +62,12 @@ class BlockRequest:
 # -- the rules ------------------------------------------------------------------------------
 
 def limit_flags() -> Mapping[str, str]:
-    """Each limit flag (``latency``, ``p95``, ...) and the budget metric it sets."""
+    """Each limit flag (``latency``, ``p95``, ...) and its help about a cell, from the
+    registered metrics."""
     from workbench.budget.limits import FLAG_METRICS
+    from workbench.measure.metrics import METRICS
 
-    return FLAG_METRICS
+    return {flag: METRICS[metric].help_for(cell=True) for flag, metric in FLAG_METRICS.items()}
 
 
 def flag_rules(values: Mapping[str, str | None], key: Key) -> tuple[Rule, ...]:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from workbench.measure import metrics
 from workbench.measure.targets import Params, WorkloadArg
 from workbench.profile import registry
 from workbench.profile.registry import Profiler
 from workbench.refs import PipelineArg
 
 ProfileKind = str  # a registered profiler's name: flame, memory, lines, ...
+
+
+def registrations() -> tuple[int, int]:
+    """A token that changes whenever a profiler or a metric is registered or removed:
+    front ends that derived commands, flags or tabs from them rebuild when it moves."""
+    return registry.changes(), metrics.changes()
 
 
 def profilers() -> tuple[Profiler, ...]:

@@ -16,8 +16,22 @@ from typing import Literal
 
 from workbench.errors import InvalidInputError
 
-__all__ = ["FLAGS", "METRICS", "Direction", "Family", "FlagTable", "Members", "Metric",
-           "MetricTable", "Unit", "flag_metrics", "metric_names", "register_metric"]
+__all__ = [
+    "FLAGS",
+    "METRICS",
+    "Direction",
+    "Family",
+    "FlagTable",
+    "Members",
+    "Metric",
+    "MetricTable",
+    "Unit",
+    "changes",
+    "flag_metrics",
+    "metric_names",
+    "register_metric",
+    "unregister_metric",
+]
 
 Direction = Literal["lower", "higher"]
 Unit = Literal["time", "size", "throughput", "exponent", "count"]
@@ -39,13 +53,26 @@ class Metric:
     family: Family = "timing"
     flags: tuple[str, ...] = ()  # the %%budget / decide flags that set it
     label: str = ""  # how a verdict names it ("p95 latency")
+    flag_help: str = ""  # its flags' help (default: the description)
+    cell_help: str = ""  # its %%budget flag's help, about a cell (default: flag_help)
 
     @property
     def name_in_text(self) -> str:
         return self.label or self.name.replace("_", " ")
 
+    def help_for(self, cell: bool = False) -> str:
+        """The help of its flag: about one run of a cell (``%%budget``), or a stage."""
+        general = self.flag_help or self.description
+        return (self.cell_help or general) if cell else general
+
 
 _TABLE: dict[str, Metric] = {}
+_CHANGES = [0]
+
+
+def changes() -> int:
+    """How many times the table changed (front ends rebuild their flags when it moves)."""
+    return _CHANGES[0]
 
 
 def register_metric(m: Metric) -> Metric:
@@ -58,7 +85,14 @@ def register_metric(m: Metric) -> Metric:
         raise InvalidInputError(f"metric {m.name!r}: flag --{clash[0]} already sets "
                                 f"{taken[clash[0]]}")
     _TABLE[m.name] = m
+    _CHANGES[0] += 1
     return m
+
+
+def unregister_metric(name: str) -> None:
+    """Remove the metric ``name`` (a plugin unloading, a test)."""
+    if _TABLE.pop(name, None) is not None:
+        _CHANGES[0] += 1
 
 
 class MetricTable(Mapping[str, Metric]):
@@ -124,17 +158,21 @@ FLAGS = FlagTable()
 
 for _m in (
     Metric("latency_p50", "time", "lower", 50, "median time per call", flags=("latency",),
-           label="p50 latency"),
+           label="p50 latency", flag_help="median (p50) time per call",
+           cell_help="median (p50) time of one run of the cell"),
     Metric("latency_p95", "time", "lower", 95, "95th percentile time per call", flags=("p95",),
-           label="p95 latency"),
+           label="p95 latency", flag_help="95th percentile time"),
     Metric("latency_p99", "time", "lower", 99, "99th percentile time per call", flags=("p99",),
-           label="p99 latency"),
+           label="p99 latency", flag_help="99th percentile time"),
     Metric("throughput", "throughput", "higher", None, "items per second at the median",
-           flags=("throughput",), label="throughput"),
+           flags=("throughput",), label="throughput",
+           cell_help="items per second at the median (with --items)"),
     Metric("peak_rss", "size", "lower", None, "peak resident set size (max over workers)",
-           family="memory", flags=("rss",), label="peak RSS"),
+           family="memory", flags=("rss",), label="peak RSS",
+           flag_help="peak resident set size",
+           cell_help="peak resident set size of a worker"),
     Metric("heap_peak", "size", "lower", None, "Python heap peak (max over workers)",
-           family="memory", flags=("heap",), label="heap peak"),
+           family="memory", flags=("heap",), label="heap peak", flag_help="Python heap peak"),
     Metric("scaling", "exponent", "lower", None, "log-log exponent of time vs size",
            family="scaling", label="scaling exponent"),
     Metric("instructions", "count", "lower", None,

@@ -48,19 +48,13 @@ if TYPE_CHECKING:
 __all__ = ["BLOCK_VARIANT", "BudgetRequest", "add_budget_flags", "plan", "raise_for",
            "run_budget", "workers_warning"]
 
-_HELPS = {"latency": "median (p50) time of one run of the cell",
-          "p95": "95th percentile time", "p99": "99th percentile time",
-          "rss": "peak resident set size of a worker", "heap": "Python heap peak",
-          "throughput": "items per second at the median (with --items)"}
-
-
 def add_budget_flags(parser: argparse.ArgumentParser) -> None:
     """The flags of ``%%budget`` (the measurement flags are those the command line shares,
     :func:`workbench.app.args.add_measure_flags`)."""
     limits = parser.add_argument_group("limits (absolute: 120ms, 800MB, 500/s; relative to "
                                        "--against: 1.1x)")
-    for flag in blocks.limit_flags():
-        limits.add_argument(f"--{flag}", metavar="LIMIT", help=_HELPS.get(flag))
+    for flag, help_text in blocks.limit_flags().items():
+        limits.add_argument(f"--{flag}", metavar="LIMIT", help=help_text)
     parser.add_argument("--items", type=positive_int, default=None,
                         help="items one run of the cell processes (for throughput; default 1)")
     parser.add_argument("--against", metavar="NAME",

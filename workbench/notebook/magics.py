@@ -55,9 +55,16 @@ class WorkbenchMagics(Magics):
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)  # type: ignore[no-untyped-call]
         self.ip: Any = shell
+        self._build()
+        self._pending: list[Any] = []
+        self.ip.events.register("post_run_cell", self._show_pending)
+
+    def _build(self) -> None:
+        """The parsers (and the magics' help), from the registered profilers and metrics."""
+        from workbench.app.profiling import registrations
         from workbench.notebook.budget_magic import add_budget_flags
         from workbench.notebook.session import current
-        from workbench.notebook.wb_magic import MagicParser, build_wb_parser
+        from workbench.notebook.wb_magic import MagicParser, build_wb_parser, full_help
 
         self.budget_parser = MagicParser(
             prog="%%budget", description="Measure the cell's code (warmed, repeated, in "
@@ -66,8 +73,16 @@ class WorkbenchMagics(Magics):
         add_budget_flags(self.budget_parser)
         self.wb_project = current().project
         self.wb_parser = build_wb_parser(self.wb_project)
-        self._pending: list[Any] = []
-        self.ip.events.register("post_run_cell", self._show_pending)
+        self.built_for = registrations()
+        WorkbenchMagics.budget.__doc__ = inspect.cleandoc(self.budget_parser.format_help())
+        WorkbenchMagics.wb.__doc__ = inspect.cleandoc(full_help(self.wb_parser))
+
+    def _current(self) -> None:
+        """Rebuild the parsers when a profiler or a metric was registered since."""
+        from workbench.app.profiling import registrations
+
+        if registrations() != self.built_for:
+            self._build()
 
     def _show_pending(self, result: Any) -> None:
         """Show the results of ``%wb`` calls that the cell did not display itself."""
@@ -87,6 +102,7 @@ class WorkbenchMagics(Magics):
         from workbench.notebook.session import current
 
         session = current()
+        self._current()
         args = self.budget_parser.parse_args(_split(line))
         with _usage_errors():
             code = self.ip.transform_cell(cell)
@@ -106,6 +122,7 @@ class WorkbenchMagics(Magics):
         from workbench.notebook.wb_magic import build_wb_parser, run_wb
 
         session = current()
+        self._current()
         # built per call: the defaults (budgets file, decision log) are the session's
         # project's, which %wb use or a new session may have changed since loading
         parser = self.wb_parser if session.project == self.wb_project else \
@@ -120,11 +137,7 @@ class WorkbenchMagics(Magics):
 
 def load(shell: Any) -> WorkbenchMagics:
     """Register the magics on ``shell`` (once; loading again replaces them)."""
-    from workbench.notebook.wb_magic import full_help
-
     magics = WorkbenchMagics(shell)
-    WorkbenchMagics.budget.__doc__ = inspect.cleandoc(magics.budget_parser.format_help())
-    WorkbenchMagics.wb.__doc__ = inspect.cleandoc(full_help(magics.wb_parser))
     old = getattr(shell, "_workbench_magics", None)
     if old is not None:
         old.unregister()

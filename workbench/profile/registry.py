@@ -10,7 +10,8 @@ subcommand and ``%wb`` subcommand of its ``name`` with one flag per :class:`Opti
 (``results``: a saved result of the kind loads again) and its renderer.
 
 Functions, result classes and renderers are named as ``"module:attribute"`` and imported
-on first use, so reading the table imports no profiler and no external tool.
+on first use, so reading the table imports no profiler and no external tool (a plugin may
+give the objects themselves instead).
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from typing import Any, Literal
 from workbench import results
 from workbench.errors import InvalidInputError
 
-__all__ = ["Option", "Profiler", "by_kind", "load", "profiler", "profilers", "register"]
+__all__ = ["Option", "Profiler", "Ref", "by_kind", "changes", "load", "profiler", "profilers",
+           "register", "unregister"]
 
 OptionType = Literal["positive_int", "positive_float", "flag", "repeat"]
+#: A reference to an object: "module:attribute" (imported when first needed) or the object.
+Ref = str | object
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +54,9 @@ class Profiler:
 
     name: str  # subcommand and app.profile kind: "flame"
     kind: str  # the result's kind: "flamegraph"
-    run: str  # "module:function" running it
-    result: str  # "module:Class" of its result
-    renderer: str  # "module:NAME" of its render.Renderer
+    run: Ref  # the function running it ("module:function", or the function)
+    result: Ref  # its result class ("module:Class", or the class)
+    renderer: Ref  # renderers by kind ("module:RENDERERS", or the mapping)
     help: str  # one line, for the command's help
     outputs: str  # what -o FILE's suffixes write
     tab: str  # the panel's tab title
@@ -67,14 +71,29 @@ class Profiler:
 
 
 _TABLE: dict[str, Profiler] = {}
+_CHANGES = [0]
 
 
-def _attr(ref: str) -> Any:
+def changes() -> int:
+    """How many times the table changed (front ends rebuild what they derived when it
+    moves)."""
+    return _CHANGES[0]
+
+
+def _attr(ref: Ref) -> Any:
+    if not isinstance(ref, str):
+        return ref
     module, _, name = ref.partition(":")
     return getattr(importlib.import_module(module), name)
 
 
-def load(ref: str) -> Any:
+def _ref_text(ref: Ref) -> str:
+    if isinstance(ref, str):
+        return ref
+    return f"{getattr(ref, '__module__', '?')}:{getattr(ref, '__qualname__', '?')}"
+
+
+def load(ref: Ref) -> Any:
     """The attribute named by ``"module:attribute"`` (a profiler's function, result class
     or renderer), imported now."""
     return _attr(ref)
@@ -83,16 +102,27 @@ def load(ref: str) -> Any:
 def register(p: Profiler) -> Profiler:
     """Add ``p`` (or replace the profiler of the same name); its result kind becomes
     loadable. Returns ``p``."""
-    if not p.name.isidentifier() or ":" not in p.run or ":" not in p.result:
+    refs = (p.run, p.result, p.renderer)
+    if not p.name.isidentifier() or any(isinstance(r, str) and ":" not in r for r in refs):
         raise InvalidInputError(f"profiler {p.name!r}: the name must be an identifier and "
-                                "run/result must be 'module:attribute' references")
+                                "run/result/renderer 'module:attribute' references or the "
+                                "objects themselves")
     clash = [q.name for q in _TABLE.values() if q.kind == p.kind and q.name != p.name]
     if clash:
         raise InvalidInputError(f"profiler {p.name!r}: result kind {p.kind!r} is already "
                                 f"the kind of profiler {clash[0]!r}")
+    results.register_kind(p.kind, _ref_text(p.result))
     _TABLE[p.name] = p
-    results.register_kind(p.kind, p.result)
+    _CHANGES[0] += 1
     return p
+
+
+def unregister(name: str) -> None:
+    """Remove the profiler ``name`` and its result kind (a plugin unloading, a test)."""
+    p = _TABLE.pop(name, None)
+    if p is not None:
+        results.forget_kind(p.kind)
+        _CHANGES[0] += 1
 
 
 def profilers() -> tuple[Profiler, ...]:
