@@ -46,8 +46,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from workbench.budget.check_result import Verdict
 from workbench.budget.instructions import band_note
-from workbench.budget.result import Verdict
 from workbench.budget.spec import parse_budgets
 from workbench.budget.verdict import check
 from workbench.measure.fingerprint import fingerprint

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from workbench.budget.block import BudgetedBlock
-from workbench.budget.result import CheckResult
+from workbench.budget.budgeted_block import BudgetedBlock
+from workbench.budget.check_result import CheckResult
 from workbench.budget.rules import Rule
 from workbench.budget.spec import BudgetSpec, parse_budgets
 from workbench.budget.verdict import check

@@ -68,7 +68,7 @@ def use_synthetic_workers(monkeypatch: pytest.MonkeyPatch, cost: Cost, *,
                           within: float = 0.02, between: float = 0.01) -> None:
     """Every measurement this process starts (compare, sweep, baseline, check, each side
     of ``check --against``) gets synthetic workers instead of processes."""
-    from workbench.budget import commands
+    from workbench.budget import checking
     from workbench.cluster.sites import LocalSite
     from workbench.measure import engine
 
@@ -79,4 +79,4 @@ def use_synthetic_workers(monkeypatch: pytest.MonkeyPatch, cost: Cost, *,
     here = synthetic_launcher(cost, within=within, between=between)
     monkeypatch.setattr(LocalSite, "launcher", site_launcher)
     monkeypatch.setattr(engine, "process_launcher", here)
-    monkeypatch.setattr(commands, "process_launcher", here)
+    monkeypatch.setattr(checking, "process_launcher", here)

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from workbench.budget.baseline import load_baseline, save_baseline
+from workbench.budget.check_result import ScalingObservation
 from workbench.budget.history import (
     HistoryRow,
     Point,
@@ -26,7 +27,6 @@ from workbench.budget.history import (
     record_rows,
     rows_from_check,
 )
-from workbench.budget.result import ScalingObservation
 from workbench.budget.spec import parse_budgets
 from workbench.budget.steps import detect_steps, potts_segments, trend_text
 from workbench.budget.verdict import check

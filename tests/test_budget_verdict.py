@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pytest
 
-from workbench.budget.result import CheckResult, ScalingObservation, Verdict
+from workbench.budget.check_result import CheckResult, ScalingObservation, Verdict
 from workbench.budget.spec import Rule, parse_budgets
 from workbench.budget.verdict import MAX_CONFIDENCE, check
 from workbench.errors import InvalidInputError

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from result_samples import measurement
 
-from workbench.budget.result import Verdict
+from workbench.budget.check_result import Verdict
 from workbench.budget.rules import Rule
 from workbench.decisions import eligible, suggest
 from workbench.decisions.rule import NO_VARIANT

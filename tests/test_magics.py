@@ -18,7 +18,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 import workbench.notebook.session as sessions
-from workbench.budget.block import BlockBudgetError, BudgetedBlock
+from workbench.budget.budgeted_block import BlockBudgetError, BudgetedBlock
 from workbench.budget.guard import PerfBudgetError
 
 pytestmark = pytest.mark.slow

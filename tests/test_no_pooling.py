@@ -165,7 +165,7 @@ def _run(shell: InteractiveShell, source: str) -> tuple[Any, str, list[dict[str,
 
 
 def _block() -> Any:
-    from workbench.budget.block import BudgetedBlock
+    from workbench.budget.budgeted_block import BudgetedBlock
 
     found = sessions.current().last("budget-block")
     assert isinstance(found, BudgetedBlock)

@@ -59,7 +59,7 @@ memory = memory_track("score", "cell-lines@30000", pipeline=pipe, calls=1)
 lines_ = line_profile("score", "cell-lines", pipeline=pipe, duration=0.3, functions=[digits])
 flame''',
     '''from pathlib import Path
-from workbench.budget.commands import run_check
+from workbench.budget.checking import run_check
 from workbench.budget.spec import load_budgets
 from workbench.errors import InvalidInputError
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from workbench.budget.result import CheckResult, Verdict
+from workbench.budget.check_result import CheckResult, Verdict
 from workbench.budget.sequential import check_max_time, run_looks
 from workbench.budget.spec import parse_budgets
 from workbench.errors import InvalidInputError

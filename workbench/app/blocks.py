@@ -7,7 +7,7 @@ variant. Relative limits compare it with a baseline: another function or a stage
 variant measured now, beside it, worker by worker (:func:`block_target`,
 :func:`variant_target`), or a measurement read from a result file
 (:func:`stored_measurement`). :func:`run_block` measures and judges it (the semantics of
-``workbench check``) as a :class:`~workbench.budget.block.BudgetedBlock`;
+``workbench check``) as a :class:`~workbench.budget.budgeted_block.BudgetedBlock`;
 :func:`raise_for` raises for a failed block or an error-level breach.
 
 The notebook's ``%%budget`` turns its flags and the session's state into a
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.errors import ExecutionError, InvalidInputError
 
 if TYPE_CHECKING:
-    from workbench.budget.block import BudgetedBlock
+    from workbench.budget.budgeted_block import BudgetedBlock
     from workbench.budget.rules import Rule
     from workbench.measure.config import MeasureConfig
     from workbench.measure.measurement import Measurement
@@ -86,7 +86,7 @@ def file_rules(flags: Sequence[Rule], key: Key, budgets: Path | None,
 
     if budgets is None or not budgets.is_file():
         return merge((), flags)
-    from workbench.budget.commands import load_spec
+    from workbench.budget.checking import load_spec
 
     return merge(load_spec(budgets, pipeline).rules_for(*key), flags)
 
@@ -120,7 +120,7 @@ def stored_measurement(path: Path, key: Key) -> Measurement:
     (its one measurement of ``key``)."""
     import json
 
-    from workbench.budget.block import BudgetedBlock
+    from workbench.budget.budgeted_block import BudgetedBlock
     from workbench.files import read_text
     from workbench.measure.measurement import Measurement
 
@@ -188,7 +188,7 @@ def _as_key(m: Measurement, key: Key) -> Measurement:
 def run_block(request: BlockRequest, *, progress: Progress | None = None) -> BudgetedBlock:
     """Measure the block (beside its baseline, if one is measured now) and judge it
     against its rules."""
-    from workbench.budget.block import BudgetedBlock
+    from workbench.budget.budgeted_block import BudgetedBlock
     from workbench.budget.spec import BudgetSpec
     from workbench.budget.verdict import check
     from workbench.measure.engine import measure_together
@@ -209,7 +209,7 @@ def run_block(request: BlockRequest, *, progress: Progress | None = None) -> Bud
 def raise_for(result: BudgetedBlock) -> None:
     """After display: the block failed (ExecutionError) or broke an error-level limit
     (BlockBudgetError, a PerfBudgetError, unless ``--warn``)."""
-    from workbench.budget.block import BlockBudgetError
+    from workbench.budget.budgeted_block import BlockBudgetError
 
     if not result.current.ok:
         raise ExecutionError(f"%%budget {result.name}: the block failed: "

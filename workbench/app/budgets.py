@@ -15,7 +15,7 @@ from workbench.refs import PipelineArg
 
 if TYPE_CHECKING:
     from workbench.budget.baseline import Baseline
-    from workbench.budget.result import CheckResult, ScalingObservation
+    from workbench.budget.check_result import CheckResult, ScalingObservation
     from workbench.budget.spec import BudgetSpec
     from workbench.measure.instructions import InstructionCount
     from workbench.measure.measurement import Measurement
@@ -26,7 +26,7 @@ from workbench.progress import Progress
 
 
 def _spec(budgets: Path, pipeline: PipelineArg) -> BudgetSpec:
-    from workbench.budget.commands import load_spec
+    from workbench.budget.checking import load_spec
 
     return load_spec(budgets, pipeline)
 
@@ -39,7 +39,7 @@ def baseline(budgets: Path, out: Path, *, workload: WorkloadArg, pipeline: Pipel
     ``out`` (atomically). If a target failed: ExecutionError, and ``out`` is left as it
     was."""
     from workbench.budget.baseline import save_baseline
-    from workbench.budget.commands import budget_targets, current_scaling, measure_targets
+    from workbench.budget.checking import budget_targets, current_scaling, measure_targets
     from workbench.budget.instructions import count_sides
 
     spec = _spec(budgets, pipeline)
@@ -104,7 +104,7 @@ def check(budgets: Path, *, workload: WorkloadArg, pipeline: PipelineArg = None,
     names a database, append the verdicts to it as one run. Undecided error-level
     verdicts get more worker rounds within ``max_time`` seconds (default
     :data:`~workbench.budget.sequential.DEFAULT_MAX_TIME`; 0: one look)."""
-    from workbench.budget.commands import run_check
+    from workbench.budget.checking import run_check
     from workbench.budget.history import record
     from workbench.budget.sequential import DEFAULT_MAX_TIME
 

@@ -109,7 +109,7 @@ def baseline_command(args: argparse.Namespace, *, workload: WorkloadArg,
     """``baseline``: the budgeted targets measured and stored at ``--out`` (default:
     ``reports/baseline-WORKLOAD.json``); returns the baseline and where it went."""
     from workbench.app.budgets import baseline
-    from workbench.budget.judge import baseline_path
+    from workbench.budget.standing import baseline_path
 
     out: Path = args.out or baseline_path(Path(), _name(workload))
     stored = baseline(args.budgets, out, workload=workload, pipeline=pipeline,
@@ -147,7 +147,7 @@ def check_error(report: CheckReport) -> Exception | None:
     error-level breach, else None."""
     if report.exit_code() != 1:
         return None
-    from workbench.budget.block import CheckBudgetError
+    from workbench.budget.budgeted_block import CheckBudgetError
 
     return CheckBudgetError(report.result)
 
@@ -187,7 +187,7 @@ def _refuse_unused_measure_flags(args: argparse.Namespace, evidence: list[Any]) 
 
 
 def _decide_baseline(args: argparse.Namespace, workload: WorkloadArg) -> Path | None:
-    from workbench.budget.judge import baseline_path
+    from workbench.budget.standing import baseline_path
 
     if args.baseline is not None:
         return Path(args.baseline)

@@ -14,8 +14,8 @@ from workbench.measure.targets import Params, WorkloadArg
 from workbench.refs import PipelineArg
 
 if TYPE_CHECKING:
-    from workbench.budget.judge import Budgets
     from workbench.budget.rules import Rule
+    from workbench.budget.standing import Budgets
     from workbench.decisions.budget_follow import Followed
     from workbench.decisions.record import DecisionRecord
     from workbench.decisions.store import LogRead
@@ -65,8 +65,8 @@ def _evidence(stage: str, evidence: Sequence[Result], notices: list[str], *,
 def _with_limits(standing: Budgets, stage: str, given: Sequence[Rule]) -> Budgets:
     """The standing budgets with the ``given`` limits of ``stage`` in place of the file's
     rules on their metrics."""
-    from workbench.budget.judge import Budgets
     from workbench.budget.spec import BudgetSpec
+    from workbench.budget.standing import Budgets
 
     own = [] if standing.spec is None else list(standing.spec.rules)
     named = {r.metric for r in given}

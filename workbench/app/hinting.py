@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from workbench.budget.result import Verdict
+    from workbench.budget.check_result import Verdict
     from workbench.decisions.hotspots import Hint
     from workbench.measure.comparison import Comparison
     from workbench.results import Result

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from workbench.refs import PipelineArg
 
 if TYPE_CHECKING:
-    from workbench.budget.judge import Budgets
+    from workbench.budget.standing import Budgets
     from workbench.decisions.judging import Judged
     from workbench.measure.comparison import Comparison
 
@@ -24,7 +24,7 @@ __all__ = ["baseline_path", "standing_budgets", "suggest_variant"]
 def baseline_path(root: Path, workload: str) -> Path:
     """Where ``workbench baseline`` stores a workload's baseline by default (under the
     project at ``root``)."""
-    from workbench.budget.judge import baseline_path as path
+    from workbench.budget.standing import baseline_path as path
 
     return path(root, workload)
 
@@ -34,8 +34,8 @@ def standing_budgets(budgets: Path | None, workload: str, *, baseline: Path | No
     """The budgets file at ``budgets`` (None: none given; checked against ``pipeline``'s
     stages) and the stored ``baseline`` of ``workload`` for relative limits. A malformed
     budgets file raises; a missing one, or a baseline that cannot be used, is a note."""
-    from workbench.budget.judge import Budgets
-    from workbench.budget.judge import standing_budgets as standing
+    from workbench.budget.standing import Budgets
+    from workbench.budget.standing import standing_budgets as standing
 
     if budgets is None:
         return Budgets(None, (), "no budgets file given")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from workbench.budget.check_result import ScalingObservation
 from workbench.budget.instructions import baselines_by_key
-from workbench.budget.result import ScalingObservation
 from workbench.budget.spec import DEFAULT_VARIANT, BudgetSpec, Rule
 from workbench.measure.instructions import INSTRUCTION_METRICS, InstructionCount
 from workbench.measure.measurement import Measurement

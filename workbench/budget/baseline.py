@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from workbench.budget.result import ScalingObservation
+from workbench.budget.check_result import ScalingObservation
 from workbench.errors import InvalidInputError
 from workbench.files import read_text, write_atomic
 from workbench.measure.instructions import InstructionCount

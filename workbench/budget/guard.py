@@ -127,8 +127,8 @@ class Breach:
 class PerfBudgetError(WorkbenchError):
     """A budget was broken. From :func:`guard`: ``breaches`` and ``figures`` carry the
     numbers of the one guarded run. From a ``%%budget`` cell
-    (:class:`~workbench.budget.block.BlockBudgetError`): ``figures`` is None and ``breaches``
-    empty; its ``block`` holds the measurement and verdicts."""
+    (:class:`~workbench.budget.budgeted_block.BlockBudgetError`): ``figures`` is None and
+    ``breaches`` empty; its ``block`` holds the measurement and verdicts."""
 
     label: str
     figures: Figures | None

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from workbench.budget.result import CheckResult
+from workbench.budget.check_result import CheckResult
 from workbench.budget.spec import DEFAULT_VARIANT, METRICS
 from workbench.errors import InvalidInputError
 from workbench.measure import stats

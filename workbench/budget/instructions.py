@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import formatting as fmt
-from workbench.budget.result import Status, Verdict
+from workbench.budget.check_result import Status, Verdict
 from workbench.budget.rules import Rule
 from workbench.budget.spec import BudgetSpec
 from workbench.measure.instructions import (

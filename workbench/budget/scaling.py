@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from workbench.budget.result import ScalingObservation
+from workbench.budget.check_result import ScalingObservation
 from workbench.budget.spec import BudgetSpec
 from workbench.errors import InvalidInputError
 from workbench.measure import compare_stats, stats

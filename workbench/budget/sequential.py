@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from workbench.budget.boundary import MAX_LOOKS
-from workbench.budget.result import CheckResult, Verdict
+from workbench.budget.check_result import CheckResult, Verdict
 from workbench.measure.looks import DEFAULT_MAX_TIME, ROUNDS_PER_LOOK, check_max_time, look_tail
 from workbench.measure.metrics import Members
 

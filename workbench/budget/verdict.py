@@ -1,7 +1,7 @@
 """Applying budget rules to measurements: :func:`check` and the verdict semantics.
 
 Each rule that applies to a measured stage/variant (``BudgetSpec.rules_for``) gives one
-:class:`~workbench.budget.result.Verdict`, whose status is one of:
+:class:`~workbench.budget.check_result.Verdict`, whose status is one of:
 
 - ``breach``: the value is over the limit (under it, for throughput) with the error level
   of the verdict: the interval's end nearest the limit lies beyond it;
@@ -77,8 +77,8 @@ from workbench.budget.bounds import (
     tail_percentile_bounds,
     worker_values,
 )
+from workbench.budget.check_result import CheckResult, ScalingObservation, Status, Verdict
 from workbench.budget.instructions import baselines_by_key, judge_count, judge_uncounted
-from workbench.budget.result import CheckResult, ScalingObservation, Status, Verdict
 from workbench.budget.spec import BudgetSpec, Rule
 from workbench.errors import InvalidInputError
 from workbench.measure import stats

@@ -26,7 +26,7 @@ from workbench.errors import InvalidInputError
 from workbench.subproc import git_output
 
 if TYPE_CHECKING:
-    from workbench.budget.result import Verdict
+    from workbench.budget.check_result import Verdict
     from workbench.budget.rules import Rule
     from workbench.measure.comparison import Comparison
     from workbench.results import Result

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from workbench.budget.result import Verdict
+    from workbench.budget.check_result import Verdict
     from workbench.profile.flame import Flamegraph
     from workbench.profile.memory import MemoryTrack
 

@@ -2,7 +2,7 @@
 ``workbench decide``, the report's stage choices and the panel share.
 
 :func:`judge` checks every variant of the comparison against the budgets (the budgets
-file and the stored baseline, :func:`workbench.budget.judge.standing_budgets`) and
+file and the stored baseline, :func:`workbench.budget.standing.standing_budgets`) and
 applies the selection rule (:func:`workbench.decisions.rule.suggest`) to the verdicts.
 """
 
@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from workbench.budget.judge import verdicts_by_variant
+from workbench.budget.standing import verdicts_by_variant
 from workbench.decisions.rule import Suggestion, suggest
 
 if TYPE_CHECKING:
-    from workbench.budget.judge import Budgets
-    from workbench.budget.result import Verdict
+    from workbench.budget.check_result import Verdict
+    from workbench.budget.standing import Budgets
     from workbench.measure.comparison import Comparison
 
 __all__ = ["Judged", "judge"]

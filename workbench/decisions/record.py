@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
-from workbench.budget.result import Verdict
+from workbench.budget.check_result import Verdict
 from workbench.budget.rules import Rule
 from workbench.decisions.hotspots import Hint
 from workbench.decisions.rule import Suggestion

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.stages import STANDARD_VARIANTS
 
 if TYPE_CHECKING:
-    from workbench.budget.result import Verdict
+    from workbench.budget.check_result import Verdict
     from workbench.measure.comparison import Comparison
 
 __all__ = ["NO_VARIANT", "REFERENCE", "Suggestion", "breach_excess", "eligible", "suggest"]

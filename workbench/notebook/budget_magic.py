@@ -12,7 +12,7 @@ The flow, every check before anything runs:
 4. the cell's code becomes a function (:mod:`workbench.notebook.cell`), measured in
    worker processes (shipped by value) or, with ``--inprocess``, in the kernel;
 5. the verdicts, by :func:`workbench.app.blocks.run_block` (the semantics of
-   ``workbench check``), as a :class:`~workbench.budget.block.BudgetedBlock`; settings that
+   ``workbench check``), as a :class:`~workbench.budget.budgeted_block.BudgetedBlock`; settings that
    cannot decide without a model (fewer than 5 worker processes) or that measure in the
    kernel (``--inprocess``) are flagged in its ``warning``
    (:func:`~workbench.app.blocks.workers_warning`).
@@ -39,7 +39,7 @@ from workbench.notebook.cell import CellBlock, block_from_cell
 from workbench.notebook.session import Session
 
 if TYPE_CHECKING:
-    from workbench.budget.block import BudgetedBlock
+    from workbench.budget.budgeted_block import BudgetedBlock
     from workbench.measure.config import MeasureConfig
     from workbench.measure.measurement import Measurement
     from workbench.measure.targets import TargetSpec

@@ -13,7 +13,7 @@ from workbench.render.fragments import render
 from workbench.render.measure import how, measurement_body, measurement_headline, measurement_text
 
 if TYPE_CHECKING:
-    from workbench.budget.block import BudgetedBlock
+    from workbench.budget.budgeted_block import BudgetedBlock
 
 __all__ = ["RENDERERS"]
 

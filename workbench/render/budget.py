@@ -10,7 +10,7 @@ from workbench.render.fragments import render
 from workbench.render.tables import table
 
 if TYPE_CHECKING:
-    from workbench.budget.result import CheckResult, Verdict
+    from workbench.budget.check_result import CheckResult, Verdict
 
 __all__ = ["RENDERERS", "verdict_cells"]
 
@@ -30,7 +30,7 @@ def verdict_cells(v: Verdict) -> tuple[str, ...]:
 
 
 def check_headline(r: CheckResult) -> str:
-    from workbench.budget.result import STATUSES
+    from workbench.budget.check_result import STATUSES
 
     counts = ", ".join(f"{r.count(s)} {s}" for s in STATUSES if r.count(s))
     return (f"budget check: {len(r.verdicts)} verdicts ({counts or 'none'}); "

@@ -82,7 +82,7 @@ def stage_choices(comparisons: Mapping[str, Comparison], *, pipeline: PipelineAr
     """The suggestion for each comparison's stage (judged against the budgets file at
     ``budgets`` and the stored ``baseline``, if any) and its current decision in the log
     at ``log``."""
-    from workbench.budget.judge import Budgets, standing_budgets
+    from workbench.budget.standing import Budgets, standing_budgets
     from workbench.decisions.judging import judge
     from workbench.decisions.store import DecisionLog
     from workbench.refs import pipeline_label, resolve_pipeline

@@ -30,8 +30,8 @@ TREND_METRIC = "latency_p50"
 def breaches(records: Sequence[tuple[str, Sequence[Result]]],
              runs: Sequence[Any]) -> list[dict[str, Any]]:
     """Every error-level breach the notebooks showed: which rule, what was observed."""
-    from workbench.budget.block import BudgetedBlock
-    from workbench.budget.result import CheckResult
+    from workbench.budget.budgeted_block import BudgetedBlock
+    from workbench.budget.check_result import CheckResult
 
     found: list[dict[str, Any]] = []
     for name, results in records:

@@ -57,7 +57,7 @@ def _run_folder(out: Path, now: datetime, short: str) -> Path:
 
 
 def _budget_errors() -> set[str]:
-    from workbench.budget.block import BlockBudgetError, CheckBudgetError
+    from workbench.budget.budgeted_block import BlockBudgetError, CheckBudgetError
     from workbench.budget.guard import PerfBudgetError
 
     found, todo = set(), [PerfBudgetError, BlockBudgetError, CheckBudgetError]

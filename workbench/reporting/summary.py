@@ -61,7 +61,7 @@ def stage_summary(records: Sequence[Result], decided: Mapping[str, Any]) -> dict
     """Per stage: its variants' figures (from comparisons) and verdicts (from budget
     checks), the suggested variant, its share of the time, its profiles and its current
     decision (``decided``: stage -> DecisionRecord)."""
-    from workbench.budget.result import CheckResult
+    from workbench.budget.check_result import CheckResult
     from workbench.measure.comparison import Comparison
     from workbench.profile import Flamegraph, LineProfile, MemoryTrack
     from workbench.reporting.choices import StageChoices

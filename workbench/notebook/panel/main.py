@@ -36,7 +36,7 @@ from workbench.notebook.panel.tasks import Runner
 
 if TYPE_CHECKING:
     from workbench.app.workspace import PipelineArg
-    from workbench.budget.judge import Budgets
+    from workbench.budget.standing import Budgets
     from workbench.measure.comparison import Comparison
     from workbench.notebook.session import Session
     from workbench.workloads import Workload

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from workbench.budget.judge import Budgets
-    from workbench.budget.result import Verdict
+    from workbench.budget.check_result import Verdict
+    from workbench.budget.standing import Budgets
     from workbench.decisions.rule import Suggestion
     from workbench.measure.comparison import Comparison
     from workbench.results import Result

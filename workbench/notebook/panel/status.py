@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from workbench.app.views import panel_html
 
 if TYPE_CHECKING:
-    from workbench.budget.judge import Budgets
-    from workbench.budget.result import Verdict
+    from workbench.budget.check_result import Verdict
+    from workbench.budget.standing import Budgets
     from workbench.measure.comparison import Comparison
 
 __all__ = ["NOT_MEASURED", "Status", "budget_status", "equivalence_status", "worst"]

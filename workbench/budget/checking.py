@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from workbench import subproc
 from workbench.budget.boundary import MAX_LOOKS, first_look_workers
+from workbench.budget.check_result import CheckResult, ScalingObservation
 from workbench.budget.instructions import CountSide, count_sides
-from workbench.budget.result import CheckResult, ScalingObservation
 from workbench.budget.scaling import scaling_observations
 from workbench.budget.sequential import (
     DEFAULT_MAX_TIME,

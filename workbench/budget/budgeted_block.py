@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from workbench.budget.check_result import CheckResult
 from workbench.budget.guard import PerfBudgetError
-from workbench.budget.result import CheckResult
 from workbench.errors import WorkbenchError
 from workbench.measure.measurement import Measurement
 from workbench.results import Result

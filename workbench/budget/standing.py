@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
-    from workbench.budget.result import Verdict
+    from workbench.budget.check_result import Verdict
     from workbench.budget.spec import BudgetSpec
     from workbench.measure.comparison import Comparison
     from workbench.measure.instructions import InstructionCount
@@ -48,7 +48,7 @@ def standing_budgets(budgets: Path, baseline: Path | None, workload: str,
     baseline at ``baseline`` if given and stored. A malformed budgets file raises; a baseline that
     cannot be used is a note."""
     from workbench.budget.baseline import load_baseline
-    from workbench.budget.commands import load_spec
+    from workbench.budget.checking import load_spec
 
     if not budgets.is_file():
         return Budgets(None, (), f"no budgets file at {budgets}")
