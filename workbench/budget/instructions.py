@@ -109,6 +109,8 @@ def _undecided(shown: str, low: str, high: str, limit: str, note: str) -> str:
             "limit further from this value would decide")
 
 
+# One decision table (no baseline, not comparable, relative, absolute), each branch with its
+# own message; kept together so the band is applied the same way in every branch.
 def judge_count(rule: Rule, count: InstructionCount, workload: str | None,
                 baselines: Mapping[InstructionKey, InstructionCount],
                 floor: float = CHECKOUT_SPREAD) -> Verdict:

@@ -45,6 +45,9 @@ THREADS_VAR = "WORKBENCH_RETRIEVE_THREADS"
 _PROBE_ROWS = 32_768  # the thread-count probe uses at most this many of the index's rows
 
 
+# Long by necessity: the two kernels are defined inside so that numba is imported only when
+# the native variant first runs (import workbench stays light), and a numba kernel cannot
+# call a Python helper, so each kernel's loop body is written out in full.
 @functools.cache
 def _native_kernels() -> tuple[Callable[..., Any], Callable[..., Any]]:
     """Compile (or load from cache) the two Numba kernels; imports numba on first call.

@@ -40,6 +40,8 @@ def _short(name: str, limit: int = 18) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "\u2026"
 
 
+# One SVG document written top to bottom (axes, then one step line per variant, then the
+# legend); splitting it would pass the same dozen layout numbers around.
 def latency_ecdf_svg(comparison: Comparison, *, width: int = 620, height: int = 280) -> str:
     """The ECDF of each variant's samples in ``comparison`` as one ``<svg>``."""
     series = [(r.variant, sorted(r.measurement.samples)) for r in comparison.results]
