@@ -100,7 +100,8 @@ def check(budgets: Path, *, workload: WorkloadArg, pipeline: PipelineArg = None,
           progress: Progress | None = None, max_time: float | None = None,
           fanout: Fanout | None = None) -> CheckReport:
     """Measure the budgeted targets, apply the budgets against a stored baseline
-    (``baseline_file``) or a git ref measured now (``against``), and, when ``history``
+    (``baseline_file``) or a git ref measured now (``against``, checked out from the git
+    repository ``repo``, which the caller names), and, when ``history``
     names a database, append the verdicts to it as one run. Undecided error-level
     verdicts get more worker rounds within ``max_time`` seconds (default
     :data:`~workbench.budget.sequential.DEFAULT_MAX_TIME`; 0: one look)."""

@@ -135,6 +135,7 @@ def check_command(args: argparse.Namespace, *, workload: WorkloadArg,
         report = check(args.budgets, workload=workload, pipeline=pipeline,
                        params=params_of(args), config=config_of(args),
                        baseline_file=args.baseline, against=args.against,
+                       repo=None if args.against is None else Path.cwd(),
                        history=None if args.no_history else args.history,
                        progress=progress, max_time=args.max_time, fanout=fanout)
     if fanout.notes:

@@ -197,7 +197,7 @@ class _Rounds:
 
 def _against(ref: str, spec: BudgetSpec, pairs: Sequence[tuple[str, str]],
              workload: WorkloadArg, pipeline: PipelineArg, config: MeasureConfig,
-             params: Params | None, progress: Progress | None, repo: Path,
+             params: Params | None, progress: Progress | None, repo: Path | None,
              looks: _LookArgs, site: Site) -> Sides:
     specs = _specs(pairs, workload, pipeline, params)
     shipped = [s for s in specs if s.by_value]
@@ -209,6 +209,9 @@ def _against(ref: str, spec: BudgetSpec, pairs: Sequence[tuple[str, str]],
             "both sides would compare today's code with itself. Move the pipeline and its "
             "workload into an importable module and name it as 'module:function', or check "
             "against a stored baseline (--baseline) instead")
+    if repo is None:
+        raise InvalidInputError(f"cannot check against {ref!r}: no git repository was named "
+                                "to check it out from")
     try:
         with worktree(ref, repo) as tree:
             if not (tree / "workbench" / "measure" / "worker.py").is_file() and \
@@ -359,7 +362,7 @@ def run_check(spec: BudgetSpec, *, workload: WorkloadArg, pipeline: PipelineArg,
     if against is not None:
         current, base, notice, scaling, base_scaling, (result, count), counts = _against(
             against, spec, pairs, workload, pipeline, config, params, progress,
-            repo or Path.cwd(), looks, where)
+            repo, looks, where)
     else:
         notice = None if baseline else "no baseline given: relative budgets are not evaluated"
         current, base, notice, scaling, _, (result, count), counts = _alone(
