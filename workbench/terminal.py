@@ -71,6 +71,14 @@ def json_to_stdout(active: bool) -> Iterator[None]:
         _json_stream.pop()
 
 
+def emit_document(path: Path | None, document: str, text: str) -> None:
+    """A listing's JSON ``document`` to ``path`` (see :func:`emit_json`), and its ``text``
+    to stdout unless the JSON went there."""
+    emit_json(path, document)
+    if path != STDOUT:
+        print(text)
+
+
 def emit_json(path: Path | None, text: str) -> None:
     """Write a JSON document to ``path`` (atomically, saying where) or to stdout for ``-``."""
     if path is None:

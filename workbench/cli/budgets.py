@@ -18,7 +18,7 @@ from workbench.app.commands import baseline_command, baseline_json, check_comman
 from workbench.app.history import trends
 from workbench.app.views import instruction_line
 from workbench.cli.exits import EXIT_OK
-from workbench.terminal import STDOUT, emit_json, use_color
+from workbench.terminal import emit_document, emit_json, use_color
 
 __all__ = ["DEFAULT_CHECK_JSON", "handlers"]
 
@@ -67,11 +67,7 @@ def _check(args: argparse.Namespace) -> int:
 def _history(args: argparse.Namespace) -> int:
     """``history``: the trends as text, or their JSON document with ``--json``."""
     found = trends(args.db, args.stage, args.metric, args.variant, args.workload)
-    if args.json is not None:
-        emit_json(args.json, found.to_json())
-        if args.json == STDOUT:
-            return EXIT_OK
-    print(found.to_text())
+    emit_document(args.json, found.to_json(), found.to_text())
     return EXIT_OK
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from workbench.app import listing
 from workbench.cli.exits import EXIT_OK
-from workbench.terminal import STDOUT, emit_json
+from workbench.terminal import STDOUT, emit_document, emit_json
 
 __all__ = ["handlers"]
 
@@ -30,11 +30,7 @@ def _workloads(args: argparse.Namespace) -> int:
 
 def _stages(args: argparse.Namespace) -> int:
     found = listing.stages(args.pipeline)
-    if args.json is not None:
-        emit_json(args.json, found.to_json())
-        if args.json == STDOUT:
-            return EXIT_OK
-    print(found.to_text())
+    emit_document(args.json, found.to_json(), found.to_text())
     return EXIT_OK
 
 

@@ -30,7 +30,7 @@ from workbench.app.profiling import profilers
 from workbench.errors import InvalidInputError
 from workbench.notebook.session import Session
 from workbench.pipeline import Pipeline
-from workbench.terminal import STDOUT, emit_json
+from workbench.terminal import STDOUT, emit_document, emit_json
 from workbench.workloads import Workload
 
 if TYPE_CHECKING:
@@ -281,11 +281,7 @@ class Runner:
 
         a = self.args
         found = trends(a.db, a.stage, a.metric, a.variant, a.workload)
-        if a.json is not None:
-            emit_json(a.json, found.to_json())
-            if a.json == STDOUT:
-                return
-        print(found.to_text())
+        emit_document(a.json, found.to_json(), found.to_text())
 
     def dispatch(self) -> Any:
         table: dict[str, Callable[[], Any]] = {
