@@ -2,13 +2,15 @@
 repository stands alone (nothing points outside it).
 
 Each ```python block of ``docs/*.md`` runs on its own, in a fresh namespace, in the order
-of its file: a block is an example a reader copies whole.
+of its file: a block is an example a reader copies whole. A profiler or metric an example
+registers is removed after it, so that no example changes what later tests see.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,8 +52,26 @@ def test_the_docs_have_examples_and_the_protocols_guard_examples_are_among_them(
     assert "except PerfBudgetError" in code
 
 
+@pytest.fixture
+def registrations() -> Iterator[None]:
+    """Whatever an example registers (profilers, metrics) is removed afterwards."""
+    from workbench.measure.metrics import METRICS, unregister_metric
+    from workbench.profile import registry
+
+    profilers, metrics = {p.name for p in registry.profilers()}, set(METRICS)
+    try:
+        yield
+    finally:
+        for p in registry.profilers():
+            if p.name not in profilers:
+                registry.unregister(p.name)
+        for name in set(METRICS) - metrics:
+            unregister_metric(name)
+
+
 @pytest.mark.parametrize(("page", "line", "code"), EXAMPLES)
-def test_every_python_example_in_the_docs_runs(page: Path, line: int, code: str) -> None:
+def test_every_python_example_in_the_docs_runs(page: Path, line: int, code: str,
+                                               registrations: None) -> None:
     namespace: dict[str, object] = {"__name__": f"docs_example_{page.stem}_{line}"}
     exec(compile(code, f"{page.relative_to(ROOT)}:{line}", "exec"), namespace)
 
