@@ -168,6 +168,10 @@ def test_a_registered_metric_is_in_the_grammar_the_flags_and_the_verdicts(
         parse_budgets('[stage.clean]\nlatency_p90 = "2MB"\n', stages=["clean"])
     code, text = _cli(["decide", "--help"])
     assert code == 0 and "--p90" in text
+    with pytest.raises(Exception, match="metric 'bad': kind 'seconds' is not one of time"):
+        register_metric(Metric("bad", "seconds", "lower", 90))  # type: ignore[arg-type]
+    with pytest.raises(Exception, match="flag --p90 already sets latency_p90"):
+        register_metric(Metric("other_p90", "time", "lower", 90, flags=("p90",)))
     fast = measurement("pure", 1_000_000, workers=6, stage="clean")
     result = check(spec, [fast])
     (verdict,) = result.verdicts

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from workbench.errors import InvalidInputError
 
@@ -79,6 +79,18 @@ def register_metric(m: Metric) -> Metric:
     """Add ``m`` (or replace the metric of the same name); returns it."""
     if not m.name.isidentifier():
         raise InvalidInputError(f"a metric's name must be an identifier; got {m.name!r}")
+    for field, value, accepted in (("kind", m.kind, get_args(Unit)),
+                                   ("direction", m.direction, get_args(Direction)),
+                                   ("family", m.family, get_args(Family))):
+        if value not in accepted:
+            raise InvalidInputError(f"metric {m.name!r}: {field} {value!r} is not one of "
+                                    + ", ".join(accepted))
+    if m.percentile is not None and not 0 < m.percentile < 100:
+        raise InvalidInputError(f"metric {m.name!r}: percentile must be between 0 and 100 "
+                                f"(exclusive); got {m.percentile!r}")
+    if m.family == "timing" and m.kind == "time" and m.percentile is None:
+        raise InvalidInputError(f"metric {m.name!r}: a timing metric in time units needs "
+                                "the percentile it limits")
     taken = {f: n for n, x in _TABLE.items() if n != m.name for f in x.flags}
     clash = [f for f in m.flags if f in taken]
     if clash:
