@@ -143,7 +143,7 @@ def test_a_registered_profiler_is_a_wb_command_and_a_panel_tab(
         with capture_output():
             done = shell.run_line_magic("wb", "tally clean --calls 2")
         assert isinstance(done, Tally) and done.calls == 2
-        assert session.evidence_for("clean") == ()  # not a decision's evidence kind
+        assert session.evidence_for("clean") == (done,)  # a decision's evidence, too
         assert "%wb tally" in (WorkbenchMagics.wb.__doc__ or "")
         panel = build_panel(workers=1, samples=3)
         assert list(panel.tabs.tab.titles) == ["Timing", "Fusion", "Flame graph", "Memory",

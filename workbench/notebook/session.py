@@ -143,15 +143,15 @@ class Session:
             self.decisions.append(record)
 
     def evidence_for(self, stage: str) -> tuple[Result, ...]:
-        """The newest comparison of ``stage`` kept in the session and the newest profile
-        of each kind of it (flame graph, memory track, line profile)."""
+        """The newest comparison of ``stage`` kept in the session and the newest result of
+        each registered profiler about it (flame graph, memory track, line profile, ...)."""
         with self._lock:
             kept = [r for _, r in reversed(self.results)]
         kinds = _evidence()
         found: dict[str, Result] = {}
         for r in kept:
-            about = getattr(r, "stage", None) if r.kind == "comparison" else \
-                getattr(getattr(r, "target", None), "name", None)
+            target = getattr(r, "target", None)  # a profile names its stage in its target
+            about = getattr(r, "stage", None) if target is None else getattr(target, "name", None)
             if about == stage and r.kind in kinds and r.kind not in found:
                 found[r.kind] = r
         return tuple(found[k] for k in kinds if k in found)
