@@ -6,39 +6,22 @@
 result, so ``r = %wb compare chunk`` keeps it; a result the cell does not display itself
 (assigned, or not the cell's last line) is shown once when the cell finishes. Mistakes in
 the arguments, names or values are ``UsageError`` s naming the flag or value, raised
-before anything runs.
+before anything runs. In a notebook a program runs (papermill, ``workbench report``) they
+are ``MagicUsageError`` s, whose message reaches the cell's error output and papermill's
+exception (:mod:`workbench.notebook.usage`).
 """
 
 from __future__ import annotations
 
 import inspect
-import shlex
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
-from workbench.errors import InvalidInputError, UnknownNameError
+from workbench.notebook.usage import split, usage_errors
 
 __all__ = ["WorkbenchMagics", "load"]
-
-
-def _split(line: str) -> list[str]:
-    try:
-        return shlex.split(line)
-    except ValueError as exc:
-        raise UsageError(f"cannot split the arguments {line!r}: {exc}") from None
-
-
-@contextmanager
-def _usage_errors() -> Iterator[None]:
-    """Our input errors as IPython's UsageError (shown without a traceback)."""
-    try:
-        yield
-    except (InvalidInputError, UnknownNameError) as exc:
-        raise UsageError(str(exc)) from None
 
 
 def _display(obj: Any) -> None:
@@ -103,8 +86,8 @@ class WorkbenchMagics(Magics):
 
         session = current()
         self._current()
-        args = self.budget_parser.parse_args(_split(line))
-        with _usage_errors():
+        with usage_errors(self.ip):
+            args = self.budget_parser.parse_args(split(line))
             code = self.ip.transform_cell(cell)
             request = plan(args, code, self.ip.user_ns, session,
                            self.ip.execution_count)
@@ -127,8 +110,8 @@ class WorkbenchMagics(Magics):
         # project's, which %wb use or a new session may have changed since loading
         parser = self.wb_parser if session.project == self.wb_project else \
             build_wb_parser(session.project)
-        with _usage_errors():
-            result = run_wb(parser, _split(line), self.ip.user_ns, session,
+        with usage_errors(self.ip):
+            result = run_wb(parser, split(line), self.ip.user_ns, session,
                             cell_progress, _display)
         if result is not None and hasattr(result, "_repr_mimebundle_"):
             self._pending.append(result)

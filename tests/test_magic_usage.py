@@ -1,0 +1,119 @@
+"""A magic's usage error, wherever the notebook runs.
+
+Under papermill (and so ``workbench report``) the error's reason reaches the exception and
+the report's summary; a kernel asked as a person's front end asks keeps IPython's one-line
+``UsageError``. Real kernels, real papermill.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill as pm
+import pytest
+
+from workbench.cli import main
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK = "--inprocess --workers 2 --samples 5 --warmup-seconds 0.05"
+FAST_REASON = "%%budget: --latency: 'fast' is not a number followed by an optional unit"
+
+
+# -- in a notebook a program runs -----------------------------------------------------------
+
+def notebook(path: Path, *cells: str, parameters: str = "greeting = 'hi'") -> Path:
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb.cells.append(nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}))
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in cells]
+    nbformat.write(nb, path)
+    return path
+
+
+def execute(source: Path, out: Path, **parameters: Any) -> Any:
+    pm.execute_notebook(str(source), str(out), parameters=parameters, cwd=str(out.parent),
+                        kernel_name="python3", progress_bar=False)
+    return nbformat.read(out, as_version=4)
+
+
+@pytest.mark.kernel
+def test_a_usage_error_under_papermill_carries_its_reason(tmp_path: Path) -> None:
+    source = notebook(tmp_path / "bad.ipynb", "%load_ext workbench",
+                      f"%%budget --latency fast {QUICK}\ntotal = sum(range(100))")
+    with pytest.raises(pm.PapermillExecutionError) as info:
+        execute(source, tmp_path / "bad.out.ipynb")
+    error = info.value
+    assert error.ename == "MagicUsageError" and error.exec_count == 3
+    assert error.evalue.startswith(FAST_REASON)
+    assert f"MagicUsageError: {FAST_REASON}" in str(error)  # the text a CI log shows
+    # one line, no traceback through the workbench's code
+    nb = nbformat.read(tmp_path / "bad.out.ipynb", as_version=4)
+    (shown,) = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert len(shown.traceback) == 1
+
+
+@pytest.mark.kernel
+def test_a_report_counts_a_usage_error_as_failed_with_its_reason(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # as a user of this repository runs it
+    source = notebook(tmp_path / "bad.ipynb", "%load_ext workbench",
+                      f"%%budget --latency fast {QUICK}\ntotal = sum(range(100))")
+    out = tmp_path / "reports"
+    assert main(["report", "-n", str(source), "--out", str(out), "--no-progress"]) == 3
+    (summary,) = out.glob("*/summary.json")
+    (run,) = json.loads(summary.read_text())["notebooks"]
+    assert run["status"] == "failed"  # not "breach": no budget was judged
+    assert run["error"]["ename"] == "MagicUsageError"
+    assert run["error"]["evalue"].startswith(FAST_REASON) and run["error"]["cell"] == 3
+
+
+@pytest.fixture(scope="module")
+def kernel() -> Iterator[Any]:
+    """A kernel with the extension loaded, and a client that asks it to run code."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        reply, _ = ask(client, "%load_ext workbench", allow_stdin=False)
+        assert reply["status"] == "ok", reply
+        yield client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def ask(client: Any, code: str, *,
+        allow_stdin: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The execute reply and the cell's outputs (streams and errors)."""
+    msg_id = client.execute(code, allow_stdin=allow_stdin)
+    reply = client.get_shell_msg(timeout=60)["content"]
+    outputs = []
+    while True:
+        msg = client.get_iopub_msg(timeout=60)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return reply, outputs
+        if msg["msg_type"] in ("stream", "error"):
+            outputs.append({"type": msg["msg_type"], **msg["content"]})
+
+
+@pytest.mark.kernel
+def test_a_front_end_a_person_types_into_keeps_the_one_line_usage_error(kernel: Any) -> None:
+    # JupyterLab, Notebook and VS Code ask with allow_stdin (input() works there)
+    reply, outputs = ask(kernel, "%wb compare chunk --workers 0", allow_stdin=True)
+    assert reply["ename"] == "UsageError"
+    assert outputs == [{"type": "stream", "name": "stderr", "text": "UsageError: argument "
+                        "--workers: expected a positive integer, got 0\n"}]
+    # a batch executor (nbclient, so papermill) asks without: an error output with the reason
+    reply, outputs = ask(kernel, "%wb compare chunk --workers 0", allow_stdin=False)
+    assert reply["ename"] == "MagicUsageError"
+    (error,) = outputs
+    assert error["type"] == "error" and error["ename"] == "MagicUsageError"
+    assert error["evalue"] == "argument --workers: expected a positive integer, got 0"
