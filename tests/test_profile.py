@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import json
 import os
 import re
+import shutil
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,6 +49,24 @@ def memory() -> MemoryTrack:
     return memory_track("embed", "tiny", "pure", timeout=120)
 
 
+@pytest.fixture(scope="module")
+def tests_importable() -> Iterator[None]:
+    """The runner processes import the test modules (memory_pipeline) by name."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPATH", TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        yield
+
+
+@pytest.fixture(scope="module")
+def weighed(tests_importable: None) -> Iterator[MemoryTrack]:
+    """memory_pipeline's stage: a 48 MiB model loaded while preparing, a 6 MiB scratch
+    buffer allocated in each call. Its capture is kept for the replay's own check."""
+    track = memory_track("score", "weighted", pipeline="memory_pipeline:make", calls=2,
+                         keep_artifacts=True, timeout=120)
+    yield track
+    shutil.rmtree(track.artifacts or "", ignore_errors=True)
+
+
 def test_pyspy_finds_the_chunk_generator_hot(flame: Flamegraph, tmp_path: Path) -> None:
     assert flame.rate == 100
     assert flame.samples >= 50 and flame.loop_samples >= 50
@@ -78,11 +99,17 @@ def test_the_real_flame_graph_is_rooted_at_the_chunk_stage(flame: Flamegraph) ->
     assert sum(c for _, c in flame.stage_stacks(keep_harness=True)) == flame.samples
 
 
-def test_memray_tracks_the_hashing_embedder(memory: MemoryTrack) -> None:
+def test_memory_track_of_the_hashing_embedder_names_its_code(memory: MemoryTrack) -> None:
     assert memory.peak_heap_bytes > 0 and memory.peak_rss_bytes > memory.peak_heap_bytes
     assert memory.total_allocations > 100 and len(memory.snapshots) >= 2
-    assert any("hashing" in s.location for s in memory.sites)
+    # the calls' view names the embedder's own code, not the imports that dominate the
+    # whole process's high-water mark
+    assert memory.top_sites(1)[0].location.startswith("workbench/rag/hashing.py:")
+    assert not any("importlib" in s.location for s in memory.sites)
+    assert all(split_frame(s.frames[0])[0] == "embed" for s in memory.stacks[:3])
+    assert any("importlib" in s.location for s in memory.top_whole_process_sites(3))
     assert sum(s.bytes for s in memory.stacks) <= memory.peak_heap_bytes
+    assert sum(s.bytes for s in memory.whole_process_stacks) <= memory.peak_heap_bytes
     assert MemoryTrack.from_json(json.loads(json.dumps(memory.to_json()))) == memory
     page = memory.to_html()
     assert "<script" not in page and not EXTERNAL.search(page)
@@ -103,6 +130,69 @@ def test_memory_track_marks_the_warmup_and_the_measured_calls(memory: MemoryTrac
     assert measured.rss_growth_bytes <= measured.peak_rss_bytes
     assert "measured calls (" in memory.to_text()
     assert memory.to_html().count("class='wb-phase'") == 3
+    lines = [line.strip() for line in memory.to_text().splitlines()]
+    assert sum(line.startswith("preparing: ") for line in lines) == 1
+    assert sum(line.startswith("warm-up: ") for line in lines) == 1
+
+
+def test_the_memory_track_is_about_the_measured_calls(weighed: MemoryTrack) -> None:
+    from memory_pipeline import MODEL_BYTES, SCRATCH_BYTES, call_scratch, load_model
+
+    def where(fn: object) -> str:  # "memory_pipeline.py:N" of the allocating line
+        lines, first = inspect.getsourcelines(fn)  # type: ignore[arg-type]
+        return f"memory_pipeline.py:{first + len(lines) - 1}"
+
+    calls = weighed.calls
+    assert calls is not None and SCRATCH_BYTES <= calls.held_bytes < MODEL_BYTES
+    assert calls.allocations >= 2 and calls.allocated_bytes >= 2 * SCRATCH_BYTES  # one a call
+    top = weighed.top_sites(1)[0]
+    assert top.function == "call_scratch" and top.location.endswith(where(call_scratch))
+    assert top.bytes >= SCRATCH_BYTES
+    assert not any(s.function == "load_model" for s in weighed.sites)
+    assert not any("load_model" in f for s in weighed.stacks for f in s.frames)
+    heaviest = weighed.stacks[0]
+    assert [split_frame(f)[0] for f in heaviest.frames] == ["score", "call_scratch"]
+    # the whole process's high-water mark still holds the preparation's model
+    model = weighed.top_whole_process_sites(1)[0]
+    assert model.function == "load_model" and model.location.endswith(where(load_model))
+    assert model.bytes >= MODEL_BYTES
+    # preparing held the model when the calls started; the warm-up freed its scratch
+    prepare, warmup = weighed.phase_summary("prepare"), weighed.phase_summary("warmup")
+    assert prepare is not None and warmup is not None
+    assert prepare.held_bytes >= MODEL_BYTES and prepare.holdings[0][1] >= MODEL_BYTES
+    assert warmup.held_bytes < SCRATCH_BYTES
+    text = weighed.to_text()
+    assert text.index("call_scratch") < text.index("preparing: ") < text.index("load_model")
+    page = weighed.to_html()
+    folded = page.index("<details>")
+    assert "call_scratch" in page[:folded] and "load_model" not in page[:folded]
+    assert "load_model" in page[folded:]
+    assert MemoryTrack.from_json(json.loads(json.dumps(weighed.to_json()))) == weighed
+
+
+def test_memory_replay_agrees_with_memrays_own_peak(weighed: MemoryTrack) -> None:
+    import memray
+
+    from workbench.profile.memray_replay import replay
+
+    assert weighed.artifacts is not None
+    reader = memray.FileReader(str(Path(weighed.artifacts) / "capture.bin"))
+    try:
+        view = replay(reader, native=False)
+        assert view.stream_peak_bytes == reader.metadata.peak_memory == weighed.peak_heap_bytes
+    finally:
+        reader.close()
+    assert view.calls == weighed.calls and view.sites == weighed.sites
+
+
+def test_memory_native_stacks_of_the_calls_are_rooted_at_the_stage(tests_importable: None) -> None:
+    track = memory_track("score", "weighted", pipeline="memory_pipeline:make", calls=1,
+                         native=True, timeout=120)
+    heaviest = track.stacks[0]
+    assert split_frame(heaviest.frames[0])[0] == "score", heaviest.frames
+    assert any(split_frame(f)[0] == "call_scratch" for f in heaviest.frames)
+    assert not any("load_model" in f for s in track.stacks for f in s.frames)
+    assert any("load_model" in f for s in track.whole_process_stacks for f in s.frames)
 
 
 def test_memray_minilm_peak_holds_the_model_weights() -> None:

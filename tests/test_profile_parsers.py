@@ -21,7 +21,15 @@ from workbench.measure.targets import TargetSpec
 from workbench.profile import Flamegraph, LineProfile, MemoryTrack, Overhead, parse_collapsed
 from workbench.profile.flame import frame_stats, is_harness_frame, split_frame, strip_harness
 from workbench.profile.lines import FunctionLines, LineRow, function_refs, parse_line_stats
-from workbench.profile.memory import AllocationSite, AllocationStack, Phase, Snapshot
+from workbench.profile.memory import (
+    AllocationSite,
+    AllocationStack,
+    CallsPeak,
+    Holding,
+    Phase,
+    Snapshot,
+)
+from workbench.profile.memray_replay import rooted
 from workbench.profile.memray_run import memray_argv
 from workbench.profile.pyspy import pyspy_argv, pyspy_error
 from workbench.render.charts import icicle_svg, memory_chart_svg
@@ -246,34 +254,54 @@ def test_other_pyspy_failures_keep_their_reason() -> None:
 
 
 def _track(**changes: object) -> MemoryTrack:
-    stacks = (AllocationStack(("<module> (a.py:1)", "load (a.py:5)"), 3 * 2**20, 2),
-              AllocationStack(("<module> (a.py:1)", "work (a.py:9)"), 2**20, 10))
-    sites = (AllocationSite("load", "a.py:5", 3 * 2**20, 2),
-             AllocationSite("work", "a.py:9", 2**20, 10))
     mib = 2**20
+    # the calls' view: what "work" allocated during the calls, rooted at the stage
+    stacks = (AllocationStack(("stage (a.py:7)", "work (a.py:9)"), mib, 10),)
+    sites = (AllocationSite("work", "a.py:9", mib, 10),)
+    # the whole process's high-water mark: the preparation's "load" dominates it
+    whole_stacks = (AllocationStack(("<module> (a.py:1)", "load (a.py:5)"), 3 * mib, 2),
+                    AllocationStack(("<module> (a.py:1)", "work (a.py:9)"), mib, 10))
+    whole_sites = (AllocationSite("load", "a.py:5", 3 * mib, 2),
+                   AllocationSite("work", "a.py:9", mib, 10))
     snaps = (Snapshot(0.0, 10 * mib, 0), Snapshot(50.0, 14 * mib, 3 * mib),
              Snapshot(100.0, 15 * mib, 3 * mib), Snapshot(150.0, 18 * mib, 4 * mib),
              Snapshot(200.0, 16 * mib, 2 * mib))
     phases = (Phase("prepare", 5.0, 60.0), Phase("warmup", 60.0, 90.0),
               Phase("measured", 90.0, 160.0))
+    holdings = (Holding("prepare", "load", 3 * mib), Holding("prepare", "imports", mib // 2),
+                Holding("prepare", "tiny", 10), Holding("warmup", "imports", 4096))
     track = MemoryTrack(SPEC, 4 * mib, 18 * mib, 12, False, snaps, sites, stacks,
                         Overhead(2, 0.1, 0.12), "memray 1.20.0", "2026-01-01T00:00:00+00:00",
-                        phases=phases)
+                        phases=phases, calls=CallsPeak(mib, 20, 2 * mib), holdings=holdings,
+                        whole_process_sites=whole_sites, whole_process_stacks=whole_stacks)
     return dataclasses.replace(track, **changes)  # type: ignore[arg-type]
 
 
 def test_memory_track_round_trip_and_self_contained_html(tmp_path: Path) -> None:
     track = _track()
     assert MemoryTrack.from_json(json.loads(json.dumps(track.to_json()))) == track
-    assert track.to_json()["schema_version"] == 2
-    assert track.top_sites(1)[0].function == "load"
+    record = track.to_json()
+    assert record["schema_version"] == 3
+    assert record["sites"] == [["work", "a.py:9", 2**20, 10]]  # the calls' view is the main
+    assert record["whole_process_sites"][0] == ["load", "a.py:5", 3 * 2**20, 2]
+    assert record["summary"]["calls_held_bytes"] == 2**20
+    assert track.top_sites(1)[0].function == "work"
+    assert track.top_whole_process_sites(1)[0].function == "load"
     text = track.to_text()
+    assert "the measured calls held 1 MiB at their peak" in text.splitlines()[0]
     assert "peak heap 4 MiB" in text and "peak RSS 18 MiB" in text
     assert "measured calls (90 ms to 160 ms, 2 snapshots)" in text
+    assert "1 MiB held at their peak; 20 allocations of 2 MiB in all" in text
+    # the calls' sites lead, the phases are a line each, the whole process comes last
+    assert (text.index("work (a.py:9)") < text.index("preparing: ") < text.index("warm-up: ")
+            < text.index("high-water mark") < text.index("load (a.py:5)"))
     page = track.to_html()
     _self_contained(page)
     assert "style=" not in page.replace("<style>", "")
-    assert page.count("<svg") == 2 and "load (a.py:5)" in page and "<table" in page
+    assert page.count("<svg") == 3 and "<table" in page
+    folded = page.index("<details>")
+    assert "load (a.py:5)" not in page[:folded] and "load (a.py:5)" in page[folded:]
+    assert page.index("work (a.py:9)") < page.index("preparing: ") < folded
     assert page.count("class='wb-phase'") == 3 and "measured calls" in page
     assert MemoryTrack.load(track.save(tmp_path / "m.json")) == track
     ET.fromstring(memory_chart_svg(track.snapshots, track.phases, title=SCRIPT))
@@ -291,24 +319,115 @@ def test_measured_phase_alone() -> None:
     assert "no memory snapshot fell" in empty.to_html()
 
 
-def test_a_version_1_memory_record_reads_with_no_phases() -> None:
+def test_preparing_and_warm_up_come_to_one_line_each() -> None:
     track = _track()
-    v1 = {**track.to_json(), "schema_version": 1}
-    del v1["phases"], v1["summary"]
+    mib = 2**20
+    # preparing (5 to 60 ms) is read from the snapshots at 0, 50 and 100 ms
+    prepare = track.phase_summary("prepare")
+    assert prepare is not None
+    assert (prepare.peak_rss_bytes, prepare.rss_growth_bytes) == (15 * mib, 5 * mib)
+    assert prepare.holdings == (("load", 3 * mib), ("imports", mib // 2), ("tiny", 10))
+    # the warm-up (60 to 90 ms) has no snapshot of its own: its neighbours at 50 and 100
+    warmup = track.phase_summary("warmup")
+    assert warmup is not None and warmup.rss_growth_bytes == mib and warmup.held_bytes == 4096
+    assert track.phase_summary("nothing") is None
+    lines = [line.strip() for line in track.to_text().splitlines()]
+    assert ("preparing: 15 MiB peak RSS, +5 MiB, 55 ms (still held when the calls start: "
+            "3.5 MiB, of which load 3 MiB, imports 512 KiB)") in lines  # "tiny" is < 1 %
+    assert ("warm-up: 15 MiB peak RSS, +1 MiB, 30 ms (still held when the calls start: "
+            "4 KiB, of which imports 4 KiB)") in lines
+    assert sum(line.startswith(("preparing:", "warm-up:")) for line in lines) == 2
+    bare = _track(snapshots=(), holdings=())
+    assert "preparing: no RSS snapshot, 55 ms" in bare.to_text()
+
+
+def test_calls_that_allocate_nothing_say_so() -> None:
+    track = _track(calls=CallsPeak(0, 0, 0), sites=(), stacks=())
+    assert "the measured calls made no allocation that memray saw" in track.to_text()
+    page = track.to_html()
+    assert "no allocation of the measured calls" in page  # the empty icicle
+    assert page.index("<details>") > page.index("made no allocation")
+
+
+def test_older_memory_records_read_their_stacks_as_the_whole_process() -> None:
+    track = _track(calls=None, holdings=(), sites=(), stacks=())
+    v2 = {**track.to_json(), "schema_version": 2,
+          "sites": track.to_json()["whole_process_sites"],
+          "stacks": track.to_json()["whole_process_stacks"]}
+    for key in ("calls", "holdings", "whole_process_sites", "whole_process_stacks", "summary"):
+        del v2[key]
+    old = MemoryTrack.from_json(v2)
+    assert old == track and old.calls is None and old.sites == ()
+    assert old.top_whole_process_sites(1)[0].function == "load"
+    assert "no view of the measured calls' own allocations" in old.to_text()
+    assert "load (a.py:5)" in old.to_text()
+    page = old.to_html()
+    _self_contained(page)
+    assert "<details open>" in page and "load (a.py:5)" in page
+
+
+def test_a_version_1_memory_record_reads_with_no_phases() -> None:
+    track = _track(calls=None, holdings=(), sites=(), stacks=(), phases=())
+    v1 = {**track.to_json(), "schema_version": 1,
+          "sites": track.to_json()["whole_process_sites"],
+          "stacks": track.to_json()["whole_process_stacks"]}
+    for key in ("phases", "calls", "holdings", "whole_process_sites", "whole_process_stacks",
+                "summary"):
+        del v1[key]
     old = MemoryTrack.from_json(v1)
-    assert old == _track(phases=())
+    assert old == track
     assert old.phases == () and old.measured() is None
+    assert old.phase_summary("prepare") is None
     assert "phases were not recorded" in old.to_text()
     _self_contained(old.to_html())
 
 
+@pytest.mark.parametrize(("change", "message"), [
+    ({"sites": [["work", "a.py:9", -1, 10]]}, r"a site's bytes must be an integer >= 0; got -1"),
+    ({"whole_process_stacks": [["frame", 1, 1]]}, r"a stack's frames must be a list"),
+    ({"calls": [1, 2]}, r"the calls' figures must be \[held bytes, allocations, allocated "
+                        r"bytes\] or null; got \[1, 2\]"),
+    ({"calls": [1, "2", 3]}, r"the calls' allocations must be an integer >= 0; got '2'"),
+    ({"holdings": [["later", "x", 1]]}, r"a holding's phase must be 'prepare' or 'warmup'"),
+    ({"holdings": [["prepare", "x", 1.5]]}, r"a holding's bytes must be an integer"),
+])
+def test_a_damaged_memory_record_is_refused_with_the_reason(change: dict[str, object],
+                                                            message: str) -> None:
+    with pytest.raises(InvalidInputError, match=rf"malformed memory_track record.*{message}"):
+        MemoryTrack.from_json({**_track().to_json(), **change})
+    missing = {k: v for k, v in _track().to_json().items() if k != "whole_process_sites"}
+    with pytest.raises(InvalidInputError, match="missing field 'whole_process_sites'"):
+        MemoryTrack.from_json(missing)
+
+
 def test_memory_names_are_escaped() -> None:
-    track = _track(
-        sites=(AllocationSite(SCRIPT, f"{SCRIPT}.py:1", 2**20, 1),),
-        stacks=(AllocationStack((f"{SCRIPT} (x.py:1)", "f (<b>.py:2)"), 2**20, 1),))
+    evil = (AllocationStack((f"{SCRIPT} (x.py:1)", "f (<b>.py:2)"), 2**20, 1),)
+    track = _track(sites=(AllocationSite(SCRIPT, f"{SCRIPT}.py:1", 2**20, 1),), stacks=evil,
+                   whole_process_sites=(AllocationSite(f"<i>{SCRIPT}", "y.py:1", 2**20, 1),),
+                   whole_process_stacks=evil, holdings=(Holding("prepare", SCRIPT, 1),))
     page = track.to_html()
     _self_contained(page)
-    assert "<b>" not in page and "&lt;script&gt;" in page
+    assert "<b>" not in page and "<i>" not in page and "&lt;script&gt;" in page
+
+
+def test_calls_stacks_are_rooted_at_the_stage() -> None:
+    runner = ["_run_module_as_main (<frozen runpy>:198)", "main (memray/commands/run.py:40)",
+              "<module> (workbench/profile/run_target.py:1)",
+              "_run (workbench/profile/run_target.py:100)",
+              "_run_loop (workbench/profile/run_target.py:39)", CALL, MATERIALIZE]
+    user = ["embed (workbench/rag/embed.py:100)", "hashing_pure (workbench/rag/hashing.py:73)"]
+    assert rooted([*runner, *user]) == tuple(user)
+    # native frames: the interpreter's above the stage go, those below the stage stay
+    native = ["_start (??:0)", "Py_BytesMain (Modules/main.c:1)", runner[0], *runner[1:],
+              "_PyEval_Vector (Python/ceval.c:6434)", user[0],
+              "PyByteArray_Resize (Objects/bytearrayobject.c:233)"]
+    assert rooted(native) == (user[0], "PyByteArray_Resize (Objects/bytearrayobject.c:233)")
+    # a harness-only stack (materialize's list) keeps what is below its last harness frame
+    assert rooted([*runner, "list_resize (Objects/listobject.c:81)"]) == \
+        ("list_resize (Objects/listobject.c:81)",)
+    assert rooted(runner) == (MATERIALIZE,)
+    thread = ["_bootstrap (threading.py:995)", "run (threading.py:975)", "work (my/w.py:3)"]
+    assert rooted(thread) == tuple(thread)  # another thread's stack is kept whole
 
 
 def test_icicle_widths_follow_weights() -> None:

@@ -8,8 +8,9 @@ run of the same calls.
 
 - :func:`flamegraph` -> :class:`Flamegraph` (py-spy: collapsed stacks; the flame graph
   is drawn from them, rooted at the stage)
-- :func:`memory_track` -> :class:`MemoryTrack` (memray: peaks, RSS/heap over time with
-  the warm-up and measured phases, sites and stacks at the high-water mark)
+- :func:`memory_track` -> :class:`MemoryTrack` (memray: the measured calls' own
+  allocations at their peak by site and stack, preparing and warm-up in one summary each,
+  peaks and RSS/heap over time with the phases, the whole process's high-water mark)
 - :func:`line_profile` -> :class:`LineProfile` (line_profiler: per-line hits and time)
 
 Names are imported on first use: importing this package imports none of the profilers
@@ -28,9 +29,12 @@ if TYPE_CHECKING:
     from workbench.profile.memory import (
         AllocationSite,
         AllocationStack,
+        CallsPeak,
+        Holding,
         MeasuredMemory,
         MemoryTrack,
         Phase,
+        PhaseSummary,
     )
     from workbench.profile.memray_run import memory_track
     from workbench.profile.pyspy import flamegraph
@@ -38,13 +42,16 @@ if TYPE_CHECKING:
 __all__ = [
     "AllocationSite",
     "AllocationStack",
+    "CallsPeak",
     "Flamegraph",
     "FrameStat",
+    "Holding",
     "LineProfile",
     "MeasuredMemory",
     "MemoryTrack",
     "Overhead",
     "Phase",
+    "PhaseSummary",
     "flamegraph",
     "line_profile",
     "memory_track",
@@ -57,6 +64,7 @@ _WHERE = {
     "parse_collapsed": "flame", "LineProfile": "lines", "line_profile": "lines",
     "parse_line_stats": "lines", "AllocationSite": "memory", "AllocationStack": "memory",
     "MemoryTrack": "memory", "MeasuredMemory": "memory", "Phase": "memory",
+    "CallsPeak": "memory", "Holding": "memory", "PhaseSummary": "memory",
     "memory_track": "memray_run", "flamegraph": "pyspy",
 }
 

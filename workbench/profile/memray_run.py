@@ -3,14 +3,15 @@
 ``python -m memray run --output FILE -m workbench.profile.run_target --job JOB`` records
 every allocation (and RSS/heap snapshots) of the whole process -- imports, loading the
 workload and any model, the warm-up call and ``calls`` measured calls -- and
-:func:`read_capture` turns the capture into data with memray's reader API. The runner's
-report gives the phases' wall-clock bounds, placed on the snapshots' time axis.
+:func:`read_capture` turns the capture into data with memray's reader API: the whole
+process's high-water mark, and the measured calls' own peak from the allocation stream
+replayed (:mod:`workbench.profile.memray_replay`). The runner's report gives the phases'
+wall-clock bounds, placed on the snapshots' time axis.
 """
 
 from __future__ import annotations
 
 import sys
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,12 @@ from workbench.profile.memory import (
     Phase,
     Snapshot,
 )
+from workbench.profile.memray_replay import NO_FRAME, frame_name, ranked, replay
 from workbench.refs import PipelineArg
 
 __all__ = ["memory_track", "memray_argv", "read_capture"]
 
 FEATURE = "memory tracking (memray)"
-NO_FRAME = "(no Python frame)"
-OTHER = "(smaller allocations)"
 RUNNER_FILE = "workbench/profile/run_target.py:"
 
 
@@ -50,10 +50,6 @@ def memray_argv(output: Path, program: Sequence[str], *, native: bool = False,
     if native:
         argv.append("--native")
     return [*argv, *program]
-
-
-def _frame(function: str, filename: str, line: int) -> str:
-    return f"{function} ({short_path(filename)}:{line})"
 
 
 def _from_runner(frames: tuple[str, ...]) -> tuple[str, ...]:
@@ -72,15 +68,37 @@ def _phases(bounds: Mapping[str, Sequence[float]] | None, start_ms: float,
     return tuple(sorted(phases, key=lambda p: p.start_ms))
 
 
+def _whole_process(reader: Any, *, native: bool, max_stacks: int, max_depth: int,
+                   ) -> tuple[tuple[AllocationStack, ...], tuple[AllocationSite, ...]]:
+    """The stacks and sites of the allocations live at the heap's high-water mark."""
+    per_stack: dict[tuple[str, ...], list[int]] = {}
+    per_site: dict[tuple[str, str], list[int]] = {}
+    for record in reader.get_high_watermark_allocation_records(merge_threads=True):
+        trace = (record.hybrid_stack_trace(max_depth) if native
+                 else record.stack_trace(max_depth))
+        frames = _from_runner(tuple(frame_name(f, file, line)
+                                    for f, file, line in reversed(trace)))
+        site = ((trace[0][0], f"{short_path(trace[0][1])}:{trace[0][2]}") if trace
+                else (NO_FRAME, ""))
+        size, count = int(record.size), int(record.n_allocations)
+        for entry in (per_stack.setdefault(frames or (NO_FRAME,), [0, 0]),
+                      per_site.setdefault(site, [0, 0])):
+            entry[0] += size
+            entry[1] += count
+    return ranked(per_stack, per_site, max_stacks=max_stacks)
+
+
 def read_capture(path: Path, *, native: bool = False, max_stacks: int = 300,
                  max_depth: int = 64,
                  phases: Mapping[str, Sequence[float]] | None = None) -> dict[str, Any]:
-    """Peak heap and RSS, allocation count, snapshots, phases, sites and stacks of a
-    capture.
+    """Peak heap and RSS, allocation count, snapshots, phases, and both views of a
+    capture: the measured calls' (their peak, sites, stacks rooted at the stage, and
+    what preparing and warm-up still held when they started:
+    :func:`~workbench.profile.memray_replay.replay`) and the whole process's (sites and
+    stacks live at the heap's high-water mark).
 
-    Sites and stacks are the allocations live at the heap's high-water mark; the
-    ``max_stacks`` largest stacks are kept, the rest merged into one "smaller" stack.
-    ``phases`` are the runner's phase bounds in epoch milliseconds.
+    The ``max_stacks`` largest stacks of each view are kept, the rest merged into one
+    "smaller" stack. ``phases`` are the runner's phase bounds in epoch milliseconds.
     """
     memray = require("memray", feature=FEATURE, extra="profile")
     reader = memray.FileReader(str(path))
@@ -89,38 +107,19 @@ def read_capture(path: Path, *, native: bool = False, max_stacks: int = 300,
         start_ms = meta.start_time.timestamp() * 1000.0
         snapshots = tuple(Snapshot(max(s.time - start_ms, 0.0), int(s.rss), int(s.heap))
                           for s in reader.get_memory_snapshots())
-        per_stack: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0])
-        per_site: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-        for record in reader.get_high_watermark_allocation_records(merge_threads=True):
-            trace = (record.hybrid_stack_trace(max_depth) if native
-                     else record.stack_trace(max_depth))
-            frames = _from_runner(tuple(_frame(f, file, line)
-                                        for f, file, line in reversed(trace)))
-            size, count = int(record.size), int(record.n_allocations)
-            entry = per_stack[frames or (NO_FRAME,)]
-            entry[0] += size
-            entry[1] += count
-            site = ((trace[0][0], f"{short_path(trace[0][1])}:{trace[0][2]}") if trace
-                    else (NO_FRAME, ""))
-            per_site[site][0] += size
-            per_site[site][1] += count
+        whole_stacks, whole_sites = _whole_process(reader, native=native,
+                                                   max_stacks=max_stacks, max_depth=max_depth)
+        calls = replay(reader, native=native, max_stacks=max_stacks, max_depth=max_depth)
         total_allocations = int(meta.total_allocations)
         peak_heap = int(meta.peak_memory)
     finally:
         reader.close()
-    ranked = sorted(per_stack.items(), key=lambda kv: -kv[1][0])
-    stacks = [AllocationStack(f, b, c) for f, (b, c) in ranked[:max_stacks]]
-    rest = ranked[max_stacks:]
-    if rest:
-        stacks.append(AllocationStack((OTHER,), sum(v[0] for _, v in rest),
-                                      sum(v[1] for _, v in rest)))
-    sites = sorted((AllocationSite(f, loc, b, c) for (f, loc), (b, c) in per_site.items()),
-                   key=lambda s: -s.bytes)
     return {"peak_heap_bytes": peak_heap,
             "peak_rss_bytes": max((s.rss for s in snapshots), default=0),
             "total_allocations": total_allocations, "snapshots": snapshots,
-            "phases": _phases(phases, start_ms),
-            "sites": tuple(sites[:50]), "stacks": tuple(stacks)}
+            "phases": _phases(phases, start_ms), "calls": calls.calls,
+            "sites": calls.sites, "stacks": calls.stacks, "holdings": calls.holdings,
+            "whole_process_sites": whole_sites, "whole_process_stacks": whole_stacks}
 
 
 def memory_track(
@@ -138,8 +137,9 @@ def memory_track(
 ) -> MemoryTrack:
     """Track ``stage``'s ``variant`` on ``workload`` with memray (one warm-up + ``calls``).
 
-    The whole process is tracked, model and workload loading included: the peak is what
-    running the variant needs. ``native`` records C/C++ frames too (slower).
+    The whole process is tracked, model and workload loading included: its peak is what
+    running the variant needs; the calls' own allocations are read apart from it.
+    ``native`` records C/C++ frames too (slower).
     """
     if not isinstance(calls, int) or isinstance(calls, bool) or calls < 1:
         raise InvalidInputError(f"calls must be an integer >= 1; got {calls!r}")

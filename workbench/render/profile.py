@@ -4,7 +4,9 @@ Text is for a terminal; the HTML bodies come from the ``flamegraph``, ``memory_t
 and ``line_profile`` templates, with charts drawn by :mod:`.charts` (inline SVG, no
 script, no URL). A flame graph is drawn from the stacks rooted at the stage
 (:meth:`~workbench.profile.flame.Flamegraph.stage_stacks`); the whole process (harness,
-setup and warm-up) is behind a toggle.
+setup and warm-up) is behind a toggle. A memory track leads with the measured calls' own
+allocations (their sites and an icicle rooted at the stage), preparing and the warm-up in
+one line each; the whole process's high-water mark is behind a toggle.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ if TYPE_CHECKING:
     from workbench.profile._common import Overhead
     from workbench.profile.flame import Flamegraph
     from workbench.profile.lines import LineProfile
-    from workbench.profile.memory import MemoryTrack
+    from workbench.profile.memory import AllocationSite, MemoryTrack
 
-__all__ = ["RENDERERS", "flame_svg", "measured_text", "memory_figure", "overhead_text"]
+__all__ = ["RENDERERS", "calls_text", "flame_svg", "measured_text", "memory_figure",
+           "overhead_text", "phase_line"]
 
 
 def _on(target: Any) -> str:
@@ -98,9 +101,11 @@ def _flame_body(fg: Flamegraph, *, n: int = 10, by: str = "self") -> str:
 
 def _memory_headline(track: MemoryTrack) -> str:
     native = ", native stacks" if track.native else ""
-    return (f"memory of {_on(track.target)}: peak heap {fmt.size(track.peak_heap_bytes)}, "
-            f"peak RSS {fmt.size(track.peak_rss_bytes)}, {track.total_allocations:,} "
-            f"allocations ({track.tool}{native})")
+    calls = ("" if track.calls is None else
+             f"the measured calls held {fmt.size(track.calls.held_bytes)} at their peak; ")
+    return (f"memory of {_on(track.target)}: {calls}peak heap "
+            f"{fmt.size(track.peak_heap_bytes)}, peak RSS {fmt.size(track.peak_rss_bytes)}, "
+            f"{track.total_allocations:,} allocations ({track.tool}{native})")
 
 
 def _span(start_ms: float, end_ms: float) -> str:
@@ -117,28 +122,88 @@ def measured_text(track: MemoryTrack) -> str:
         span = _span(phase.start_ms, phase.end_ms)
         took = fmt.seconds((phase.end_ms - phase.start_ms) / 1000)
         return (f"no memory snapshot fell within the measured calls ({span}, {took}): "
-                "whole-process peaks only")
-    return (f"measured calls ({_span(m.start_ms, m.end_ms)}, {m.snapshots} snapshots): peak "
+                "their RSS and heap were not sampled")
+    count = f"{m.snapshots} snapshot{'' if m.snapshots == 1 else 's'}"
+    return (f"measured calls ({_span(m.start_ms, m.end_ms)}, {count}): peak "
             f"RSS {fmt.size(m.peak_rss_bytes)} ({fmt.signed_size(m.rss_growth_bytes)}), peak "
             f"heap {fmt.size(m.peak_heap_bytes)} ({fmt.signed_size(m.heap_growth_bytes)})")
 
 
+def calls_text(track: MemoryTrack) -> str:
+    """The measured calls' own allocations in one sentence, or why they are not known."""
+    c = track.calls
+    if c is None:
+        if track.sites or track.stacks:
+            return "the measured calls' allocations, at their peak"
+        return ("this record has no view of the measured calls' own allocations (it was "
+                "written before the workbench recorded them): the whole process's only")
+    if not c.allocations:
+        return "the measured calls made no allocation that memray saw"
+    return (f"the measured calls' own allocations: {fmt.size(c.held_bytes)} held at their "
+            f"peak; {c.allocations:,} allocations of {fmt.size(c.allocated_bytes)} in all "
+            "during the calls")
+
+
+def phase_line(track: MemoryTrack, name: str) -> str | None:
+    """One phase (``prepare``, ``warmup``) in one line, or None when it was not recorded:
+    ``"preparing: 182 MiB peak RSS, +160 MiB, 2.1 s (still held when the calls start:
+    150 MiB, of which imports 90 MiB, torch 60 MiB)"``."""
+    s = track.phase_summary(name)
+    if s is None:
+        return None
+    rss = ("no RSS snapshot" if s.peak_rss_bytes is None else
+           f"{fmt.size(s.peak_rss_bytes)} peak RSS, {fmt.signed_size(s.rss_growth_bytes)}")
+    line = f"{PHASE_LABELS.get(name, name)}: {rss}, {fmt.seconds((s.end_ms - s.start_ms) / 1000)}"
+    if s.holdings:  # the three largest, each 1 % of the held bytes or more
+        top = ", ".join(f"{what} {fmt.size(b)}" for what, b in s.holdings[:3]
+                        if b >= s.held_bytes / 100 or what == s.holdings[0][0])
+        line += (f" (still held when the calls start: {fmt.size(s.held_bytes)}, of which "
+                 f"{top})")
+    return line
+
+
+def _phase_lines(track: MemoryTrack) -> list[str]:
+    return [line for line in (phase_line(track, n) for n in ("prepare", "warmup")) if line]
+
+
+def _site_rows(sites: list[AllocationSite]) -> list[tuple[str, str, str]]:
+    return [(fmt.size(s.bytes), f"{s.allocations:,}x", f"{s.function} ({s.location})")
+            for s in sites]
+
+
 def _memory_text(track: MemoryTrack, *, n: int = 10) -> str:
-    rows = [(fmt.size(s.bytes), f"{s.allocations:,}x", f"{s.function} ({s.location})")
-            for s in track.top_sites(n)]
     lines = [_memory_headline(track), f"  {overhead_text(track.overhead)}",
-             f"  {measured_text(track)}", "  top allocation sites at the high-water mark:"]
-    lines += table(("held", "allocations", "function (location)"), rows,
-                   right=(True, True, False), indent="  ")
+             f"  {measured_text(track)}", f"  {calls_text(track)}"]
+    if track.sites:
+        lines.append("  top allocation sites of the measured calls, at their peak:")
+        lines += table(("held", "allocations", "function (location)"),
+                       _site_rows(track.top_sites(n)), right=(True, True, False), indent="  ")
+    lines += [f"  {line}" for line in _phase_lines(track)]
+    if track.whole_process_sites:
+        lines.append("  the whole process, at its heap high-water mark (imports, loading and "
+                     "warm-up included):")
+        lines += table(("held", "allocations", "function (location)"),
+                       _site_rows(track.top_whole_process_sites(5 if track.sites else n)),
+                       right=(True, True, False), indent="  ")
     return "\n".join(lines)
+
+
+def _memory_icicle(track: MemoryTrack, *, whole: bool) -> str:
+    if whole:
+        return icicle_svg(((s.frames, s.bytes) for s in track.whole_process_stacks),
+                          unit=fmt.size, label=_frame_name, css_class="wb-icicle wb-icicle-full",
+                          title="memory held at the whole process's high-water mark",
+                          root=f"{track.target.label} (whole process)",
+                          empty="no allocations", max_depth=48)
+    return icicle_svg(((s.frames, s.bytes) for s in track.stacks), unit=fmt.size,
+                      label=_frame_name, root=f"{track.target.label} (measured calls)",
+                      title="memory the measured calls held at their peak",
+                      empty="no allocation of the measured calls", max_depth=48)
 
 
 def _memory_body(track: MemoryTrack, *, n: int = 15) -> str:
     chart = memory_chart_svg(track.snapshots, track.phases,
                              title=f"RSS and heap of {_on(track.target)} over time")
-    stacks = icicle_svg(((s.frames, s.bytes) for s in track.stacks), unit=fmt.size,
-                        label=_frame_name, title="memory held at the high-water mark",
-                        empty="no allocations", max_depth=48)
     m = track.measured()
     peaks = [("peak RSS", fmt.size(track.peak_rss_bytes),
               fmt.size(m.peak_rss_bytes if m else None),
@@ -146,12 +211,18 @@ def _memory_body(track: MemoryTrack, *, n: int = 15) -> str:
              ("peak heap", fmt.size(track.peak_heap_bytes),
               fmt.size(m.peak_heap_bytes if m else None),
               fmt.signed_size(m.heap_growth_bytes if m else None))]
+    calls_view = bool(track.sites or track.stacks or track.calls is not None)
     return render("memory_track.html.j2", headline=_memory_headline(track),
                   overhead=overhead_text(track.overhead), peaks=peaks,
                   measured=m, measured_note=measured_text(track),
+                  calls_view=calls_view, calls_note=calls_text(track),
+                  phase_lines=_phase_lines(track),
                   phases=[(PHASE_LABELS.get(p.name, p.name), _span(p.start_ms, p.end_ms))
                           for p in track.phases],
-                  sites=track.top_sites(n), chart=Markup(chart), stacks=Markup(stacks))
+                  sites=track.top_sites(n), chart=Markup(chart),
+                  stacks=Markup(_memory_icicle(track, whole=False)) if calls_view else "",
+                  whole_sites=track.top_whole_process_sites(n),
+                  whole_stacks=Markup(_memory_icicle(track, whole=True)))
 
 
 def memory_figure(track: MemoryTrack) -> Any:
