@@ -115,6 +115,10 @@ def test_every_default_is_in_the_help_and_the_exit_codes_are_listed() -> None:
     (["decide", "chunk", "pure", "--because", "x", "--no-budget-update"],
      "--no-budget-update"),
     (["check", "--history", "h.sqlite", "--no-history"], "--no-history"),
+    # a value split at a space: named, with the quoted form to write
+    (["decide", "chunk", "pure", "--because", "x", "--latency", "10", "s"],
+     "unrecognized arguments: s; if '10 s' is one value of --latency, quote it: "
+     "--latency '10 s'"),
 ])
 def test_bad_flags_exit_2_at_parse_time_naming_themselves(
         argv: list[str], flag: str, capsys: pytest.CaptureFixture[str]) -> None:

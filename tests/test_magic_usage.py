@@ -1,8 +1,12 @@
-"""A magic's usage error, wherever the notebook runs.
+"""A magic's usage error, wherever the notebook runs, and parameters in a magic's line.
 
-Under papermill (and so ``workbench report``) the error's reason reaches the exception and
-the report's summary; a kernel asked as a person's front end asks keeps IPython's one-line
-``UsageError``. Real kernels, real papermill.
+- Under papermill (and so ``workbench report``) the error's reason reaches the exception and
+  the report's summary; a kernel asked as a person's front end asks keeps IPython's
+  one-line ``UsageError``. Real kernels, real papermill.
+- A notebook parameter holding a space goes into a magic's line (quoted, and for
+  ``%%budget``'s limits unquoted too).
+
+The measured cells run in the kernel (``--inprocess``), to stay quick.
 """
 
 from __future__ import annotations
@@ -15,7 +19,11 @@ from typing import Any
 import nbformat
 import papermill as pm
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 
+import workbench.notebook.session as sessions
+from workbench.budget.budgeted_block import BudgetedBlock
 from workbench.cli import main
 
 pytestmark = pytest.mark.slow
@@ -73,6 +81,25 @@ def test_a_report_counts_a_usage_error_as_failed_with_its_reason(
     assert run["error"]["evalue"].startswith(FAST_REASON) and run["error"]["cell"] == 3
 
 
+@pytest.mark.kernel
+def test_a_limit_parameter_holding_a_space_goes_into_budget_lines(tmp_path: Path) -> None:
+    # written as the docs say: quoted ({name!r}), which every flag takes; %%budget's limits
+    # also take the value unquoted
+    source = notebook(
+        tmp_path / "limits.ipynb", "%load_ext workbench",
+        f"%%budget --latency {{latency_limit!r}} --name quoted {QUICK}\n"
+        "total = sum(range(100))",
+        f"%%budget --latency {{latency_limit}} --name unquoted {QUICK}\n"
+        "total = sum(range(100))",
+        parameters='latency_limit = "1 s"')
+    nb = execute(source, tmp_path / "limits.out.ipynb", latency_limit="10 s")
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert not any(o.output_type == "error" for o in outputs)
+    blocks = [o["data"]["text/plain"] for o in outputs
+              if "application/vnd.workbench.budget-block+json" in o.get("data", {})]
+    assert len(blocks) == 2 and all("<= 10 s" in b for b in blocks), blocks
+
+
 @pytest.fixture(scope="module")
 def kernel() -> Iterator[Any]:
     """A kernel with the extension loaded, and a client that asks it to run code."""
@@ -117,3 +144,35 @@ def test_a_front_end_a_person_types_into_keeps_the_one_line_usage_error(kernel: 
     (error,) = outputs
     assert error["type"] == "error" and error["ename"] == "MagicUsageError"
     assert error["evalue"] == "argument --workers: expected a positive integer, got 0"
+
+
+# -- in this process's IPython shell --------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def fresh_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.chdir(tmp_path)
+    sessions.reset(sessions.Session.for_directory(tmp_path))
+    yield
+
+
+class Ran:
+    def __init__(self, shell: InteractiveShell, source: str) -> None:
+        with capture_output() as cap:
+            result = shell.run_cell(source, store_history=True)
+        self.error = result.error_in_exec
+        self.stdout: str = cap.stdout
+        self.bundles: list[dict[str, Any]] = [o.data for o in cap.outputs]
+
+
+def test_a_limit_holding_a_space_is_one_limit_quoted_or_not(shell: InteractiveShell) -> None:
+    # a notebook parameter as papermill injects it, interpolated as it is and quoted
+    assert Ran(shell, 'latency_limit = "10 s"\nrss_limit = "64 GB"').error is None
+    for line in ("--latency {latency_limit} --rss {rss_limit}",
+                 "--latency {latency_limit!r} --rss {rss_limit!r}",
+                 "--latency 10 s --rss '64 GB'"):
+        ran = Ran(shell, f"%%budget {line} {QUICK}\ntotal = sum(range(100))\n")
+        assert ran.error is None, (line, ran.error)
+        block = sessions.current().last("budget-block")
+        assert isinstance(block, BudgetedBlock)
+        limits = {v.rule.metric: v.rule.value for v in block.check.verdicts}
+        assert limits == {"latency_p50": 10e9, "peak_rss": 64e9}, line

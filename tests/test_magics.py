@@ -166,6 +166,12 @@ def test_warn_shows_a_breach_without_raising(shell: InteractiveShell) -> None:
     ("--latency 1.1x --against nothing_here", "--against 'nothing_here' is neither"),
     ("--items 5 --latency 1s", "--items only matters with --throughput"),
     ("--name 'a b' --latency 1s", "--name 'a b'"),
+    # a value split at a space where the flag cannot take words: named, with the quoting
+    ("--latency=10 s", "unrecognized arguments: s; if '10 s' is one value of --latency, "
+                       "quote it: --latency '10 s' (in a magic's line write a notebook "
+                       "variable as {name!r}"),
+    ("--latency 1.1x --against my file.json", "quote it: --against 'my file.json'"),
+    ("--latency 10 s extra", "--latency = '10 s extra': unknown unit 's extra'"),
 ])
 def test_bad_flags_are_usage_errors_naming_the_flag_before_anything_runs(
         shell: InteractiveShell, line: str, named: str) -> None:
@@ -390,7 +396,10 @@ def test_wb_errors_are_usage_errors(shell: InteractiveShell) -> None:
                        ("%wb compare nosuch", "unknown stage 'nosuch'"),
                        ("%wb compare chunk --workers -1", "--workers"),
                        ("%wb sweep chunk --sizes 1,2", "at least 3 distinct"),
-                       ("%wb use --pipeline nosuch_var", "expected 'module:qualname'")):
+                       ("%wb use --pipeline nosuch_var", "expected 'module:qualname'"),
+                       ("%wb decide chunk native --because it is faster",
+                        "if 'it is faster' is one value of --because, quote it: "
+                        "--because 'it is faster'")):
         ran = run(shell, line)
         assert isinstance(ran.error, UsageError), (line, ran.error)
         assert text in str(ran.error), (line, str(ran.error))

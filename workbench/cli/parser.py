@@ -1,6 +1,7 @@
 """The command line's parser: the commands it shares with ``%wb``
 (:func:`workbench.app.parser.build_parser`) and its own ``report``, parsed by a parser that
-shows each option's default and exits with a usage error on a bad flag."""
+shows each option's default and exits with a usage error on a bad flag (words it does not
+know that look like the rest of a value split at a space are named as such)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from workbench.app import parser as shared
+from workbench.app.argv import HintingParser
 
 if TYPE_CHECKING:
     from workbench.app.projects import Project
@@ -30,7 +32,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
-class _Parser(argparse.ArgumentParser):
+class _Parser(HintingParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)

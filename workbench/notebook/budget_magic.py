@@ -2,7 +2,10 @@
 
 The flow, every check before anything runs:
 
-1. parse the flags (a bad flag or value is a ``UsageError`` naming it);
+1. parse the flags (a bad flag or value is a ``UsageError`` naming it); a limit's words up
+   to the next flag are the limit (``--latency 10 s``: the cell magic takes no positional
+   arguments, so nothing else could own them), so a notebook variable holding ``"10 s"``
+   fits unquoted as well as quoted;
 2. the rules: one per limit flag, and with ``--stage S [--variant V]`` the budgets file's
    rules for S/V (a flag replaces the file's rule on the same metric);
 3. the baseline for relative limits (``1.1x``), from ``--against NAME``: an earlier
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.app import blocks
 from workbench.app.args import add_measure_flags, config_of, positive_int
+from workbench.app.argv import Words
 from workbench.app.blocks import BLOCK_VARIANT, BlockRequest, raise_for, workers_warning
 from workbench.errors import InvalidInputError
 from workbench.notebook.cell import CellBlock, block_from_cell
@@ -51,10 +55,13 @@ __all__ = ["BLOCK_VARIANT", "BudgetRequest", "add_budget_flags", "plan", "raise_
 def add_budget_flags(parser: argparse.ArgumentParser) -> None:
     """The flags of ``%%budget`` (the measurement flags are those the command line shares,
     :func:`workbench.app.args.add_measure_flags`)."""
-    limits = parser.add_argument_group("limits (absolute: 120ms, 800MB, 500/s; relative to "
-                                       "--against: 1.1x)")
+    limits = parser.add_argument_group(
+        "limits", "absolute (120ms, 800MB, 500/s) or relative to --against (1.1x). A limit "
+        "may hold a space, quoted or not: --latency 10 s (%%budget takes no other words), so "
+        "a notebook variable holding '10 s' fits as {limit}, or quoted as everywhere: "
+        "{limit!r}")
     for flag, help_text in blocks.limit_flags().items():
-        limits.add_argument(f"--{flag}", metavar="LIMIT", help=help_text)
+        limits.add_argument(f"--{flag}", metavar="LIMIT", action=Words, help=help_text)
     parser.add_argument("--items", type=positive_int, default=None,
                         help="items one run of the cell processes (for throughput; default 1)")
     parser.add_argument("--against", metavar="NAME",

@@ -26,6 +26,7 @@ from IPython.core.magic_arguments import MagicArgumentParser
 
 from workbench.app import args as flags
 from workbench.app import commands, listing
+from workbench.app.argv import HintingParser, WordsHelpFormatter
 from workbench.app.profiling import profilers
 from workbench.errors import InvalidInputError
 from workbench.notebook.session import Session
@@ -46,13 +47,17 @@ class HelpShown(Exception):
     """``--help`` printed the help: nothing more to do."""
 
 
-class MagicParser(MagicArgumentParser):
+class MagicParser(HintingParser, MagicArgumentParser):
     """IPython's magic parser (errors raise ``UsageError``) with ``-h/--help`` (printing,
-    not exiting) and argparse's usual help layout."""
+    not exiting), argparse's usual help layout, and refused words that look like the rest
+    of a value split at a space named as such, with the quoting to write
+    (:class:`workbench.app.argv.HintingParser`)."""
+
+    notebook = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("add_help", True)
-        kwargs.setdefault("formatter_class", argparse.HelpFormatter)
+        kwargs.setdefault("formatter_class", WordsHelpFormatter)
         super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
@@ -90,9 +95,19 @@ def build_wb_parser(project: Project) -> argparse.ArgumentParser:
                         more=_notebook_commands)
 
 
+#: What the magics' help says about notebook variables in a line.
+VARIABLES = """notebook variables in the line: IPython puts {expression} (and $name) into the
+line as text before %wb splits it into words, as a shell would; quote text that may hold
+a space: {name!r}, or {shlex.quote(name)} for any text (%wb decide chunk native
+--because {why!r}). A word the command does not know right after a flag's value is
+named as the possible rest of that value, with the quoted form to write.
+"""
+
+
 def full_help(parser: argparse.ArgumentParser) -> str:
-    """The top-level help followed by every subcommand's."""
-    parts = [parser.format_help()]
+    """The top-level help, how notebook variables go into the line, then every
+    subcommand's help."""
+    parts = [parser.format_help(), VARIABLES]
     for action in parser._subparsers._group_actions if parser._subparsers else ():
         for name, cmd in getattr(action, "choices", {}).items():
             parts.append(f"\n%wb {name}\n" + "-" * (len(name) + 4) + "\n" + cmd.format_help())
