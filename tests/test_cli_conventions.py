@@ -127,6 +127,20 @@ def test_bad_flags_exit_2_at_parse_time_naming_themselves(
     assert flag in err, err
 
 
+def test_a_usage_error_comes_before_the_busy_warning_which_comes_when_measuring_begins(
+        project: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(os, "getloadavg", lambda: (5.0, 5.0, 5.0))  # the machine looks busy
+    assert main(["compare", "tokenize", *TARGET, *FAST]) == 2
+    assert capsys.readouterr().err == ("workbench compare: error: unknown stage 'tokenize'; "
+                                       "choose one of: work\n")
+    assert main(["sweep", "work", *TARGET, "-w", "nosuch", "--sizes", "5,10,20", *FAST]) == 2
+    err = capsys.readouterr().err
+    assert "unknown workload 'nosuch@5'" in err and "WARNING" not in err
+    assert main(["compare", "work", *TARGET, *FAST]) == 0
+    assert capsys.readouterr().err.startswith("WARNING: the machine is busy")
+
+
 def test_stages_and_workloads_json_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["stages", "--json", "-"]) == 0
     doc = json.loads(capsys.readouterr().out)

@@ -1,17 +1,20 @@
-"""A magic's usage error, wherever the notebook runs, and parameters in a magic's line.
+"""A magic's usage error, wherever the notebook runs, and what comes (not) before it.
 
 - Under papermill (and so ``workbench report``) the error's reason reaches the exception and
   the report's summary; a kernel asked as a person's front end asks keeps IPython's
   one-line ``UsageError``. Real kernels, real papermill.
 - A notebook parameter holding a space goes into a magic's line (quoted, and for
   ``%%budget``'s limits unquoted too).
+- No busy-machine warning and no progress bar before a usage error; both once measuring
+  begins. The machine is made to look busy by faking the load average.
 
-The measured cells run in the kernel (``--inprocess``), to stay quick.
+The measured cells run in the kernel (``--inprocess``) or in 2 small workers, to stay quick.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import nbformat
 import papermill as pm
 import pytest
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
@@ -30,6 +34,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = "--inprocess --workers 2 --samples 5 --warmup-seconds 0.05"
+SMALL = "--workers 2 --samples 5 --warmup-seconds 0.05"
 FAST_REASON = "%%budget: --latency: 'fast' is not a number followed by an optional unit"
 
 
@@ -176,3 +181,30 @@ def test_a_limit_holding_a_space_is_one_limit_quoted_or_not(shell: InteractiveSh
         assert isinstance(block, BudgetedBlock)
         limits = {v.rule.metric: v.rule.value for v in block.check.verdicts}
         assert limits == {"latency_p50": 10e9, "peak_rss": 64e9}, line
+
+
+@pytest.mark.parametrize("source", [
+    "%wb compare tokenize",
+    "%wb compare chunk -w nosuch",
+    "%wb compare chunk --param chunk.bogus=1",
+    "%wb sweep tokenize --sizes 10,20,30",
+    "%wb check --budgets nosuch.toml",
+    "%wb baseline --budgets nosuch.toml",
+    "%wb decide tokenize pure --because x",
+    "%%budget --inprocess --stage chunk --against pure -w nosuch --latency 1.1x\ntotal = 1\n",
+])
+def test_a_usage_error_comes_before_any_warning_or_progress_bar(
+        shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
+    monkeypatch.setattr(os, "getloadavg", lambda: (5.0, 5.0, 5.0))  # the machine looks busy
+    ran = Ran(shell, source)
+    assert isinstance(ran.error, UsageError), ran.error
+    assert ran.stdout == "" and ran.bundles == []  # no warning, no progress bar
+
+
+def test_the_busy_warning_and_the_bar_come_when_measuring_begins(
+        shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "getloadavg", lambda: (5.0, 5.0, 5.0))
+    ran = Ran(shell, f"%wb compare clean --variants vectorized {SMALL}")
+    assert ran.error is None, ran.error
+    assert ran.stdout.startswith("WARNING: the machine is busy: 1-minute load average 5.00")
+    assert any("application/vnd.jupyter.widget-view+json" in b for b in ran.bundles)  # the bar

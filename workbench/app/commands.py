@@ -10,7 +10,7 @@ returns the service's result. Nothing here prints.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,21 +55,18 @@ def run_command(args: argparse.Namespace, *, pipeline: PipelineArg, workload: Wo
                progress=progress)
 
 
-def measure_warnings(args: argparse.Namespace, prog: str) -> Iterator[str]:
-    """The warnings before ``compare``/``sweep`` measure: a busy machine, and workers per
-    variant too few to decide a speed-up without a model (``prog``: how the command is
-    called, for the flag to change). Each is worked out as it is asked for, so a front end
-    printing them one by one prints the first before the flags are checked."""
+def measure_warnings(args: argparse.Namespace, prog: str) -> list[str]:
+    """The warnings as ``compare``/``sweep`` begin to measure: a busy machine, and workers
+    per variant too few to decide a speed-up without a model (``prog``: how the command is
+    called, for the flag to change). Front ends print them when the measuring begins (at
+    the first progress report, :func:`workbench.progress.announced`), after every check of
+    the request, so that no warning comes before a usage error."""
     from workbench.measure.comparison import workers_warning
     from workbench.measure.load import busy_note
 
-    busy = busy_note()
-    if busy:
-        yield busy
     workers = config_of(args).workers
     few = workers_warning(workers, f"{prog} {args.command} --workers {workers}")
-    if few:
-        yield few
+    return [w for w in (busy_note(), few) if w]
 
 
 def measure_command(args: argparse.Namespace, *, workload: WorkloadArg,

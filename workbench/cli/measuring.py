@@ -25,13 +25,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _measure(args: argparse.Namespace) -> int:
-    from workbench.progress import progress_bar
+    from workbench.progress import announced, progress_bar
 
-    for warning in measure_warnings(args, "workbench"):
-        print(f"WARNING: {warning}", file=sys.stderr)
+    def warn() -> None:  # when measuring begins, after every check
+        for warning in measure_warnings(args, "workbench"):
+            print(f"WARNING: {warning}", file=sys.stderr)
+
     with flags.fanout_of(args) as fanout, progress_bar(disable=args.no_progress) as progress:
         result = measure_command(args, workload=args.workload, pipeline=args.pipeline,
-                                 progress=progress, fanout=fanout)
+                                 progress=announced(progress, warn), fanout=fanout)
     for note in fanout.notes:
         print(f"NOTICE: {note}", file=sys.stderr)
     print(result.to_text())

@@ -6,9 +6,9 @@
 result, so ``r = %wb compare chunk`` keeps it; a result the cell does not display itself
 (assigned, or not the cell's last line) is shown once when the cell finishes. Mistakes in
 the arguments, names or values are ``UsageError`` s naming the flag or value, raised
-before anything runs. In a notebook a program runs (papermill, ``workbench report``) they
-are ``MagicUsageError`` s, whose message reaches the cell's error output and papermill's
-exception (:mod:`workbench.notebook.usage`).
+before anything runs or is shown (no warning, no progress bar). In a notebook a program
+runs (papermill, ``workbench report``) they are ``MagicUsageError`` s, whose message
+reaches the cell's error output and papermill's exception (:mod:`workbench.notebook.usage`).
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ class WorkbenchMagics(Magics):
         from workbench.notebook.budget_magic import plan, raise_for, run_budget
         from workbench.notebook.progress import cell_progress
         from workbench.notebook.session import current
+        from workbench.progress import announced
 
         session = current()
         self._current()
@@ -91,10 +92,14 @@ class WorkbenchMagics(Magics):
             code = self.ip.transform_cell(cell)
             request = plan(args, code, self.ip.user_ns, session,
                            self.ip.execution_count)
-            if request.warning:
-                print(f"WARNING: {request.warning}")
+            warning = request.warning
+
+            def warn() -> None:  # when measuring begins, after every check
+                if warning:
+                    print(f"WARNING: {warning}")
+
             with cell_progress(title=f"%%budget {request.name}") as progress:
-                result = run_budget(request, session, progress=progress)
+                result = run_budget(request, session, progress=announced(progress, warn))
         _display(result)
         raise_for(result)
 

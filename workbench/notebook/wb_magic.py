@@ -31,6 +31,7 @@ from workbench.app.profiling import profilers
 from workbench.errors import InvalidInputError
 from workbench.notebook.session import Session
 from workbench.pipeline import Pipeline
+from workbench.progress import announced
 from workbench.terminal import STDOUT, emit_document, emit_json
 from workbench.workloads import Workload
 
@@ -172,12 +173,16 @@ class Runner:
 
     def measure(self) -> Any:
         a = self.args
-        for warning in commands.measure_warnings(a, "%wb"):
-            print(f"WARNING: {warning}")
+
+        def warn() -> None:  # when measuring begins, after every check
+            for warning in commands.measure_warnings(a, "%wb"):
+                print(f"WARNING: {warning}")
+
         with flags.fanout_of(a) as fanout, \
                 self.progress(disable=a.no_progress, title=a.command) as progress:
             result = commands.measure_command(a, workload=self.workload,
-                                              pipeline=self.pipeline, progress=progress,
+                                              pipeline=self.pipeline,
+                                              progress=announced(progress, warn),
                                               fanout=fanout)
         for note in fanout.notes:
             print(f"NOTICE: {note}")
