@@ -46,7 +46,9 @@ def rules_of(path: Path, stages: Mapping[str, Sequence[str]] = STAGES,
              ) -> dict[tuple[str, str], list[tuple[object, ...]]]:
     """Every stage/variant's rules (metric, kind, value, level), sorted."""
     spec = load_budgets(path, stages=stages)
-    return {(s, v): sorted((r.metric, r.kind, r.value, r.level) for r in spec.rules_for(s, v))
+    # a stage's targets ([target.STAGE]) hold whichever variant runs: a decision leaves them
+    return {(s, v): sorted((r.metric, r.kind, r.value, r.level) for r in spec.rules_for(s, v)
+                           if not r.target)
             for s, vs in stages.items() for v in vs}
 
 
@@ -153,8 +155,10 @@ def test_the_real_budgets_file_budgets_a_new_variant_and_nothing_else(tmp_path: 
     defaults = [r for r in spec.rules if r.stage == "*" and r.metric not in
                 ("latency_p50", "peak_rss")]
     assert sorted((r.metric, r.kind, r.value, r.level)
-                  for r in spec.rules_for("chunk", "vectorized")) == \
+                  for r in spec.rules_for("chunk", "vectorized") if not r.target) == \
         sorted([P50_2MS, RSS_15X, *((r.metric, r.kind, r.value, r.level) for r in defaults)])
+    assert [r for r in spec.rules if r.target] == [r for r in parse_budgets(
+        before_text, stages=STAGES).rules if r.target]  # the targets stay as they were
     after = rules_of(path)
     assert after[("chunk", "vectorized")] == with_defaults(before[("chunk", "vectorized")],
                                                            P50_2MS, RSS_15X)

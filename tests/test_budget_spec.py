@@ -366,3 +366,61 @@ def test_a_unit_in_the_value_of_a_suffixed_key_is_refused_saying_why() -> None:
         parse_budget({"rss_bytes": "5MB"})
     (bare,) = parse_budget({"RSS_GROWTH": 10})
     assert (bare.metric, bare.value) == ("rss_growth", 10.0)
+
+
+# -- stage targets: [target.STAGE] holds whichever variant the stage runs ----------------
+
+TARGETS = """
+[target.embed]
+latency_p50 = "8 ms"
+latency_p95 = { limit = "8 ms", level = "warn" }
+
+[stage.embed]
+variant = ["pure", "native"]
+latency_p50 = "1.1x"
+"""
+
+
+def test_a_target_applies_to_every_variant_until_a_check_binds_it_to_the_one_running() -> None:
+    spec = parse_budgets(TARGETS, stages={"embed": ["pure", "vectorized", "native"]})
+    targets = [r for r in spec.rules if r.target]
+    assert [(r.variant, r.metric, r.kind, r.level) for r in targets] == [
+        ("*", "latency_p50", "absolute", "error"), ("*", "latency_p95", "absolute", "warn")]
+    # the selection rule and the panel: every variant is held to the target
+    assert {r.metric for r in spec.rules_for("embed", "vectorized")} == {"latency_p50",
+                                                                         "latency_p95"}
+    # a check: the target holds the decided variant only
+    bound = spec.selecting({"embed": "vectorized"})
+    assert [r.variant for r in bound.rules if r.target] == ["vectorized", "vectorized"]
+    assert not [r for r in bound.rules_for("embed", "pure") if r.target]
+    assert [r for r in bound.rules_for("embed", "vectorized") if r.target]
+    # nothing decided: the stage runs pure
+    assert {r.variant for r in spec.selecting({}).rules if r.target} == {"pure"}
+    # a target and a stage rule on the same metric are two rules, and round-trip
+    assert BudgetSpec.from_json(spec.to_json()) == spec
+    assert spec.digest() != parse_budgets(TARGETS.replace("[target.embed]",
+                                                          "[stage.embed2]")).digest()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('[target.embed]\nvariant = "native"\nlatency_p50 = "1ms"\n',
+     r"budgets.toml:2: \[target.embed\] takes no variant key"),
+    ('[target."embed/native"]\nlatency_p50 = "1ms"\n',
+     r"budgets.toml:1: \[target.embed/native\] names a stage, not a variant"),
+    ('[target.nope]\nlatency_p50 = "1ms"\n', r"budgets.toml:1: unknown stage 'nope'"),
+    ('target = 3\n', r"target must be tables such as \[target.embed\]"),
+    ('[target.embed]\nlatency_p50 = ["1ms", "2ms"]\n', r"two absolute limits"),
+])
+def test_bad_targets_are_refused_naming_the_line(text: str, expected: str) -> None:
+    with pytest.raises(InvalidInputError, match=expected):
+        parse_budgets(text, stages={"embed": ["pure", "native"]})
+
+
+def test_rules_written_before_targets_existed_read_back_unchanged() -> None:
+    old = {"stage": "embed", "variant": "pure", "metric": "latency_p50",
+           "kind": "relative", "value": 1.1, "level": "error", "line": 3}
+    assert Rule.from_json(old) == Rule("embed", "pure", "latency_p50", "relative", 1.1,
+                                       "error", 3)
+    assert "target" not in Rule.from_json(old).canonical()  # old digests are unchanged
+    with pytest.raises(InvalidInputError, match="target 'yes' is not true or false"):
+        Rule.from_json({**old, "target": "yes"})

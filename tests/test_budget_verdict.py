@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping, Sequence
 
@@ -354,7 +355,18 @@ def test_check_result_round_trips_through_json_and_renders() -> None:
     assert "breach" in plain and "embed/pure@small" in plain and "\x1b[" not in plain
     assert "\x1b[31m" in result.to_text(color=True)
     page = result.to_html()
-    assert "<table class=\"wb-table\">" in page and "wb-status wb-breach" in page
+    assert "wb-status wb-breach" in page
+    # one screen first: counts by level and status, then the breaches with their why;
+    # every verdict below, folded
+    summary, _, folded = page.partition("<details>")
+    assert "wb-counts" in summary and "<th class=\"num\">breach</th>" in summary
+    assert all(html.escape(v.message[:60], quote=False) in summary for v in result.breaches)
+    assert "All 3 verdicts" in folded and "embed/pure@small" in folded
+    noted = CheckResult.from_json({**data, "against": "the last green report",
+                                   "notes": ["first run"]})
+    assert noted.against == "the last green report" and noted.notes == ("first run",)
+    assert "judged against the last green report" in noted.to_text()
+    assert "first run" in noted.to_html()
     with pytest.raises(InvalidInputError,
                        match="budget-check schema_version 9 is newer than this workbench reads"):
         CheckResult.from_json({**data, "schema_version": 9})

@@ -130,7 +130,7 @@ def decide(stage: str, variant: str, because: str, *, log: Path,
     judged = _with_limits(standing, stage, given)
     held = tuple(Rule(stage, variant, r.metric, r.kind, r.value, r.level)
                  for r in (judged.spec.rules if judged.spec else ())
-                 if r.stage == stage and r.variant in (variant, ALL))
+                 if r.stage == stage and r.variant in (variant, ALL) and not r.target)
     record = build_decision(
         stage=stage, variant=variant, rationale=because,
         pipeline=pipeline_label(pipe, ref), pipeline_name=pipe.name, comparison=comparison,

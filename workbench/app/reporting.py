@@ -23,9 +23,11 @@ from workbench.reporting.plan import BUILTIN, NotebookRun, Report, ReportPlan
 from workbench.reporting.shares import StageShare, StageShares
 
 if TYPE_CHECKING:
+    from workbench.app.budgets import CheckReport
     from workbench.measure.comparison import Comparison
     from workbench.measure.placement import Fanout
     from workbench.measure.targets import WorkloadArg
+    from workbench.progress import Progress
     from workbench.project import Project
     from workbench.refs import PipelineArg
     from workbench.reporting.params import Declared
@@ -118,6 +120,72 @@ def stage_shares(pipeline: PipelineArg, workload: WorkloadArg, *, runs: int = 3,
         decided = None  # no log yet: nothing decided, every stage runs pure
     done = [run(pipeline, workload, fuse=False, decided=decided) for _ in range(runs + 1)]
     return shares_of(done[1:], runs)
+
+
+def keep_measurements(comparisons: Mapping[str, Comparison], run_folder: str | Path,
+                      ) -> Path | None:
+    """Keep the comparisons' measurements in the report's run folder for its budgets
+    notebook to judge (nothing to do outside a report: ``run_folder`` empty)."""
+    from workbench.reporting.baselines import keep_measurements as keep
+
+    return keep(comparisons.values(), Path(run_folder)) if str(run_folder) else None
+
+
+def check_budgets(budgets: Path, *, workload: str, pipeline: PipelineArg, run_folder: str,
+                  history: Path | None, workers: int, samples: int, decided: Path | None,
+                  against: str | None = None, baseline: Path | None = None,
+                  repo: Path | None = None, layouts: int | None = 1,
+                  progress: Progress | None = None) -> CheckReport:
+    """A report's budget check. With ``against``: that git ref measured now,
+    interleaved (``repo`` names the repository). Otherwise relative limits are judged
+    against ``baseline`` or, by default, the baseline of the last green report of this
+    pipeline and workload under the run folder's parent; the targets the run's compare
+    notebook measured with the same settings are judged from its measurements, the rest
+    measured now (one look); instructions are counted with ``layouts`` memory layouts. A
+    first run drops its no-baseline verdicts for one note. A run with no error-level
+    breach stores what it measured as the baseline of the next. ``workers`` and
+    ``samples`` are the compare notebook's (other settings: the defaults)."""
+    from dataclasses import replace
+
+    from workbench.app.budgets import check
+    from workbench.measure.config import MeasureConfig
+    from workbench.reporting import baselines as b
+
+    config = MeasureConfig(workers=workers, samples=samples)  # checks both
+    folder = Path(run_folder) if run_folder else None
+    if against:
+        report = check(budgets, workload=workload, pipeline=pipeline, config=config,
+                       against=against, repo=repo, history=history, progress=progress,
+                       decided=decided)
+        return replace(report, result=replace(
+            report.result, against=f"{against}, measured now, interleaved"))
+    measured = b.kept_measurements(folder) if folder else ()
+    green = None
+    if baseline is None and folder is not None:
+        label = pipeline if isinstance(pipeline, str) else ""
+        green = b.last_green(folder.parent, workload, label, before=folder)
+    source = baseline or (green.baseline if green else None)
+    report = check(budgets, workload=workload, pipeline=pipeline, config=config,
+                   baseline_file=source, history=history, progress=progress, max_time=0,
+                   decided=decided, measured=measured, count_all=True, layouts=layouts)
+    stored = None
+    if folder is not None and report.exit_code() == 0:
+        stored = b.run_baseline_path(folder, workload)
+        b.store_run_baseline(stored, measured, report.current, report.budgets_hash,
+                             instructions=report.instructions, scaling=report.scaling)
+    said = green.said if green else f"the stored baseline {source}" if source else \
+        "nothing: no green report yet"
+    result = replace(report.result, against=said)
+    if source is None:
+        result = b.first_run(result, stored)
+    return replace(report, result=result)
+
+
+def budget_error(report: CheckReport) -> Exception | None:
+    """The error that fails the budgets notebook (an error-level breach), else None."""
+    from workbench.app.commands import check_error
+
+    return check_error(report)
 
 
 def export_notebook(path: Path, out: Path | None = None) -> Path:

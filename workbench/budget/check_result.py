@@ -166,6 +166,8 @@ class CheckResult(Result):
     confidence: float = 0.95  # of each error-level interval, after the correction
     created_at: str = field(
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    against: str = ""  # what relative limits were judged against, in words ("": unsaid)
+    notes: tuple[str, ...] = ()  # one line each, shown above the verdicts
 
     def exit_code(self, strict: bool = False) -> int:
         """1 on any error-level breach; else 2 if ``strict`` and an error-level rule was
@@ -186,13 +188,17 @@ class CheckResult(Result):
     def _payload(self) -> dict[str, Any]:
         return {"budgets_hash": self.budgets_hash, "family_alpha": self.family_alpha,
                 "correction": self.correction, "confidence": self.confidence,
-                "created_at": self.created_at, "verdicts": [v.to_json() for v in self.verdicts]}
+                "created_at": self.created_at, "verdicts": [v.to_json() for v in self.verdicts],
+                **({"against": self.against} if self.against else {}),
+                **({"notes": list(self.notes)} if self.notes else {})}
 
     @classmethod
     def _from_payload(cls, data: Mapping[str, Any]) -> CheckResult:
         return cls(tuple(Verdict.from_json(v) for v in data["verdicts"]),
                    str(data["budgets_hash"]), float(data["family_alpha"]),
-                   str(data["correction"]), float(data["confidence"]), str(data["created_at"]))
+                   str(data["correction"]), float(data["confidence"]), str(data["created_at"]),
+                   str(data.get("against") or ""),
+                   tuple(str(n) for n in data.get("notes") or ()))
 
     def summary_json(self) -> dict[str, Any]:
         """Counts per status, the exit codes (plain and ``--strict``) and the breaches."""

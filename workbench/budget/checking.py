@@ -19,6 +19,7 @@ from workbench import subproc
 from workbench.budget.boundary import MAX_LOOKS, first_look_workers
 from workbench.budget.check_result import CheckResult, ScalingObservation
 from workbench.budget.instructions import CountSide, count_sides
+from workbench.budget.rounds import Rounds
 from workbench.budget.scaling import scaling_observations
 from workbench.budget.sequential import (
     DEFAULT_MAX_TIME,
@@ -31,17 +32,15 @@ from workbench.budget.spec import BudgetSpec, load_budgets
 from workbench.budget.verdict import FAMILY_ALPHA, Plan, check, family_size
 from workbench.errors import ExecutionError, InvalidInputError
 from workbench.measure.config import MeasureConfig
-from workbench.measure.engine import Job, Steps, interleave, interleave_blocks
+from workbench.measure.engine import Steps, interleave
 from workbench.measure.instructions import InstructionCount
 from workbench.measure.launch import (
-    Launcher,
     environment_size,
     process_launcher,
     worker_env,
 )
 from workbench.measure.measurement import Measurement
 from workbench.measure.placement import LocalSite, Site
-from workbench.measure.protocol import WorkerRun
 from workbench.measure.targets import Params, TargetSpec, WorkloadArg, stage_target
 from workbench.progress import Progress
 from workbench.refs import PipelineArg, resolve_pipeline
@@ -165,36 +164,6 @@ def current_scaling(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload
                                 [("current", where.launcher())], progress)["current"]
 
 
-class _Rounds:
-    """Worker runs of the budgeted targets, one block of jobs per target (its current
-    side, and its baseline side when measured in the same run), grown look by look."""
-
-    def __init__(self, specs: Sequence[TargetSpec], sides: Sequence[tuple[str, Launcher]],
-                 config: MeasureConfig, progress: Progress | None) -> None:
-        self.specs = {(s.name, s.variant or "pure"): s for s in specs}
-        self.sides = sides
-        self.config = config
-        self.progress = progress
-        self.runs: dict[str, list[WorkerRun]] = {}
-        self.done = 0
-
-    def _blocks(self, pairs: Sequence[tuple[str, str]]) -> list[list[Job]]:
-        return [[(f"{self.specs[p].label} ({side})", self.specs[p], launch)
-                 for side, launch in self.sides] for p in pairs]
-
-    def extend(self, pairs: Sequence[tuple[str, str]], rounds: int) -> None:
-        interleave_blocks(self._blocks(pairs), self.config, self.progress, rounds=rounds,
-                          first=self.done, into=self.runs)
-        self.done += rounds
-
-    def side(self, name: str) -> tuple[Measurement, ...]:
-        out = []
-        for spec in self.specs.values():
-            runs = tuple(self.runs.get(f"{spec.label} ({name})", ()))
-            out.append(Measurement.new(spec, replace(self.config, workers=len(runs)), runs))
-        return tuple(out)
-
-
 def _against(ref: str, spec: BudgetSpec, pairs: Sequence[tuple[str, str]],
              workload: WorkloadArg, pipeline: PipelineArg, config: MeasureConfig,
              params: Params | None, progress: Progress | None, repo: Path | None,
@@ -226,7 +195,7 @@ def _against(ref: str, spec: BudgetSpec, pairs: Sequence[tuple[str, str]],
             counts = _counts(spec, pairs, workload, pipeline, params, progress, config,
                              [("current", here, size), (ref, tree, size)])
             counted = (counts["current"], counts[ref])
-            rounds = _Rounds(specs, [("current", new), (ref, old)], config, progress)
+            rounds = Rounds(specs, [("current", new), (ref, old)], config, progress)
             result, count = _sequential(spec, rounds, "current", ref, (),
                                         replace(looks, started=time.monotonic()), counted)
             slopes = scaling_observations(spec, pairs, workload, pipeline, config, params,
@@ -255,10 +224,12 @@ def _alone(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: Workloa
            site: Site) -> Sides:
     """The current side only (against a stored baseline, or none)."""
     counts = _counts(spec, pairs, workload, pipeline, params, progress, config,
-                     [("current", None, None)], tuple(baseline_counts))
+                     [("current", None, None)],
+                     None if looks.count_all else tuple(baseline_counts), looks.layouts)
     counted = (counts["current"], tuple(baseline_counts))
-    rounds = _Rounds(_specs(pairs, workload, pipeline, params),
-                     [("current", site.launcher())], config, progress)
+    rounds = Rounds(_specs(pairs, workload, pipeline, params),
+                    [("current", site.launcher())], config, progress)
+    rounds.seed(looks.measured, "current")
     outcome = _sequential(spec, rounds, "current", None, baseline,
                           replace(looks, started=time.monotonic()), counted)
     return (rounds.side("current"), tuple(baseline), notice,
@@ -270,10 +241,10 @@ def _alone(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: Workloa
 def _counts(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: WorkloadArg,
             pipeline: PipelineArg, params: Params | None, progress: Progress | None,
             config: MeasureConfig, sides: Sequence[CountSide],
-            baseline: Sequence[InstructionCount] | None = None,
+            baseline: Sequence[InstructionCount] | None = None, layouts: int | None = None,
             ) -> dict[str, tuple[InstructionCount, ...]]:
     return count_sides(spec, pairs, workload, pipeline, params, sides, progress,
-                       seed=config.seed, baseline=baseline)
+                       seed=config.seed, baseline=baseline, layouts=layouts)
 
 
 @dataclass(frozen=True)
@@ -282,9 +253,12 @@ class _LookArgs:
     started: float
     baseline_scaling: tuple[ScalingObservation, ...] = ()
     on_look: Callable[[Look], None] | None = None
+    measured: tuple[Measurement, ...] = ()  # runs made elsewhere to start from
+    count_all: bool = False  # count instructions a stored baseline cannot judge too
+    layouts: int | None = None  # memory layouts per instruction count (None: default)
 
 
-def _sequential(spec: BudgetSpec, rounds: _Rounds, current: str, base: str | None,
+def _sequential(spec: BudgetSpec, rounds: Rounds, current: str, base: str | None,
                 stored: Sequence[Measurement], looks: _LookArgs, counts: Counts = ((), ()),
                 ) -> tuple[CheckResult, int]:
     """The first look, then more rounds while error-level verdicts are undecided."""
@@ -292,7 +266,7 @@ def _sequential(spec: BudgetSpec, rounds: _Rounds, current: str, base: str | Non
     plan = Plan(MAX_LOOKS if looks.max_time > 0 else 1, (ROUNDS_PER_LOOK,
                                                            ROUNDS_PER_LOOK if grows else 0))
     first = _first_look(spec, rounds, plan, None if grows else stored)
-    rounds.extend(tuple(rounds.specs), first)
+    rounds.fill(dict.fromkeys(rounds.specs, first))
 
     def evaluate(look: int) -> CheckResult:
         cur = rounds.side(current)
@@ -309,7 +283,7 @@ def _sequential(spec: BudgetSpec, rounds: _Rounds, current: str, base: str | Non
                      started=looks.started, on_look=looks.on_look, max_looks=plan.looks)
 
 
-def _first_look(spec: BudgetSpec, rounds: _Rounds, plan: Plan,
+def _first_look(spec: BudgetSpec, rounds: Rounds, plan: Plan,
                 stored: Sequence[Measurement] | None) -> int:
     """Workers per target at the first look: the configured count, raised so that the
     first look can decide a ratio at the check's per-verdict level (every error-level
@@ -348,17 +322,28 @@ def run_check(spec: BudgetSpec, *, workload: WorkloadArg, pipeline: PipelineArg,
               against: str | None = None, repo: Path | None = None,
               progress: Progress | None = None, max_time: float = DEFAULT_MAX_TIME,
               on_look: Callable[[Look], None] | None = None,
-              site: Site | None = None) -> CheckRun:
+              site: Site | None = None, measured: Sequence[Measurement] = (),
+              count_all: bool = False, layouts: int | None = None) -> CheckRun:
     """Measure the budgeted targets (and REF's, with ``against``), look again with more
     rounds while error-level verdicts are undecided and ``max_time`` seconds allow
     (:mod:`workbench.budget.sequential`), sweep the targets that have a ``scaling`` rule
     (:mod:`workbench.budget.scaling`), apply the budgets. Every measured job runs on
     ``site`` (default this machine; a cluster node keeps both sides on one machine);
-    instruction counts are made here."""
+    instruction counts are made here.
+
+    Against a stored baseline (or none), ``measured`` holds measurements made elsewhere
+    to start from (:meth:`~workbench.budget.rounds.Rounds.seed`: those of the same
+    target and settings count as its first workers); ``count_all`` counts the
+    instructions of targets the baseline holds no count of too (to store them), with
+    ``layouts`` memory layouts per count (None: the default)."""
     where = site or LocalSite()
     max_time = check_max_time(max_time)
     pairs = budget_targets(spec, pipeline)
-    looks = _LookArgs(max_time, time.monotonic(), tuple(baseline_scaling), on_look)
+    if against is not None and (measured or count_all):
+        raise InvalidInputError("a check against a git ref measures both sides itself: it "
+                                "cannot start from measurements made elsewhere")
+    looks = _LookArgs(max_time, time.monotonic(), tuple(baseline_scaling), on_look,
+                      tuple(measured), count_all, layouts)
     if against is not None:
         current, base, notice, scaling, base_scaling, (result, count), counts = _against(
             against, spec, pairs, workload, pipeline, config, params, progress,

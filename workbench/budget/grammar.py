@@ -66,7 +66,7 @@ class Parser:
         return InvalidInputError(f"{where}: {message}")
 
     def table(self, key: tuple[str, ...], stage: str, variants: tuple[str, ...],
-              body: Mapping[str, Any]) -> None:
+              body: Mapping[str, Any], target: bool = False) -> None:
         name = "[" + ".".join(f'"{k}"' if not k.isidentifier() else k for k in key) + "]"
         for metric, value in body.items():
             if metric == "variant":
@@ -80,10 +80,11 @@ class Parser:
                                 "at least one limit")
             for item in items:
                 for variant in variants:
-                    self.add((*key, metric), f"{name} {metric}", stage, variant, metric, item)
+                    self.add((*key, metric), f"{name} {metric}", stage, variant, metric, item,
+                             target)
 
     def add(self, key: tuple[str, ...], what: str, stage: str, variant: str, metric: str,
-            item: Any) -> None:
+            item: Any, target: bool = False) -> None:
         level = "error"
         if isinstance(item, dict):
             unknown = sorted(set(item) - {"limit", "level"})
@@ -95,10 +96,10 @@ class Parser:
                 raise self.fail(key, f"{what}: unknown level {level!r}; choose one of: "
                                 + ", ".join(LEVELS))
         kind, value = self.limit(key, what, metric, item)
-        rule = Rule(stage, variant, metric, kind, value, level, self.line(*key))
+        rule = Rule(stage, variant, metric, kind, value, level, self.line(*key), target)
         for other in self.rules:
-            if (other.stage, other.variant, other.metric, other.kind) == (
-                    stage, variant, metric, kind):
+            if (other.stage, other.variant, other.metric, other.kind, other.target) == (
+                    stage, variant, metric, kind, target):
                 lines = sorted({str(other.line), str(rule.line)})
                 raise self.fail(key, f"{what}: two {kind} limits for {stage}/{variant} "
                                 f"{metric} (line {' and '.join(lines)}); keep one")
@@ -171,6 +172,22 @@ class Parser:
             self.check_variant(key, stage, label_variant)
         variants = self.variants(key, stage, body, label_variant or None)
         self.table(key, stage, variants, body)
+
+
+    def target_table(self, name: str, body: Any) -> None:
+        """``[target.STAGE]``: limits the stage must meet with whichever variant it runs."""
+        key = ("target", name)
+        if not isinstance(body, dict):
+            raise self.fail(key, f"target.{name} must be a table of limits; got {body!r}")
+        if "/" in name or name == ALL:
+            raise self.fail(key, f"[target.{name}] names a stage, not a variant or \"*\": a "
+                            "target holds whichever variant the stage runs")
+        self.check_stage(key, name)
+        if "variant" in body:
+            raise self.fail((*key, "variant"), f"[target.{name}] takes no variant key: a "
+                            "target holds whichever variant the stage runs (the decided "
+                            "one); write variant limits in [stage.NAME] tables")
+        self.table(key, name, (ALL,), body, target=True)
 
 
 def known_names(stages: Iterable[str] | Mapping[str, Sequence[str]] | None,

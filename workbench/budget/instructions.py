@@ -227,13 +227,14 @@ def count_sides(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: Wo
                 pipeline: PipelineArg, params: Params | None, sides: Sequence[CountSide],
                 progress: Progress | None = None, seed: int = 0,
                 baseline: Sequence[InstructionCount] | None = None,
-                ) -> dict[str, tuple[InstructionCount, ...]]:
+                layouts: int | None = None) -> dict[str, tuple[InstructionCount, ...]]:
     """Per side: the counts of every pair with an instruction rule (failed counts
     included: the verdicts say why). Missing Valgrind raises before anything runs.
 
     ``baseline``, for a check against stored counts (or none): pairs whose only
     instruction rules are relative and that it holds no count of are not counted (a count
-    takes ~20 s and could not be judged)."""
+    takes ~20 s and could not be judged). ``layouts``: memory layouts counted per target
+    (None: :data:`~workbench.measure.instructions.DEFAULT_LAYOUTS`)."""
     todo = []
     for stage, variant, cache_sim in counted_pairs(spec, pairs):
         target = stage_target(stage, variant, workload, pipeline=pipeline, params=params)
@@ -243,7 +244,8 @@ def count_sides(spec: BudgetSpec, pairs: Sequence[tuple[str, str]], workload: Wo
     total = len(todo) * len(sides)
     done = 0
     for target, cache_sim in todo:
-        settings = InstructionSettings(cache_sim=cache_sim, seed=seed)
+        settings = InstructionSettings(cache_sim=cache_sim, seed=seed,
+                                       **({} if layouts is None else {"layouts": layouts}))
         for name, root, size in sides:
             if progress is not None:
                 progress(done, total, f"instructions of {target.label} ({name})")

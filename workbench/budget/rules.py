@@ -39,6 +39,11 @@ class Rule:
     value: float  # ratio (relative) or canonical units: ns, bytes, items/s, exponent
     level: str = "error"
     line: int | None = None  # where in the budgets file, when known (not part of the digest)
+    #: A stage's target (``[target.STAGE]``): it holds whichever variant the stage runs.
+    #: Unselected (``variant`` ``"*"``), every variant is judged against it (the
+    #: selection rule, the panel); :meth:`BudgetSpec.selecting` binds it to the variant
+    #: the stage runs, the one a budget check measures.
+    target: bool = False
 
     @property
     def info(self) -> MetricInfo:
@@ -60,7 +65,8 @@ class Rule:
 
     def canonical(self) -> dict[str, Any]:
         return {"stage": self.stage, "variant": self.variant, "metric": self.metric,
-                "kind": self.kind, "value": self.value, "level": self.level}
+                "kind": self.kind, "value": self.value, "level": self.level,
+                **({"target": True} if self.target else {})}
 
     def to_json(self) -> dict[str, Any]:
         return {**self.canonical(), "line": self.line}
@@ -73,10 +79,13 @@ class Rule:
             if kind not in ("relative", "absolute") or metric not in METRICS:
                 raise ValueError(f"kind {kind!r} / metric {metric!r}")
             line = data.get("line")
+            target = data.get("target", False)
+            if not isinstance(target, bool):
+                raise ValueError(f"target {target!r} is not true or false")
             return cls(str(data["stage"]), str(data["variant"]), metric,
                        "relative" if kind == "relative" else "absolute",
                        float(data["value"]), str(data["level"]),
-                       None if line is None else int(line))
+                       None if line is None else int(line), target)
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInputError(
                 f"malformed budget rule {dict(data)!r} ({exc}); expected stage, variant, "

@@ -21,8 +21,15 @@ Example::
     instructions = "1.01x"              # instructions per call, counted under Cachegrind
     ll_misses = { limit = "20k", level = "warn" }   # simulated cache misses per call
 
-Top-level tables are ``defaults`` and ``stage``; a stage table holds an optional
-``variant`` and metric keys. A limit is a string, a number (``scaling`` only), a table
+    [target.embed]                      # the stage's target, whichever variant runs
+    latency_p50 = "6 ms"
+
+Top-level tables are ``defaults``, ``stage`` and ``target``; a stage table holds an
+optional ``variant`` and metric keys. A target table (``[target.STAGE]``, no ``variant``
+key) holds limits the stage must meet with whichever variant it runs: the selection rule
+and the panel judge every variant against them (pure misses: escalate), while a budget
+check binds them to the variant the stage runs, the one the decision log records (pure
+where none; :meth:`BudgetSpec.selecting`). A limit is a string, a number (``scaling`` only), a table
 ``{ limit = ..., level = "error" | "warn" }`` or an array of those. Its form decides
 its kind:
 
@@ -59,7 +66,7 @@ import json
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,10 +108,17 @@ class BudgetSpec:
         """The rules that apply to a measured ``stage``/``variant`` (see the module doc)."""
         own = tuple(r for r in self.rules
                     if r.stage == stage and r.variant in (variant, ALL))
-        named = {r.metric for r in own}
+        named = {r.metric for r in own if not r.target}  # a target leaves the defaults on
         inherited = tuple(r for r in self.rules if r.stage == ALL
                           and r.variant in (variant, ALL) and r.metric not in named)
         return own + inherited
+
+    def selecting(self, selected: Mapping[str, str]) -> BudgetSpec:
+        """This spec with each stage's targets bound to the variant the stage runs:
+        ``selected[stage]``, else pure (what a budget check measures and judges)."""
+        return BudgetSpec(tuple(
+            replace(r, variant=selected.get(r.stage, DEFAULT_VARIANT)) if r.target
+            and r.variant == ALL else r for r in self.rules), self.source)
 
     def to_json(self) -> dict[str, Any]:
         return {"source": self.source, "digest": self.digest(),
@@ -132,10 +146,11 @@ def parse_budgets(text: str, *, source: str = "budgets.toml",
         where = f"{source}:{at[1]}:{at[2]}" if at else source
         raise InvalidInputError(f"{where}: malformed TOML: {message}") from None
     parser = Parser(text, source, known_names(stages))
-    unknown = sorted(set(data) - {"defaults", "stage"})
+    unknown = sorted(set(data) - {"defaults", "stage", "target"})
     if unknown:
         raise parser.fail((unknown[0],), f"unknown top-level key(s) {unknown}; a budgets file "
-                          "has a [defaults] table and [stage.<name>] tables")
+                          "has a [defaults] table, [stage.<name>] and [target.<name>] "
+                          "tables")
     stage_tables = data.get("stage", {})
     if not isinstance(stage_tables, dict):
         raise parser.fail(("stage",), "stage must be tables such as [stage.embed]")
@@ -150,6 +165,11 @@ def parse_budgets(text: str, *, source: str = "budgets.toml",
                      defaults)
     for name, body in stage_tables.items():
         parser.stage_table(name, body)
+    target_tables = data.get("target", {})
+    if not isinstance(target_tables, dict):
+        raise parser.fail(("target",), "target must be tables such as [target.embed]")
+    for name, body in target_tables.items():
+        parser.target_table(name, body)
     return BudgetSpec(tuple(parser.rules), source)
 
 

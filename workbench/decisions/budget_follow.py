@@ -310,9 +310,10 @@ def _verify(source: str, old: BudgetSpec, text: str, record: DecisionRecord,
     named = {r.metric for r in record.limits}
     inherited = [r for r in new.rules if r.stage == ALL and r.variant in (variant, ALL)
                  and r.metric not in named]
-    if _keys(new.rules_for(stage, variant)) != _keys([*record.limits, *inherited]):
+    held = [r for r in new.rules_for(stage, variant) if not r.target]  # targets: any variant
+    if _keys(held) != _keys([*record.limits, *inherited]):
         raise ExecutionError(f"{source}: the update would hold {stage}/{variant} to "
-                             f"{_keys(new.rules_for(stage, variant))}, not the decision's "
+                             f"{_keys(held)}, not the decision's "
                              f"{_keys(record.limits)}; nothing was written")
     pairs = {(r.stage, r.variant) for r in (*old.rules, *new.rules)
              if ALL not in (r.stage, r.variant)}

@@ -40,13 +40,18 @@ def check_headline(r: CheckResult) -> str:
             f"budgets {r.budgets_hash[:12]}")
 
 
+def _said(r: CheckResult) -> list[str]:
+    return [*([f"relative limits judged against {r.against}"] if r.against else []),
+            *r.notes]
+
+
 def check_text(r: CheckResult, color: bool = False, **_: Any) -> str:
     lines = table(COLUMNS, [verdict_cells(v) for v in r.verdicts])
     if color:
         lines = lines[:1] + [f"\x1b[{_ANSI[v.status]}m{line}\x1b[0m"
                              for v, line in zip(r.verdicts, lines[1:], strict=True)]
     messages = [f"  {v.status}: {v.target} {v.rule.metric}: {v.message}" for v in r.verdicts]
-    return "\n".join([check_headline(r), *lines, *messages])
+    return "\n".join([check_headline(r), *_said(r), *lines, *messages])
 
 
 def _css(v: Verdict) -> str:
@@ -55,11 +60,27 @@ def _css(v: Verdict) -> str:
     return f"wb-{v.status}"
 
 
+def _counts(r: CheckResult) -> list[tuple[str, list[int]]]:
+    from workbench.budget.check_result import STATUSES
+
+    levels = dict.fromkeys(["error", "warn", *(v.rule.level for v in r.verdicts)])
+    return [(level, [sum(1 for v in r.verdicts if v.rule.level == level and v.status == s)
+                     for s in STATUSES]) for level in levels
+            if any(v.rule.level == level for v in r.verdicts)]
+
+
 def check_body(r: CheckResult, **_: Any) -> str:
+    """The check on one screen (counts by level and status, every breach and every
+    undecided error-level rule with its interval and why, what it was judged against),
+    then every verdict, folded."""
+    from workbench.budget.check_result import STATUSES
+
     blocking = [v for v in r.verdicts if v.blocking]
+    rows = [(v, _css(v), verdict_cells(v)) for v in r.verdicts]
+    attention = [row for row in rows if row[0].status == "breach" or row[0].undecided]
     return render("budget_check.html.j2", r=r, headline=check_headline(r), columns=COLUMNS,
-                  rows=[(v, _css(v), verdict_cells(v)) for v in r.verdicts],
-                  blocking=blocking)
+                  rows=rows, blocking=blocking, attention=attention, statuses=STATUSES,
+                  counts=_counts(r))
 
 
 RENDERERS = {"budget-check": Renderer(check_headline, check_text, check_body)}

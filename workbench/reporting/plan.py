@@ -5,7 +5,9 @@ and summary (:class:`Report`).
 The built-in report notebooks are package data of the report front end
 (``workbench/report/notebooks/``); a report may run notebooks of one's own instead.
 Every notebook that declares them gets the report's ``workload``, its ``history``
-database (``OUT/history.sqlite``) and the project's decision ``log``.
+database (``OUT/history.sqlite``), the project's decision ``log`` and the ``run_folder``
+the run writes (where the notebooks of one run leave what the next one judges:
+:mod:`workbench.reporting.baselines`).
 """
 
 from __future__ import annotations
@@ -114,7 +116,9 @@ def plan_report(notebooks: Sequence[Path], *, given: Sequence[Given], workload: 
              for g in given]
     pipe, _ = resolve_pipeline(pipeline)  # its module registers its workloads
     get_workload(workload)
-    common = {"workload": workload, "history": str(out / "history.sqlite"), "log": str(log)}
+    # run_folder is filled in when the run's folder exists (runner.execute)
+    common = {"workload": workload, "history": str(out / "history.sqlite"), "log": str(log),
+              "run_folder": ""}
     values = parameters_for(declared, given, common)
     runs = [NotebookRun(name, path, values[name])
             for name, path in zip(names, notebooks, strict=True)]

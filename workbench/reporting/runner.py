@@ -11,7 +11,8 @@ the project's ``[tool.workbench]`` defaults and relative paths mean what they me
 command line. The kernel is the notebook's own (``python3`` for the built-in ones),
 started with this interpreter's folder first on ``PATH`` so that its ``python`` is this
 environment's. Every notebook that declares them gets the report's ``workload``, its
-``history`` database (``OUT/history.sqlite``) and the project's decision ``log``.
+``history`` database (``OUT/history.sqlite``), the project's decision ``log`` and the
+``run_folder`` itself.
 
 A notebook that raises a performance budget error (``%%budget``, ``%wb check``, the guard)
 ends as ``breach``; one that raises anything else, or whose kernel dies, as ``failed``,
@@ -168,6 +169,9 @@ def execute(plan: ReportPlan, *, progress: Callable[[str], None] | None = None,
     dirty = bool(git_output("status", "--porcelain", "--untracked-files=no", cwd=plan.cwd,
                             timeout=10))
     folder = _run_folder(plan.out, now, sha[:7] if sha else "nogit")
+    for run in plan.notebooks:
+        if "run_folder" in run.parameters:
+            run.parameters["run_folder"] = str(folder)
     summary: dict[str, Any] = {
         "schema_version": 1, "kind": "report", "id": folder.name,
         "created_at": now.isoformat(timespec="seconds"), "finished_at": None,
