@@ -111,7 +111,7 @@ def baseline_command(args: argparse.Namespace, *, workload: WorkloadArg,
     out: Path = args.out or baseline_path(Path(), _name(workload))
     stored = baseline(args.budgets, out, workload=workload, pipeline=pipeline,
                       params=params_of(args), config=config_of(args), progress=progress,
-                      fanout=fanout)
+                      fanout=fanout, decided=_decision_log())
     return stored, out
 
 
@@ -134,10 +134,19 @@ def check_command(args: argparse.Namespace, *, workload: WorkloadArg,
                        baseline_file=args.baseline, against=args.against,
                        repo=None if args.against is None else Path.cwd(),
                        history=None if args.no_history else args.history,
-                       progress=progress, max_time=args.max_time, fanout=fanout)
+                       progress=progress, max_time=args.max_time, fanout=fanout,
+                       decided=_decision_log())
     if fanout.notes:
         report = replace(report, notices=(*report.notices, *fanout.notes))
     return report
+
+
+def _decision_log() -> Path:
+    """The decision log of the project here: its stage targets are checked on the
+    variants it records."""
+    from workbench.project import find_project
+
+    return find_project(Path.cwd()).decisions_path
 
 
 def check_error(report: CheckReport) -> Exception | None:
