@@ -132,8 +132,8 @@ def test_a_damaged_line_in_the_middle_is_an_error_naming_it_and_nothing_is_writt
 
 
 @pytest.mark.parametrize(("version", "said"), [
-    (0, "schema_version 0; expected an integer from 1 to 1"),
-    (2, "schema_version 2 is newer than this workbench reads"),
+    (0, "schema_version 0; expected an integer from 1 to 2"),
+    (3, "schema_version 3 is newer than this workbench reads"),
     ("1", "schema_version '1'"),
 ])
 def test_a_record_of_another_schema_version_is_a_clear_error(

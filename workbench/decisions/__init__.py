@@ -6,6 +6,8 @@
 - :mod:`.judging`: a comparison judged against the standing budgets, and the suggestion;
 - :mod:`.hotspots`: the hotspot type read from the evidence and the decision table;
 - :mod:`.evidence`: :func:`build_decision`, from evidence to a record;
+- :mod:`.compaction`: the evidence made small enough to commit, and what was cut
+  (:mod:`.folding`: the lossy steps; :mod:`.packing`: the lossless stored form);
 - :mod:`.store`: :class:`DecisionLog`, the append-only JSON Lines log;
 - :mod:`.budget_follow`: the budgets file updated to hold a decided variant;
 - :mod:`.timeline`: what the export of the log shows (``workbench.render.timeline`` draws

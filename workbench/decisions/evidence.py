@@ -2,7 +2,9 @@
 
 :func:`build_decision` is a pure function of the evidence it is given (the stage's
 comparison, each variant's budget verdicts, any profiles) plus who decided and why; the
-clock, the id and the author can be passed in, so tests are exact.
+clock, the id and the author can be passed in, so tests are exact. The alternatives and
+the hint are read from the evidence whole; the record embeds it compacted
+(:mod:`.compaction`), with what was cut.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 import getpass
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.decisions.compaction import RECORD_BUDGET, RECORD_MARGIN, compact_evidence
 from workbench.decisions.hotspots import Hint, read_hotspot
+from workbench.decisions.packing import packed_size
 from workbench.decisions.record import (
     MAX_RATIONALE,
     Alternative,
@@ -144,11 +149,14 @@ def build_decision(*, stage: str, variant: str, rationale: str, pipeline: str,
     first = comparison.results[0].measurement
     sha = first.environment.get("git_sha")
     when = (clock or (lambda: datetime.now(UTC)))()
-    return DecisionRecord(
+    bare = DecisionRecord(
         id=decision_id or new_id(), created_at=when.isoformat(timespec="seconds"),
         author=who or author(), pipeline=pipeline, workload=comparison.workload,
         stage=stage, variant=variant, rationale=rationale, alternatives=alts,
-        suggestion=suggest(comparison, verdicts, order), hint=hint,
-        evidence=(comparison, *profiles), limits=tuple(limits),
+        suggestion=suggest(comparison, verdicts, order), hint=hint, limits=tuple(limits),
         git_sha=None if sha is None else str(sha), environment=dict(first.environment),
         pipeline_name=pipeline_name or pipeline)
+    # the evidence gets what the rest of the record leaves of its size budget
+    budget = RECORD_BUDGET - RECORD_MARGIN - packed_size(bare.to_json())
+    evidence, cuts = compact_evidence((comparison, *profiles), max(budget, 0))
+    return replace(bare, evidence=evidence, compaction=cuts)

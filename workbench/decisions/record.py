@@ -12,6 +12,13 @@ reference, ``module:function``, or ``<object>:NAME``), ``pipeline_name``,
 ``hint``, ``evidence``, ``limits`` (the rules the chosen variant is held to),
 ``budgets_file`` (the budgets file updated with them, if any), ``git_sha``,
 ``environment`` and ``supersedes``.
+
+Schema version 2 stores compacted evidence: a record built by
+:func:`~workbench.decisions.evidence.build_decision` holds its evidence made small
+(:mod:`.compaction`), each piece with the :class:`~.compaction.Cut` s that made it so
+(``compaction``), and writes each such piece packed (:mod:`.packing`: lossless), with
+its cuts in the piece's ``"compacted"`` object. Evidence without cuts recorded (a version
+1 record's, or a record built directly) is written whole, as before.
 """
 
 from __future__ import annotations
@@ -22,7 +29,9 @@ from typing import Any, ClassVar, Self
 
 from workbench.budget.check_result import Verdict
 from workbench.budget.rules import Rule
+from workbench.decisions.compaction import Cut
 from workbench.decisions.hotspots import Hint
+from workbench.decisions.packing import pack, unpack
 from workbench.decisions.rule import Suggestion
 from workbench.errors import InvalidInputError
 from workbench.results import Result, result_from_json
@@ -92,7 +101,7 @@ class DecisionRecord(Result):
     """One recorded decision (see the module docstring)."""
 
     kind: ClassVar[str] = "decision"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
 
     id: str
     created_at: str
@@ -112,6 +121,14 @@ class DecisionRecord(Result):
     environment: Mapping[str, Any] = field(default_factory=dict)
     supersedes: str | None = None
     pipeline_name: str = ""  # the Pipeline's own name (``pipeline`` is how it was named)
+    #: Per piece of evidence, the cuts that compacted it (None: stored whole); empty for
+    #: a record whose evidence was never compacted.
+    compaction: tuple[tuple[Cut, ...] | None, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.compaction and len(self.compaction) != len(self.evidence):
+            raise InvalidInputError(f"compaction names {len(self.compaction)} pieces of "
+                                    f"evidence; the record holds {len(self.evidence)}")
 
     @property
     def followed_suggestion(self) -> bool:
@@ -123,6 +140,18 @@ class DecisionRecord(Result):
 
     def evidence_of(self, kind: str) -> tuple[Result, ...]:
         return tuple(e for e in self.evidence if e.kind == kind)
+
+    def cuts(self, index: int) -> tuple[Cut, ...] | None:
+        """The cuts that compacted evidence ``index`` (None: it is stored whole)."""
+        return self.compaction[index] if self.compaction else None
+
+    def _evidence_json(self) -> list[dict[str, Any]]:
+        out = []
+        for i, e in enumerate(self.evidence):
+            cuts = self.cuts(i)
+            record = e.to_json()
+            out.append(record if cuts is None else pack(record, [c.to_json() for c in cuts]))
+        return out
 
     def with_supersedes(self, earlier: str | None) -> DecisionRecord:
         from dataclasses import replace
@@ -140,7 +169,7 @@ class DecisionRecord(Result):
             "suggestion": self.suggestion.to_json(),
             "followed_suggestion": self.followed_suggestion,
             "hint": None if self.hint is None else self.hint.to_json(),
-            "evidence": [e.to_json() for e in self.evidence],
+            "evidence": self._evidence_json(),
             "limits": [r.to_json() for r in self.limits],
             "budgets_file": self.budgets_file, "git_sha": self.git_sha,
             "environment": dict(self.environment), "supersedes": self.supersedes,
@@ -153,6 +182,7 @@ class DecisionRecord(Result):
         environment = data.get("environment", {})
         if not isinstance(environment, Mapping):
             raise InvalidInputError(f"environment must be an object; got {environment!r}")
+        evidence, compaction = _read_evidence(data.get("evidence", ()))
         return cls(
             id=str(data["id"]), created_at=str(data["created_at"]),
             author=str(data["author"]), pipeline=str(data["pipeline"]),
@@ -161,10 +191,28 @@ class DecisionRecord(Result):
             alternatives=tuple(Alternative.from_json(a) for a in data["alternatives"]),
             suggestion=Suggestion.from_json(data["suggestion"]),
             hint=None if hint is None else Hint.from_json(hint),
-            evidence=tuple(result_from_json(e) for e in data.get("evidence", ())),
+            evidence=evidence, compaction=compaction,
             limits=tuple(Rule.from_json(r) for r in data.get("limits", ())),
             budgets_file=None if budgets is None else str(budgets),
             git_sha=None if sha is None else str(sha), environment=dict(environment),
             supersedes=None if sup is None else str(sup),
             pipeline_name=str(data.get("pipeline_name", "")),
         )
+
+
+def _read_evidence(entries: object) -> tuple[tuple[Result, ...],
+                                             tuple[tuple[Cut, ...] | None, ...]]:
+    """The evidence of a stored record and the cuts of each piece (``()`` when no piece
+    was compacted: a version 1 record)."""
+    if not isinstance(entries, list | tuple):
+        raise InvalidInputError(f"evidence must be a list; got {type(entries).__name__}")
+    evidence, compaction = [], []
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            raise InvalidInputError(f"a piece of evidence is a result record (an object); "
+                                    f"got {type(entry).__name__}")
+        record, cuts = unpack(entry)
+        evidence.append(result_from_json(record))
+        compaction.append(None if cuts is None else tuple(Cut.from_json(c) for c in cuts))
+    packed = any(c is not None for c in compaction)
+    return tuple(evidence), tuple(compaction) if packed else ()
