@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 from result_samples import ENV
 
+from workbench.app.views import decision_log_html
 from workbench.decisions import DecisionLog, DecisionRecord, build_decision
 from workbench.decisions.compaction import MAX_SAMPLES, MAX_SNAPSHOTS, RECORD_BUDGET, compact
 from workbench.decisions.folding import OTHER
 from workbench.decisions.packing import pack, unpack
+from workbench.decisions.store import LogRead
 from workbench.errors import InvalidInputError
 from workbench.measure.comparison import VariantResult, build_comparison
 from workbench.measure.config import MeasureConfig
@@ -264,6 +266,20 @@ def test_a_large_piece_is_folded_harder_until_the_record_fits(tmp_path: Path) ->
                for cuts in record.compaction for c in cuts or ())
 
 
+def test_small_evidence_is_stored_whole_and_says_so() -> None:
+    flame = Flamegraph(TARGET, 100, False, False, ((";".join([*LOOP, "leaf (x.py:1)"]), 9),
+                                                   ("setup (x.py:2)", 1)),
+                       Overhead(10, 1.0, 1.05), "py-spy", WHEN)
+    memory = replace(big_memory(), snapshots=big_memory().snapshots[:50],
+                     sites=big_memory().sites[:3], stacks=big_memory().stacks[:1])
+    record = decided(flame, memory, samples=15)
+    assert record.compaction == ((), (), ())  # compacted, and nothing needed cutting
+    assert record.evidence == (comparison(samples=15), flame, memory)
+    assert DecisionRecord.from_json(record.to_json()) == record
+    assert record.to_html().count("stored in full: nothing needed cutting") == 3
+    assert "compacted" not in record.to_text()
+
+
 @dataclass(frozen=True)
 class _LaterTrack(MemoryTrack):
     """A memory track with fields added later: more stacks, and a figure."""
@@ -280,6 +296,44 @@ def test_fields_a_memory_track_gains_are_kept_and_compacted_by_what_they_hold() 
     assert isinstance(small, _LaterTrack) and small.note == "kept"
     assert {c.field for c in cuts} == {"snapshots", "sites", "stacks", "peak_stacks"}
     assert small.peak_stacks == small.stacks != full.stacks
+
+
+def test_an_old_record_with_whole_evidence_still_loads_and_renders(tmp_path: Path) -> None:
+    """A schema 1 record, evidence embedded whole, as the log used to hold them."""
+    flame, memory = big_flame(), big_memory()
+    new = decided(flame, memory)
+    old = replace(new, evidence=(comparison(), flame, memory), compaction=())
+    data = old.to_json()
+    data["schema_version"] = 1
+    assert "compacted" not in json.dumps(data["evidence"])
+    path = tmp_path / "decisions.jsonl"
+    path.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
+    (back,) = DecisionLog(path).read().records
+    assert back == old and back.cuts(1) is None
+    assert back.evidence[2] == memory and len(back.evidence[2].snapshots) == 5000  # type: ignore[attr-defined]
+    page = back.to_html()
+    assert page.count("<details class=\"wb-evidence") == 3 and "compacted:" not in page
+    assert "class='wb-flame'" in page and "class='wb-memory-chart'" in page
+    assert "evidence: comparison, flamegraph, memory_track" in back.to_text()
+    assert "compacted" not in back.to_text()
+
+
+def test_the_export_draws_the_compacted_evidence_and_says_what_was_cut(
+        record: DecisionRecord) -> None:
+    page = decision_log_html(LogRead(Path("decisions.jsonl"), (record,)))
+    for kind in ("comparison", "flamegraph", "memory_track"):
+        assert f'<details class="wb-evidence wb-evidence-{kind}"><summary>' in page
+    flame = page.split('wb-evidence-flamegraph">')[1].split("</details>")[0]
+    assert "<svg xmlns='http://www.w3.org/2000/svg' class='wb-flame'" in flame
+    assert flame.count("<rect ") > 10 and "hashing_native" in flame
+    assert f"<title>{OTHER}" in flame  # the folded share is drawn, as 'other'
+    assert "compacted: stacks: " in flame and "folded into &#39;other (folded)&#39;" in flame
+    memory = page.split('wb-evidence-memory_track">')[1].split("</details>")[0]
+    assert "class='wb-memory-chart'" in memory and "<polyline" in memory
+    assert memory.count("class='wb-phase'") == 3  # preparing, warm-up, measured calls
+    assert "compacted: snapshots: 5,000 down-sampled to" in memory
+    text = record.to_text()
+    assert "compacted: stacks: " in text and "compacted: samples: the 2,000 timed" in text
 
 
 # -- the stored form: lossless, and checked ----------------------------------------------

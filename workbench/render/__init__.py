@@ -21,7 +21,7 @@ from workbench import results
 from workbench.errors import InvalidInputError
 from workbench.profile import registry
 
-__all__ = ["Renderer", "figure", "files", "headline", "html", "page", "text"]
+__all__ = ["Renderer", "body", "figure", "files", "headline", "html", "page", "text"]
 
 _MODULES = {
     "measurement": "measure", "comparison": "measure", "sweep": "measure",
@@ -69,10 +69,16 @@ def text(result: Any, **options: Any) -> str:
     return _renderer(result).text(result, **options)
 
 
+def body(result: Any, **options: Any) -> str:
+    """The HTML of ``result`` without the fragment around it (to place inside another
+    result's fragment, whose stylesheet it shares)."""
+    return _renderer(result).body(result, **options)
+
+
 def html(result: Any, **options: Any) -> str:
     from workbench.render.fragments import fragment
 
-    return fragment(str(result.kind), _renderer(result).body(result, **options))
+    return fragment(str(result.kind), body(result, **options))
 
 
 def files(result: Any) -> Mapping[str, Callable[[], str]]:

@@ -1,5 +1,7 @@
 """Renderings of a budget decision: the choice and the suggestion, the hotspot hint, the
-alternatives with their figures and verdicts, the limits, and the rationale."""
+alternatives with their figures and verdicts, the limits, the rationale, and the evidence
+itself, each piece drawn in a collapsed section with what was cut from it
+(:mod:`.evidence`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from workbench import formatting as fmt
 from workbench.render import Renderer
 from workbench.render.budget import verdict_cells
+from workbench.render.evidence import evidence_items, evidence_lines
 from workbench.render.fragments import render
 from workbench.render.tables import table
 
@@ -71,19 +74,17 @@ def decision_text(d: DecisionRecord, **_: Any) -> str:
     held = ", ".join(f"{r.metric} {r.limit_text()} ({r.level})" for r in d.limits)
     lines.append(f"limits for {d.stage}/{d.variant}: {held or 'none recorded'}"
                  + (f" (written to {d.budgets_file})" if d.budgets_file else ""))
-    kinds = ", ".join(e.kind for e in d.evidence) or "none"
-    lines.append(f"evidence: {kinds}")
+    lines += evidence_lines(d)
     return "\n".join(lines)
 
 
 def decision_body(d: DecisionRecord, *, superseded_by: str | None = None, **_: Any) -> str:
-    profiles = [e.summary_line() for e in d.evidence if e.kind != "comparison"]
     return render("decision.html.j2", d=d, headline=decision_headline(d),
                   suggested=_suggested(d), columns=ALTERNATIVE_COLUMNS,
                   alternatives=[(a, alternative_cells(a)) for a in d.alternatives],
                   verdict_columns=VERDICT_COLUMNS, verdicts=verdict_rows(d),
                   limits=[f"{r.metric} {r.limit_text()} ({r.level})" for r in d.limits],
-                  profiles=profiles, superseded_by=superseded_by,
+                  evidence=evidence_items(d), superseded_by=superseded_by,
                   cpu=str(d.environment.get("cpu_model", "unknown")),
                   python=str(d.environment.get("python", "unknown")))
 
