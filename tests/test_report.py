@@ -92,7 +92,10 @@ def test_a_report_on_tiny_writes_every_file(full_report: tuple[Path, int, Path],
                for nb in s["notebooks"])
     # the report's settings reached the notebooks that declare them
     assert s["notebooks"][0]["parameters"] == {"workload": "tiny", "workers": 2, "samples": 5,
-                                               "log": str(decision_log[0])}
+                                               "log": str(decision_log[0]),
+                                               "run_folder": str(run)}
+    # measured once: the budgets notebook judged what the compare notebook kept
+    assert (run / "measurements.json").is_file() and (run / "baseline-tiny.json").is_file()
     assert s["notebooks"][2]["parameters"]["history"] == str(out / "history.sqlite")
     stages = s["stages"]
     assert list(stages)[:4] == ["clean", "chunk", "embed", "retrieve"]
@@ -235,7 +238,7 @@ def test_parameters_lists_what_each_notebook_declares(
         in_repo: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "--parameters"]) == 0
     text = capsys.readouterr().out
-    assert "01-compare (" in text and "  workers = 3  worker processes per variant" in text
+    assert "01-compare (" in text and "  workers = 6  worker processes per variant" in text
     assert "03-budgets (" in text and "  against = ''" in text
 
 
