@@ -254,8 +254,8 @@ def test_a_large_piece_is_folded_harder_until_the_record_fits(tmp_path: Path) ->
     """Evidence that does not fit at 0.5 % is folded at a larger share, which its cut
     states; the record still fits."""
     record = build_decision(
-        stage="embed", variant="native", rationale="x" * 10_000, pipeline="p:q",
-        comparison=comparison(), profiles=(big_flame(4), big_flame(5), big_memory()),
+        stage="embed", variant="native", rationale="x" * 30_000, pipeline="p:q",
+        comparison=comparison(samples=15), profiles=(big_flame(4), big_flame(5), big_memory()),
         who="ann", clock=lambda: datetime(2026, 11, 28, tzinfo=UTC))
     _, line = _line(tmp_path, record)
     assert len(line) <= RECORD_BUDGET
