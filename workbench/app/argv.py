@@ -73,8 +73,8 @@ def _split_value(parser: argparse.ArgumentParser, argv: Sequence[str],
     """``(flag, value)`` when the first refused word follows a flag's value: the value
     and the refused words after it, as one."""
     for i, word in enumerate(argv):
-        if word != extras[0] or i == 0:
-            continue
+        if word != extras[0] or i == 0 or word.startswith("-"):
+            continue  # a refused flag (e.g. one of another command) is no value's rest
         before = argv[i - 1]
         if before.startswith("--") and "=" in before:
             flag, value = before.split("=", 1)
