@@ -120,18 +120,18 @@ def test_every_default_is_in_the_help_and_the_exit_codes_are_listed() -> None:
      "unrecognized arguments: s; if '10 s' is one value of --latency, quote it: "
      "--latency '10 s'"),
 ])
-def test_a_refused_flag_after_a_value_is_not_taken_for_the_rest_of_it(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["flame", "embed", "--variant", "pure", "--no-progress"]) == 2
-    err = capsys.readouterr().err
-    assert "unrecognized arguments: --no-progress" in err and "quote it" not in err, err
-
-
 def test_bad_flags_exit_2_at_parse_time_naming_themselves(
         argv: list[str], flag: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert flag in err, err
+
+
+def test_a_refused_flag_after_a_value_is_not_taken_for_the_rest_of_it(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["flame", "embed", "--variant", "pure", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --no-progress" in err and "quote it" not in err, err
 
 
 def test_a_usage_error_comes_before_the_busy_warning_which_comes_when_measuring_begins(
