@@ -114,3 +114,23 @@ def test_each_side_of_a_block_goes_first_in_half_of_the_rounds() -> None:
             firsts[mine[0].split(":")[1]] += 1
         assert firsts == {"cur": 3, "base": 3}, (name, firsts)
     assert [w for _, w in order] == sorted(w for _, w in order)  # worker index = round
+
+
+def test_two_rules_on_one_metric_keep_their_own_verdicts_across_looks() -> None:
+    # a stage's target (absolute) beside a relative limit on the same metric: each verdict
+    # is decided and frozen on its own (one key per metric showed the first one twice)
+    spec = parse_budgets('[target.a]\nlatency_p50 = "3ms"\n[stage.a]\nlatency_p50 = "1.05x"\n')
+    script = [{"absolute": "pass", "relative": "inconclusive"},
+              {"absolute": "inconclusive", "relative": "breach"}]
+
+    def evaluate(look: int) -> CheckResult:
+        return CheckResult(tuple(
+            Verdict(replace(rule, variant="pure"), script[look - 1][rule.kind],  # type: ignore[arg-type]
+                    "tiny", rule.kind, ratio=1.0, confidence=0.95)
+            for rule in spec.rules), "hash")
+
+    result, count = run_looks(evaluate, lambda pairs: None, 100, first_rounds=5, targets=1,
+                              clock=Clock(), started=0.0)
+    assert count == 2
+    assert sorted((v.rule.kind, v.status, v.look) for v in result.verdicts) == [
+        ("absolute", "pass", 1), ("relative", "breach", 2)]

@@ -27,6 +27,7 @@ from workbench.budget.sequential import (
     Look,
     check_max_time,
     run_looks,
+    verdict_key,
 )
 from workbench.budget.spec import BudgetSpec, load_budgets
 from workbench.budget.verdict import FAMILY_ALPHA, Plan, check, family_size
@@ -358,9 +359,8 @@ def run_check(spec: BudgetSpec, *, workload: WorkloadArg, pipeline: PipelineArg,
         swept = check(spec, current, base or None, scaling=scaling,
                       baseline_scaling=base_scaling, instructions=counts[0],
                       baseline_instructions=counts[1])
-        done = {(v.rule.stage, v.rule.variant, v.rule.metric, v.workload): v
-                for v in result.verdicts}
+        done = {verdict_key(v): v for v in result.verdicts}
         result = replace(swept, verdicts=tuple(
-            done.get((v.rule.stage, v.rule.variant, v.rule.metric, v.workload), v)
-            if v.rule.metric != "scaling" else v for v in swept.verdicts))
+            done.get(verdict_key(v), v) if v.rule.metric != "scaling" else v
+            for v in swept.verdicts))
     return CheckRun(result, current, base, notice, scaling, base_scaling, count, *counts)

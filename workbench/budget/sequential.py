@@ -30,13 +30,19 @@ from workbench.measure.looks import DEFAULT_MAX_TIME, ROUNDS_PER_LOOK, check_max
 from workbench.measure.metrics import Members
 
 __all__ = ["DEFAULT_MAX_TIME", "MAX_LOOKS", "ROUNDS_PER_LOOK", "Look", "check_max_time",
-           "look_tail", "pending", "run_looks"]
+           "look_tail", "pending", "run_looks", "verdict_key"]
 
 _SEQUENTIAL = Members("timing", "memory")
 
 
-def _key(v: Verdict) -> tuple[str, str, str, str | None]:
-    return (v.rule.stage, v.rule.variant, v.rule.metric, v.workload)
+Key = tuple[str, str, str, str, float, str, bool, str | None]
+
+
+def verdict_key(v: Verdict) -> Key:
+    """A verdict's identity across looks: its rule (a metric may have several: relative
+    and absolute, a stage's target beside a variant's limit) and its workload."""
+    r = v.rule
+    return (r.stage, r.variant, r.metric, r.kind, r.value, r.level, r.target, v.workload)
 
 
 def pending(result: CheckResult) -> tuple[Verdict, ...]:
@@ -57,12 +63,12 @@ class Look:
     undecided: tuple[str, ...]
 
 
-def _merge(final: dict[tuple[str, str, str, str | None], Verdict],
+def _merge(final: dict[Key, Verdict],
            result: CheckResult, look: int) -> CheckResult:
     """Keep every verdict decided at an earlier look; take the rest from ``result``."""
     merged = []
     for v in result.verdicts:
-        key = _key(v)
+        key = verdict_key(v)
         if key in final:
             merged.append(final[key])
             continue
@@ -90,7 +96,7 @@ def run_looks(evaluate: Callable[[int], CheckResult],
     Returns the merged result and the number of looks made.
     """
     t0 = clock() if started is None else started
-    final: dict[tuple[str, str, str, str | None], Verdict] = {}
+    final: dict[Key, Verdict] = {}
     look = 1
     result = _merge(final, evaluate(look), look)
     per_target_round: float | None = None
