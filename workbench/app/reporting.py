@@ -176,8 +176,11 @@ def check_budgets(budgets: Path, *, workload: str, pipeline: PipelineArg, run_fo
     said = green.said if green else f"the stored baseline {source}" if source else \
         "nothing: no green report yet"
     result = replace(report.result, against=said)
-    if source is None:
+    if source is None:  # one line for the first run instead of a notice and a row per rule
+        from workbench.budget.checking import NO_BASELINE
+
         result = b.first_run(result, stored)
+        report = replace(report, notices=tuple(n for n in report.notices if n != NO_BASELINE))
     return replace(report, result=result)
 
 

@@ -50,9 +50,11 @@ from workbench.subproc import Completed
 if TYPE_CHECKING:
     from workbench.measure.placement import Fanout
 
-__all__ = ["CheckRun", "budget_targets", "measure_targets", "run_check", "worktree"]
+__all__ = ["NO_BASELINE", "CheckRun", "budget_targets", "measure_targets", "run_check", "worktree"]
 
 Notice = Callable[[str], None]
+#: The notice of a check against no baseline at all.
+NO_BASELINE = "no baseline given: relative budgets are not evaluated"
 
 
 def budget_targets(spec: BudgetSpec, pipeline: PipelineArg) -> tuple[tuple[str, str], ...]:
@@ -350,7 +352,7 @@ def run_check(spec: BudgetSpec, *, workload: WorkloadArg, pipeline: PipelineArg,
             against, spec, pairs, workload, pipeline, config, params, progress,
             repo, looks, where)
     else:
-        notice = None if baseline else "no baseline given: relative budgets are not evaluated"
+        notice = None if baseline else NO_BASELINE
         current, base, notice, scaling, _, (result, count), counts = _alone(
             spec, pairs, workload, pipeline, config, params, progress, looks, notice, baseline,
             baseline_instructions, site=where)
