@@ -132,7 +132,8 @@ def keep_measurements(comparisons: Mapping[str, Comparison], run_folder: str | P
 
 
 def check_budgets(budgets: Path, *, workload: str, pipeline: PipelineArg, run_folder: str,
-                  history: Path | None, workers: int, samples: int, decided: Path | None,
+                  history: Path | None, workers: int, samples: int, warmup: float,
+                  decided: Path | None,
                   against: str | None = None, baseline: Path | None = None,
                   repo: Path | None = None, layouts: int | None = 1,
                   progress: Progress | None = None) -> CheckReport:
@@ -143,15 +144,15 @@ def check_budgets(budgets: Path, *, workload: str, pipeline: PipelineArg, run_fo
     notebook measured with the same settings are judged from its measurements, the rest
     measured now (one look); instructions are counted with ``layouts`` memory layouts. A
     first run drops its no-baseline verdicts for one note. A run with no error-level
-    breach stores what it measured as the baseline of the next. ``workers`` and
-    ``samples`` are the compare notebook's (other settings: the defaults)."""
+    breach stores what it measured as the baseline of the next. ``workers``, ``samples``
+    and ``warmup`` (seconds) are the compare notebook's (other settings: the defaults)."""
     from dataclasses import replace
 
     from workbench.app.budgets import check
     from workbench.measure.config import MeasureConfig
     from workbench.reporting import baselines as b
 
-    config = MeasureConfig(workers=workers, samples=samples)  # checks both
+    config = MeasureConfig(workers=workers, samples=samples, warmup_seconds=warmup)
     folder = Path(run_folder) if run_folder else None
     if against:
         report = check(budgets, workload=workload, pipeline=pipeline, config=config,
