@@ -167,9 +167,25 @@ def test_the_real_budgets_file_budgets_a_new_variant_and_nothing_else(tmp_path: 
     assert others_unchanged(before, after, ("chunk", "vectorized"))
 
 
+LISTED = """\
+[defaults]
+variant = "*"
+peak_rss = { limit = "1.5x", level = "error" }
+throughput = { limit = "0.9x", level = "warn" }
+
+[stage.chunk]
+variant = ["pure", "native"]
+latency_p50 = { limit = "1.1x", level = "error" }
+
+[stage.embed]
+variant = ["pure", "native"]
+latency_p50 = { limit = "1.1x", level = "error" }
+"""
+
+
 def test_a_variant_in_a_variant_list_leaves_it_for_a_table_of_its_own(tmp_path: Path) -> None:
     path = tmp_path / "budgets.toml"
-    shutil.copy(ROOT / "budgets.toml", path)
+    path.write_text(LISTED, encoding="utf-8")
     before_text = path.read_text(encoding="utf-8")
     before = rules_of(path)
     done = follow_decision(path, decided("chunk", "native", P50_2MS, RSS_15X), stages=STAGES)

@@ -35,12 +35,13 @@ def notebook(path: Path, parameters: str, *cells: str) -> Path:
 def test_the_builtin_notebooks_declare_typed_parameters() -> None:
     assert BUILTIN == ("compare", "profile", "budgets", "decisions")
     compare = declared_parameters(builtin_path("compare"))
-    assert list(compare) == ["workload", "stages", "workers", "samples", "log", "run_folder"]
+    assert list(compare) == ["workload", "stages", "workers", "samples", "warmup", "log",
+                             "run_folder"]
     assert compare["workers"].default == 6 and compare["workers"].accepts == "an integer"
     assert "every stage" in compare["stages"].help
     assert set(declared_parameters(builtin_path("budgets"))) >= {
         "workload", "budgets", "baseline", "against", "history", "workers", "samples",
-        "layouts", "log", "run_folder"}
+        "warmup", "layouts", "log", "run_folder"}
     assert list(declared_parameters(builtin_path("decisions"))) == ["log"]
     for name in BUILTIN:  # papermill cannot read a parameter line holding two "="
         cell = next(c for c in nbformat.read(builtin_path(name), as_version=4).cells

@@ -144,8 +144,10 @@ def check_budgets(budgets: Path, *, workload: str, pipeline: PipelineArg, run_fo
     notebook measured with the same settings are judged from its measurements, the rest
     measured now (one look); instructions are counted with ``layouts`` memory layouts. A
     first run drops its no-baseline verdicts for one note. A run with no error-level
-    breach stores what it measured as the baseline of the next. ``workers``, ``samples``
-    and ``warmup`` (seconds) are the compare notebook's (other settings: the defaults)."""
+    breach stores what it measured as the baseline of the next. ``samples`` and
+    ``warmup`` (seconds) are the compare notebook's (other settings: the defaults), whose
+    measurements are topped up to ``workers`` per budgeted target (or more, where the
+    check's first look needs more to decide at its level)."""
     from dataclasses import replace
 
     from workbench.app.budgets import check
