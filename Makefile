@@ -31,14 +31,20 @@ $(VENV)/.torch: $(LOCK) | $(PY)
 	  || $(PIP) install --quiet --no-deps --index-url $(TORCH_CPU_INDEX) -c $(LOCK) torch
 	touch $@
 
+# Numba compiles the native variants' kernels on their first call and caches them beside
+# the code: compiled once at setup (a few seconds), not by the first report's workers.
+WARM_NATIVE = $(PY) -m workbench run --all native > /dev/null
+
 # The main job's packages: the project with all its features, without the dev tools.
 $(VENV)/.run: $(LOCK) pyproject.toml $(VENV)/.torch
 	$(PIP) install --quiet -c $(LOCK) -e '.[all]'
+	$(WARM_NATIVE)
 	touch $@
 
 # Everything, dev tools (pytest, ruff, mypy, Playwright, benchmark baselines) included.
 $(VENV)/.dev: $(LOCK) pyproject.toml $(VENV)/.torch
 	$(PIP) install --quiet -c $(LOCK) -e '.[dev]'
+	$(WARM_NATIVE)
 	touch $@
 
 setup-run: $(VENV)/.run

@@ -136,13 +136,14 @@ def check_budgets(budgets: Path, *, workload: str, pipeline: PipelineArg, run_fo
                   decided: Path | None,
                   against: str | None = None, baseline: Path | None = None,
                   repo: Path | None = None, layouts: int | None = 1,
-                  progress: Progress | None = None) -> CheckReport:
+                  max_time: float = 20.0, progress: Progress | None = None) -> CheckReport:
     """A report's budget check. With ``against``: that git ref measured now,
     interleaved (``repo`` names the repository). Otherwise relative limits are judged
     against ``baseline`` or, by default, the baseline of the last green report of this
     pipeline and workload under the run folder's parent; the targets the run's compare
     notebook measured with the same settings are judged from its measurements, the rest
-    measured now (one look); instructions are counted with ``layouts`` memory layouts. A
+    measured now; undecided error-level rules get more rounds within ``max_time`` seconds
+    (0: one look); instructions are counted with ``layouts`` memory layouts. A
     first run drops its no-baseline verdicts for one note. A run with no error-level
     breach stores what it measured as the baseline of the next. ``samples`` and
     ``warmup`` (seconds) are the compare notebook's (other settings: the defaults), whose
@@ -169,7 +170,8 @@ def check_budgets(budgets: Path, *, workload: str, pipeline: PipelineArg, run_fo
         green = b.last_green(folder.parent, workload, label, before=folder)
     source = baseline or (green.baseline if green else None)
     report = check(budgets, workload=workload, pipeline=pipeline, config=config,
-                   baseline_file=source, history=history, progress=progress, max_time=0,
+                   baseline_file=source, history=history, progress=progress,
+                   max_time=max_time,
                    decided=decided, measured=measured, count_all=True, layouts=layouts)
     stored = None
     if folder is not None and report.exit_code() == 0:
