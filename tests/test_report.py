@@ -238,7 +238,7 @@ def test_parameters_lists_what_each_notebook_declares(
         in_repo: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "--parameters"]) == 0
     text = capsys.readouterr().out
-    assert "01-compare (" in text and "  workers = 6  worker processes per variant" in text
+    assert "01-compare (" in text and "  workers = 5  worker processes per variant" in text
     assert "03-budgets (" in text and "  against = ''" in text
 
 

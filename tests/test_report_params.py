@@ -37,7 +37,7 @@ def test_the_builtin_notebooks_declare_typed_parameters() -> None:
     compare = declared_parameters(builtin_path("compare"))
     assert list(compare) == ["workload", "stages", "workers", "samples", "warmup", "log",
                              "run_folder"]
-    assert compare["workers"].default == 6 and compare["workers"].accepts == "an integer"
+    assert compare["workers"].default == 5 and compare["workers"].accepts == "an integer"
     assert "every stage" in compare["stages"].help
     assert set(declared_parameters(builtin_path("budgets"))) >= {
         "workload", "budgets", "baseline", "against", "history", "workers", "samples",
