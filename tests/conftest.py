@@ -114,3 +114,13 @@ def shell() -> Any:
     ip = TerminalInteractiveShell.instance()
     ip.run_line_magic("load_ext", "workbench")
     return ip
+
+
+@pytest.fixture
+def fresh_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The test's own directory, and a workbench session of it (nothing left from others)."""
+    import workbench.notebook.session as sessions
+
+    monkeypatch.chdir(tmp_path)
+    sessions.reset(sessions.Session.for_directory(tmp_path))
+    yield

@@ -25,6 +25,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
+from notebook_files import own_notebook
 
 import workbench.notebook.session as sessions
 from workbench.budget.budgeted_block import BudgetedBlock
@@ -40,15 +41,6 @@ FAST_REASON = "%%budget: --latency: 'fast' is not a number followed by an option
 
 # -- in a notebook a program runs -----------------------------------------------------------
 
-def notebook(path: Path, *cells: str, parameters: str = "greeting = 'hi'") -> Path:
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
-        "name": "python3", "display_name": "Python 3", "language": "python"}})
-    nb.cells.append(nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}))
-    nb.cells += [nbformat.v4.new_code_cell(c) for c in cells]
-    nbformat.write(nb, path)
-    return path
-
-
 def execute(source: Path, out: Path, **parameters: Any) -> Any:
     pm.execute_notebook(str(source), str(out), parameters=parameters, cwd=str(out.parent),
                         kernel_name="python3", progress_bar=False)
@@ -57,7 +49,7 @@ def execute(source: Path, out: Path, **parameters: Any) -> Any:
 
 @pytest.mark.kernel
 def test_a_usage_error_under_papermill_carries_its_reason(tmp_path: Path) -> None:
-    source = notebook(tmp_path / "bad.ipynb", "%load_ext workbench",
+    source = own_notebook(tmp_path / "bad.ipynb", "%load_ext workbench",
                       f"%%budget --latency fast {QUICK}\ntotal = sum(range(100))")
     with pytest.raises(pm.PapermillExecutionError) as info:
         execute(source, tmp_path / "bad.out.ipynb")
@@ -75,7 +67,7 @@ def test_a_usage_error_under_papermill_carries_its_reason(tmp_path: Path) -> Non
 def test_a_report_counts_a_usage_error_as_failed_with_its_reason(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # as a user of this repository runs it
-    source = notebook(tmp_path / "bad.ipynb", "%load_ext workbench",
+    source = own_notebook(tmp_path / "bad.ipynb", "%load_ext workbench",
                       f"%%budget --latency fast {QUICK}\ntotal = sum(range(100))")
     out = tmp_path / "reports"
     assert main(["report", "-n", str(source), "--out", str(out), "--no-progress"]) == 3
@@ -90,7 +82,7 @@ def test_a_report_counts_a_usage_error_as_failed_with_its_reason(
 def test_a_limit_parameter_holding_a_space_goes_into_budget_lines(tmp_path: Path) -> None:
     # written as the docs say: quoted ({name!r}), which every flag takes; %%budget's limits
     # also take the value unquoted
-    source = notebook(
+    source = own_notebook(
         tmp_path / "limits.ipynb", "%load_ext workbench",
         f"%%budget --latency {{latency_limit!r}} --name quoted {QUICK}\n"
         "total = sum(range(100))",
@@ -154,10 +146,8 @@ def test_a_front_end_a_person_types_into_keeps_the_one_line_usage_error(kernel: 
 # -- in this process's IPython shell --------------------------------------------------------
 
 @pytest.fixture(autouse=True)
-def fresh_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
-    sessions.reset(sessions.Session.for_directory(tmp_path))
-    yield
+def _fresh(fresh_session: None) -> None:
+    """Every test here in a fresh session of its own directory."""
 
 
 class Ran:

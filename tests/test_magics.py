@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +32,8 @@ BLOCK_MIME = "application/vnd.workbench.budget-block+json"
 
 
 @pytest.fixture(autouse=True)
-def fresh_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)
-    sessions.reset(sessions.Session.for_directory(tmp_path))
-    yield
+def _fresh(fresh_session: None) -> None:
+    """Every test here in a fresh session of its own directory."""
 
 
 class Ran:

@@ -44,7 +44,8 @@ def _report(clone: Path, out: Path, *args: str) -> tuple[int, Path, dict[str, An
 
 def _verdicts(run: Path) -> list[dict[str, Any]]:
     """Every verdict the budgets notebook displayed (its JSON record), with its rule."""
-    nb = json.loads((run / "03-budgets.ipynb").read_text())
+    (path,) = run.glob("*-budgets.ipynb")
+    nb = json.loads(path.read_text())
     found = [json.loads(json.dumps(data)) for cell in nb["cells"]
              for out in cell.get("outputs", [])
              for mime, data in out.get("data", {}).items()

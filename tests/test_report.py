@@ -12,6 +12,7 @@ from typing import Any
 import nbformat
 import pytest
 from browser_check import offline_page, require_chromium
+from notebook_files import own_notebook
 
 from workbench.cli import main
 
@@ -35,15 +36,6 @@ def runs(out: Path) -> list[Path]:
 def summary_of(run: Path) -> dict[str, Any]:
     found: dict[str, Any] = json.loads((run / "summary.json").read_text())
     return found
-
-
-def own_notebook(path: Path, *cells: str, parameters: str = "greeting = 'hi'") -> Path:
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
-        "name": "python3", "display_name": "Python 3", "language": "python"}})
-    nb.cells.append(nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}))
-    nb.cells += [nbformat.v4.new_code_cell(c) for c in cells]
-    nbformat.write(nb, path)
-    return path
 
 
 @pytest.fixture(scope="module")
