@@ -96,7 +96,7 @@ def test_too_few_workers_fall_back_to_a_model_and_say_so() -> None:
     current = [list(c * rng.lognormal(0, 0.01, 60)) for c in (0.9, 1.15)]
     v = one(P50, [measurement(current)], [measurement(noisy(1.0, workers=2, n=60, seed=4))])
     assert v.status == "inconclusive", v.message
-    assert "2 and 2 worker are too few for a distribution-free bound" in v.message
+    assert "2 and 2 workers are too few for a distribution-free bound" in v.message
     assert "log-normal" in v.message and "3 per side would" in v.message
     single = one(P50, [measurement(current[:1])], [measurement(noisy(1.0, workers=1))])
     assert single.status == "inconclusive" and single.ratio_low is None

@@ -150,7 +150,7 @@ def _short(bounds: Bounds, unit: str) -> str:
         return ""
     have = " and ".join(str(n) for n in bounds.units)
     if bounds.model:
-        return (f"; {have} {unit} are too few for a distribution-free bound at this level "
+        return (f"; {have} {unit}s are too few for a distribution-free bound at this level "
                 f"({bounds.needed} per side would): a t-interval on the log {unit} values, "
                 "which assumes they are log-normal, was used")
     return f"; {have} {unit} cannot bound it at this level: {bounds.needed} per side would"
