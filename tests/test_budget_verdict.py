@@ -367,6 +367,8 @@ def test_check_result_round_trips_through_json_and_renders() -> None:
     assert noted.against == "the last green report" and noted.notes == ("first run",)
     assert "judged against the last green report" in noted.to_text()
     assert "first run" in noted.to_html()
+    with pytest.raises(InvalidInputError, match="notes must be a list of strings; got 'x'"):
+        CheckResult.from_json({**data, "notes": "x"})
     with pytest.raises(InvalidInputError,
                        match="budget-check schema_version 9 is newer than this workbench reads"):
         CheckResult.from_json({**data, "schema_version": 9})

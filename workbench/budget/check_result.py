@@ -35,6 +35,16 @@ STATUSES: tuple[Status, ...] = ("pass", "breach", "inconclusive", "not-comparabl
 _UNDECIDED = ("inconclusive", "not-comparable", "no-baseline")
 
 
+def _notes(value: Any) -> tuple[str, ...]:
+    """A stored check's notes: a list of strings (absent: none)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+        raise InvalidInputError(f"a budget check's notes must be a list of strings; "
+                                f"got {value!r}")
+    return tuple(value)
+
+
 def _opt(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -197,8 +207,7 @@ class CheckResult(Result):
         return cls(tuple(Verdict.from_json(v) for v in data["verdicts"]),
                    str(data["budgets_hash"]), float(data["family_alpha"]),
                    str(data["correction"]), float(data["confidence"]), str(data["created_at"]),
-                   str(data.get("against") or ""),
-                   tuple(str(n) for n in data.get("notes") or ()))
+                   str(data.get("against") or ""), _notes(data.get("notes")))
 
     def summary_json(self) -> dict[str, Any]:
         """Counts per status, the exit codes (plain and ``--strict``) and the breaches."""

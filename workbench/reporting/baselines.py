@@ -109,9 +109,9 @@ def last_green(reports: Path, workload: str, pipeline: str,
                 summary.get("workload") != workload or summary.get("pipeline") != pipeline \
                 or not stored.is_file():
             continue
-        git = summary.get("git") if isinstance(summary.get("git"), dict) else {}
-        return GreenRun(folder, stored, git.get("sha") if git else None,
-                        str(summary.get("created_at", "")))
+        git = summary.get("git")
+        sha = git.get("sha") if isinstance(git, dict) else None
+        return GreenRun(folder, stored, sha, str(summary.get("created_at", "")))
     return None
 
 
