@@ -135,7 +135,7 @@ def test_flamegraph_json_round_trip_and_renderings(tmp_path: Path) -> None:
     again = Flamegraph.from_json(json.loads(json.dumps(fg.to_json())))
     assert again == fg
     record = fg.to_json()
-    assert record["schema_version"] == 2 and "svg" not in record
+    assert record["schema_version"] == 3 and "svg" not in record
     assert record["summary"]["stage_samples"] == 90
     text = fg.to_text()
     assert "chunk" in text and "overhead +5 %" in text and fg.summary_line() in text
@@ -281,7 +281,7 @@ def test_memory_track_round_trip_and_self_contained_html(tmp_path: Path) -> None
     track = _track()
     assert MemoryTrack.from_json(json.loads(json.dumps(track.to_json()))) == track
     record = track.to_json()
-    assert record["schema_version"] == 3
+    assert record["schema_version"] == 4
     assert record["sites"] == [["work", "a.py:9", 2**20, 10]]  # the calls' view is the main
     assert record["whole_process_sites"][0] == ["load", "a.py:5", 3 * 2**20, 2]
     assert record["summary"]["calls_held_bytes"] == 2**20

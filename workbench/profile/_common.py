@@ -13,6 +13,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import shutil
 import sys
 import sysconfig
@@ -41,6 +42,7 @@ __all__ = [
     "runner_argv",
     "runner_env",
     "short_path",
+    "split_frame",
     "target_spec",
     "workdir",
     "write_job",
@@ -267,3 +269,14 @@ def short_path(filename: str) -> str:
         if filename.startswith(root):
             return filename[len(root):]
     return filename
+
+
+_FRAME = re.compile(r"^(?P<function>.*?) \((?P<location>[^()]*)\)$")
+
+
+def split_frame(frame: str) -> tuple[str, str]:
+    """``"chunk (workbench/rag/chunk.py:57)"`` -> ``("chunk", "workbench/rag/chunk.py:57")``."""
+    match = _FRAME.match(frame.strip())
+    if match is None:
+        return frame.strip(), ""
+    return match["function"], match["location"]

@@ -12,7 +12,6 @@ picture is drawn from these stacks by :mod:`workbench.render.profile`.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,8 +19,9 @@ from typing import Any, ClassVar, NamedTuple, Self
 
 from workbench.errors import InvalidInputError
 from workbench.measure.targets import TargetSpec
-from workbench.profile._common import Overhead
+from workbench.profile._common import Overhead, split_frame
 from workbench.profile._protocol import LOOP_FRAME
+from workbench.profile.cells import CellLabels, CellNamed, cells_from_json, label_files
 from workbench.results import Result
 
 __all__ = [
@@ -36,7 +36,6 @@ __all__ = [
 
 Stack = tuple[str, int]  # ("root;...;leaf", samples)
 
-_FRAME = re.compile(r"^(?P<function>.*?) \((?P<location>[^()]*)\)$")
 
 
 class FrameStat(NamedTuple):
@@ -46,14 +45,6 @@ class FrameStat(NamedTuple):
     location: str
     self_pct: float
     total_pct: float
-
-
-def split_frame(frame: str) -> tuple[str, str]:
-    """``"chunk (workbench/rag/chunk.py:57)"`` -> ``("chunk", "workbench/rag/chunk.py:57")``."""
-    match = _FRAME.match(frame.strip())
-    if match is None:
-        return frame.strip(), ""
-    return match["function"], match["location"]
 
 
 def parse_collapsed(text: str) -> tuple[Stack, ...]:
@@ -151,17 +142,19 @@ def frame_stats(stacks: Iterable[Stack], *, scope: str = "loop") -> list[FrameSt
 
 
 @dataclass(frozen=True)
-class Flamegraph(Result):
+class Flamegraph(CellNamed, Result):
     """py-spy's samples of a target: collapsed stacks, sampling rate and overhead.
 
     ``stacks`` hold every sample of the profiled process (setup, warm-up and the
     measured calls); :meth:`stage_stacks` and :meth:`top_frames` look at the measured
-    calls. Schema 2 dropped the ``svg`` of py-spy's second recording: the picture is
-    drawn from the stacks.
+    calls. ``cells`` names the notebook cells among the frames' files (``"In [3]"``;
+    :mod:`workbench.profile.cells`), made where the profile was taken. Schema 2 dropped
+    the ``svg`` of py-spy's second recording: the picture is drawn from the stacks;
+    schema 3 added ``cells``.
     """
 
     kind: ClassVar[str] = "flamegraph"
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
 
     target: TargetSpec
     rate: int
@@ -172,6 +165,10 @@ class Flamegraph(Result):
     tool: str
     created_at: str
     artifacts: str | None = None
+    cells: CellLabels | None = None  # None: named from this process's IPython shell
+
+    def _cell_files(self) -> Iterable[str]:
+        return _frame_files(s for s, _ in self.stacks)
 
     # -- what the samples say ----------------------------------------------------------
     @property
@@ -221,20 +218,32 @@ class Flamegraph(Result):
             "by_line": self.by_line, "stacks": [list(s) for s in self.stacks],
             "overhead": self.overhead.to_json(), "tool": self.tool,
             "created_at": self.created_at, "artifacts": self.artifacts,
+            "cells": self.cell_names,
         }
 
     @classmethod
     def _from_payload(cls, data: Mapping[str, Any]) -> Self:
         # a version-1 record also holds py-spy's own "svg": not read
         artifacts = data.get("artifacts")
+        stacks = tuple((str(s), int(c)) for s, c in data["stacks"])
+        # before schema 3: the cells that name themselves (<ipython-input-3-...>)
+        cells = (cells_from_json(data["cells"]) if data["schema_version"] >= 3
+                 else label_files(_frame_files(s for s, _ in stacks), {}))
         return cls(
             TargetSpec.from_json(data["target"]), int(data["rate"]), bool(data["native"]),
-            bool(data["by_line"]), tuple((str(s), int(c)) for s, c in data["stacks"]),
-            Overhead.from_json(data["overhead"]), str(data["tool"]),
-            str(data["created_at"]), None if artifacts is None else str(artifacts),
+            bool(data["by_line"]), stacks, Overhead.from_json(data["overhead"]),
+            str(data["tool"]), str(data["created_at"]),
+            None if artifacts is None else str(artifacts), cells,
         )
 
     def summary_json(self) -> dict[str, Any]:
         return {"samples": self.samples, "loop_samples": self.loop_samples,
                 "stage_samples": self.stage_samples,
-                "top_frames": [r._asdict() for r in self.top_frames(10)]}
+                "top_frames": [{**r._asdict(), "cell": self.cell_at(r.location)}
+                               for r in self.top_frames(10)]}
+
+
+def _frame_files(stacks: Iterable[str]) -> set[str]:
+    """The file names of the frames of collapsed ``stacks``."""
+    frames = {f for stack in stacks if stack for f in stack.split(";")}
+    return {split_frame(f)[1].rpartition(":")[0] for f in frames} - {""}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, NamedTuple, Self
 
@@ -26,6 +26,7 @@ from workbench.profile._common import (
     target_spec,
     workdir,
 )
+from workbench.profile.cells import CellLabels, CellNamed, cells_from_json, label_files
 from workbench.refs import PipelineArg, callable_ref
 from workbench.results import Result
 from workbench.shipping import Code, pack
@@ -91,12 +92,16 @@ def parse_line_stats(data: Mapping[str, Any]) -> tuple[float, tuple[FunctionLine
 
 
 @dataclass(frozen=True)
-class LineProfile(Result):
+class LineProfile(CellNamed, Result):
     """line_profiler's per-line hits and time for the profiled functions, over the
-    measured calls only (setup and warm-up run before the profiler is enabled)."""
+    measured calls only (setup and warm-up run before the profiler is enabled).
+
+    ``cells`` names the functions' files that are notebook cells (``"In [3]"``; a line
+    of one is ``In [3], line 14``), made where the profile was taken; schema 2 added it.
+    """
 
     kind: ClassVar[str] = "line_profile"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
 
     target: TargetSpec
     functions: tuple[FunctionLines, ...]
@@ -105,6 +110,10 @@ class LineProfile(Result):
     tool: str
     created_at: str
     artifacts: str | None = None
+    cells: CellLabels | None = None  # None: named from this process's IPython shell
+
+    def _cell_files(self) -> Iterable[str]:
+        return {fn.file for fn in self.functions}
 
     def function(self, name: str) -> FunctionLines:
         for fn in self.functions:
@@ -124,16 +133,26 @@ class LineProfile(Result):
         return {"target": self.target.to_json(), "unit": self.unit,
                 "functions": [f.to_json() for f in self.functions],
                 "overhead": self.overhead.to_json(), "tool": self.tool,
-                "created_at": self.created_at, "artifacts": self.artifacts}
+                "created_at": self.created_at, "artifacts": self.artifacts,
+                "cells": self.cell_names}
 
     @classmethod
     def _from_payload(cls, data: Mapping[str, Any]) -> Self:
         artifacts = data.get("artifacts")
-        return cls(TargetSpec.from_json(data["target"]),
-                   tuple(FunctionLines.from_json(f) for f in data["functions"]),
+        functions = tuple(FunctionLines.from_json(f) for f in data["functions"])
+        # before schema 2: the cells that name themselves (<ipython-input-3-...>)
+        cells = (cells_from_json(data["cells"]) if data["schema_version"] >= 2
+                 else label_files({f.file for f in functions}, {}))
+        return cls(TargetSpec.from_json(data["target"]), functions,
                    float(data["unit"]), Overhead.from_json(data["overhead"]),
                    str(data["tool"]), str(data["created_at"]),
-                   None if artifacts is None else str(artifacts))
+                   None if artifacts is None else str(artifacts), cells)
+
+    def summary_json(self) -> dict[str, Any]:
+        return {"functions": [
+            {"name": fn.name, "file": fn.file, "first_line": fn.first_line,
+             "cell": self.cell_at(f"{fn.file}:{fn.first_line}"), "total_s": fn.total_s}
+            for fn in self.functions]}
 
 
 def _unwrap(fn: Any) -> Any:

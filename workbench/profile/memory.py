@@ -15,18 +15,21 @@ drawn by :mod:`workbench.render.profile`, inline and offline: memray's own flame
 HTML loads its libraries from a CDN and shows an empty page offline.
 
 Schema 3 made ``sites`` and ``stacks`` the calls' view; a record of schema 1 or 2 reads
-with its sites and stacks as the whole process's and no calls' view.
+with its sites and stacks as the whole process's and no calls' view. Schema 4 added
+``cells``: the notebook cells among the record's files, named ``"In [3]"`` where the
+track was made (:mod:`workbench.profile.cells`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, Self
 
 from workbench.errors import InvalidInputError
 from workbench.measure.targets import TargetSpec
-from workbench.profile._common import Overhead
+from workbench.profile._common import Overhead, split_frame
+from workbench.profile.cells import CellLabels, CellNamed, cells_from_json, label_files
 from workbench.results import Result
 
 __all__ = [
@@ -137,13 +140,13 @@ class MeasuredMemory(NamedTuple):
 
 
 @dataclass(frozen=True)
-class MemoryTrack(Result):
+class MemoryTrack(CellNamed, Result):
     """memray's record of the whole profiled process: its peaks, snapshots and phases;
     the measured calls' own peak with the sites and stacks holding it; and the sites and
     stacks holding memory at the whole process's high-water mark."""
 
     kind: ClassVar[str] = "memory_track"
-    schema_version: ClassVar[int] = 3
+    schema_version: ClassVar[int] = 4
 
     target: TargetSpec
     peak_heap_bytes: int
@@ -162,6 +165,11 @@ class MemoryTrack(Result):
     holdings: tuple[Holding, ...] = ()
     whole_process_sites: tuple[AllocationSite, ...] = ()  # at the process's high-water mark
     whole_process_stacks: tuple[AllocationStack, ...] = ()
+    cells: CellLabels | None = None  # None: named from this process's IPython shell
+
+    def _cell_files(self) -> Iterable[str]:
+        return _files(self.sites + self.whole_process_sites,
+                      self.stacks + self.whole_process_stacks, self.holdings)
 
     def top_sites(self, n: int = 10) -> list[AllocationSite]:
         """The measured calls' sites holding the most at their peak."""
@@ -222,6 +230,7 @@ class MemoryTrack(Result):
             "whole_process_stacks": _stacks_json(self.whole_process_stacks),
             "overhead": self.overhead.to_json(), "tool": self.tool,
             "created_at": self.created_at, "artifacts": self.artifacts,
+            "cells": self.cell_names,
         }
 
     @classmethod
@@ -236,6 +245,12 @@ class MemoryTrack(Result):
             views = {"calls": _calls(data["calls"]), "holdings": _holdings(data["holdings"]),
                      "whole_process_sites": _sites(data["whole_process_sites"]),
                      "whole_process_stacks": _stacks(data["whole_process_stacks"])}
+        if data["schema_version"] >= 4:
+            views["cells"] = cells_from_json(data["cells"])
+        else:  # the cells that name themselves (<ipython-input-3-...>)
+            views["cells"] = label_files(_files(
+                sites + views["whole_process_sites"], stacks + views["whole_process_stacks"],
+                views.get("holdings", ())), {})
         return cls(
             TargetSpec.from_json(data["target"]), int(data["peak_heap_bytes"]),
             int(data["peak_rss_bytes"]), int(data["total_allocations"]), bool(data["native"]),
@@ -252,7 +267,19 @@ class MemoryTrack(Result):
         return {"peak_heap_bytes": self.peak_heap_bytes,
                 "peak_rss_bytes": self.peak_rss_bytes,
                 "measured": None if measured is None else measured._asdict(),
-                "calls_held_bytes": None if self.calls is None else self.calls.held_bytes}
+                "calls_held_bytes": None if self.calls is None else self.calls.held_bytes,
+                "top_sites": [{**s._asdict(), "cell": self.cell_at(s.location)}
+                              for s in self.top_sites(10)]}
+
+
+def _files(sites: Iterable[AllocationSite], stacks: Iterable[AllocationStack],
+           holdings: Iterable[Holding]) -> set[str]:
+    """The file names in ``sites``, the frames of ``stacks`` and the holdings' makers
+    (a cell's file is its own maker)."""
+    files = {s.location.rpartition(":")[0] for s in sites}
+    frames = {f for s in stacks for f in s.frames}
+    files |= {split_frame(f)[1].rpartition(":")[0] for f in frames}
+    return (files | {h.what for h in holdings}) - {""}
 
 
 def _stacks_json(stacks: tuple[AllocationStack, ...]) -> list[list[Any]]:

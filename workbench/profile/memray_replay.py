@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from workbench.profile._common import short_path
 from workbench.profile._protocol import LOOP_FRAME
+from workbench.profile.cells import is_cell_file
 from workbench.profile.flame import is_harness_frame, split_frame
 from workbench.profile.memory import (
     AllocationSite,
@@ -105,12 +106,15 @@ def _marker(trace: Sequence[tuple[str, str, int]]) -> str | None:
 
 
 def _category(trace: Sequence[tuple[str, str, int]]) -> str:
-    """What made an allocation: ``imports``, or the package of its Python leaf frame."""
+    """What made an allocation: ``imports``, or the package of its Python leaf frame (a
+    notebook cell's file: the file, which the track names by its cell)."""
     if not trace:
         return NO_FRAME
     if any(file.startswith("<frozen importlib.") for _, file, _ in trace):
         return IMPORTS
     path = short_path(trace[0][1])
+    if is_cell_file(path):
+        return path
     if path.startswith("<frozen "):
         return path.removeprefix("<frozen ").rstrip(">")
     if path.startswith("/"):

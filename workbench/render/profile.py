@@ -11,6 +11,7 @@ one line each; the whole process's high-water mark is behind a toggle.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
@@ -23,7 +24,8 @@ from workbench.render.tables import table
 
 if TYPE_CHECKING:
     from workbench.profile._common import Overhead
-    from workbench.profile.flame import Flamegraph
+    from workbench.profile.cells import CellNamed
+    from workbench.profile.flame import Flamegraph, FrameStat
     from workbench.profile.lines import LineProfile
     from workbench.profile.memory import AllocationSite, MemoryTrack
 
@@ -58,7 +60,7 @@ def _flame_headline(fg: Flamegraph) -> str:
 def _roots(fg: Flamegraph) -> list[tuple[str, float]]:
     counts: dict[str, int] = {}
     for stack, count in fg.stage_stacks():
-        first = stack.split(";", 1)[0]
+        first = fg.named_frame(stack.split(";", 1)[0])
         counts[first] = counts.get(first, 0) + count
     total = sum(counts.values())
     return sorted(((f, 100.0 * c / total) for f, c in counts.items()), key=lambda r: -r[1])
@@ -66,7 +68,7 @@ def _roots(fg: Flamegraph) -> list[tuple[str, float]]:
 
 def _flame_text(fg: Flamegraph, *, n: int = 10, by: str = "self") -> str:
     rows = [(fmt.percent(r.self_pct), fmt.percent(r.total_pct), f"{r.function} ({r.location})")
-            for r in fg.top_frames(n, by=by)]
+            for r in _named_rows(fg, n, by)]
     roots = ", ".join(f"{f} {fmt.percent(p)}" for f, p in _roots(fg)[:3]) or "-"
     harness = fg.loop_samples - fg.stage_samples
     lines = [_flame_headline(fg), f"  {overhead_text(fg.overhead)}",
@@ -77,10 +79,25 @@ def _flame_text(fg: Flamegraph, *, n: int = 10, by: str = "self") -> str:
     return "\n".join(lines)
 
 
+def _named_rows(fg: Flamegraph, n: int, by: str) -> list[FrameStat]:
+    """The top frames, a notebook cell's location named ``In [3], line 14``."""
+    return [r._replace(location=fg.where(r.location)) for r in fg.top_frames(n, by=by)]
+
+
+def _named_stacks(result: CellNamed, stacks: Iterable[tuple[Sequence[str], int]],
+                  ) -> Iterator[tuple[list[str], int]]:
+    """``stacks`` with the frames in notebook cells named by their cell."""
+    named: dict[str, str] = {}
+    for frames, weight in stacks:
+        yield [named.get(f) or named.setdefault(f, result.named_frame(f)) for f in frames], weight
+
+
 def flame_svg(fg: Flamegraph, *, keep_harness: bool = False, width: int = 1000) -> str:
     """The flame graph (icicle, root on top) of the stacks rooted at the stage, or of
-    every stack with ``keep_harness``; one standalone ``<svg>``."""
-    stacks = ((s.split(";") if s else [], c) for s, c in fg.stage_stacks(keep_harness))
+    every stack with ``keep_harness``; one standalone ``<svg>``. Frames in notebook
+    cells are named by their cell (``In [3], line 14``)."""
+    stacks = _named_stacks(fg, ((s.split(";") if s else [], c)
+                                for s, c in fg.stage_stacks(keep_harness)))
     scope = "whole process" if keep_harness else "measured calls"
     return icicle_svg(
         stacks, unit=lambda c: f"{c} samples", label=_frame_name, width=width,
@@ -91,7 +108,7 @@ def flame_svg(fg: Flamegraph, *, keep_harness: bool = False, width: int = 1000) 
 
 def _flame_body(fg: Flamegraph, *, n: int = 10, by: str = "self") -> str:
     return render("flamegraph.html.j2", headline=_flame_headline(fg),
-                  overhead=overhead_text(fg.overhead), rows=fg.top_frames(n, by=by),
+                  overhead=overhead_text(fg.overhead), rows=_named_rows(fg, n, by),
                   stage_samples=fg.stage_samples, loop_samples=fg.loop_samples,
                   samples=fg.samples, rooted=Markup(flame_svg(fg)),
                   full=Markup(flame_svg(fg, keep_harness=True)))
@@ -155,7 +172,8 @@ def phase_line(track: MemoryTrack, name: str) -> str | None:
            f"{fmt.size(s.peak_rss_bytes)} peak RSS, {fmt.signed_size(s.rss_growth_bytes)}")
     line = f"{PHASE_LABELS.get(name, name)}: {rss}, {fmt.seconds((s.end_ms - s.start_ms) / 1000)}"
     if s.holdings:  # the three largest, each 1 % of the held bytes or more
-        top = ", ".join(f"{what} {fmt.size(b)}" for what, b in s.holdings[:3]
+        cells = track.cell_names
+        top = ", ".join(f"{cells.get(what, what)} {fmt.size(b)}" for what, b in s.holdings[:3]
                         if b >= s.held_bytes / 100 or what == s.holdings[0][0])
         line += (f" (still held when the calls start: {fmt.size(s.held_bytes)}, of which "
                  f"{top})")
@@ -164,6 +182,11 @@ def phase_line(track: MemoryTrack, name: str) -> str | None:
 
 def _phase_lines(track: MemoryTrack) -> list[str]:
     return [line for line in (phase_line(track, n) for n in ("prepare", "warmup")) if line]
+
+
+def _named_sites(track: MemoryTrack, sites: list[AllocationSite]) -> list[AllocationSite]:
+    """``sites``, a notebook cell's location named ``In [3], line 14``."""
+    return [s._replace(location=track.where(s.location)) for s in sites]
 
 
 def _site_rows(sites: list[AllocationSite]) -> list[tuple[str, str, str]]:
@@ -177,25 +200,29 @@ def _memory_text(track: MemoryTrack, *, n: int = 10) -> str:
     if track.sites:
         lines.append("  top allocation sites of the measured calls, at their peak:")
         lines += table(("held", "allocations", "function (location)"),
-                       _site_rows(track.top_sites(n)), right=(True, True, False), indent="  ")
+                       _site_rows(_named_sites(track, track.top_sites(n))),
+                       right=(True, True, False), indent="  ")
     lines += [f"  {line}" for line in _phase_lines(track)]
     if track.whole_process_sites:
         lines.append("  the whole process, at its heap high-water mark (imports, loading and "
                      "warm-up included):")
         lines += table(("held", "allocations", "function (location)"),
-                       _site_rows(track.top_whole_process_sites(5 if track.sites else n)),
+                       _site_rows(_named_sites(
+                           track, track.top_whole_process_sites(5 if track.sites else n))),
                        right=(True, True, False), indent="  ")
     return "\n".join(lines)
 
 
 def _memory_icicle(track: MemoryTrack, *, whole: bool) -> str:
     if whole:
-        return icicle_svg(((s.frames, s.bytes) for s in track.whole_process_stacks),
+        return icicle_svg(_named_stacks(track, ((s.frames, s.bytes)
+                                                for s in track.whole_process_stacks)),
                           unit=fmt.size, label=_frame_name, css_class="wb-icicle wb-icicle-full",
                           title="memory held at the whole process's high-water mark",
                           root=f"{track.target.label} (whole process)",
                           empty="no allocations", max_depth=48)
-    return icicle_svg(((s.frames, s.bytes) for s in track.stacks), unit=fmt.size,
+    return icicle_svg(_named_stacks(track, ((s.frames, s.bytes) for s in track.stacks)),
+                      unit=fmt.size,
                       label=_frame_name, root=f"{track.target.label} (measured calls)",
                       title="memory the measured calls held at their peak",
                       empty="no allocation of the measured calls", max_depth=48)
@@ -219,9 +246,9 @@ def _memory_body(track: MemoryTrack, *, n: int = 15) -> str:
                   phase_lines=_phase_lines(track),
                   phases=[(PHASE_LABELS.get(p.name, p.name), _span(p.start_ms, p.end_ms))
                           for p in track.phases],
-                  sites=track.top_sites(n), chart=Markup(chart),
+                  sites=_named_sites(track, track.top_sites(n)), chart=Markup(chart),
                   stacks=Markup(_memory_icicle(track, whole=False)) if calls_view else "",
-                  whole_sites=track.top_whole_process_sites(n),
+                  whole_sites=_named_sites(track, track.top_whole_process_sites(n)),
                   whole_stacks=Markup(_memory_icicle(track, whole=True)))
 
 
@@ -261,8 +288,9 @@ def _lines_text(lp: LineProfile) -> str:
     """kernprof's table, per function (Time and Per Hit in microseconds)."""
     out = [_lines_headline(lp), overhead_text(lp.overhead), "", "Timer unit: 1e-06 s"]
     for fn in lp.functions:
+        cell = lp.cell_at(f"{fn.file}:{fn.first_line}")
         out += ["", f"Total time: {fn.total_s:g} s", f"File: {fn.file}",
-                f"Function: {fn.name} at line {fn.first_line}", "",
+                f"Function: {fn.name} at {cell or f'line {fn.first_line}'}", "",
                 f"{'Line #':>6} {'Hits':>9} {'Time':>12} {'Per Hit':>8} {'% Time':>8}  "
                 "Line Contents", "=" * 62]
         for r in fn.rows:
@@ -278,7 +306,9 @@ def _lines_text(lp: LineProfile) -> str:
 def _lines_body(lp: LineProfile) -> str:
     from workbench.profile._common import short_path
 
-    functions = [{"name": fn.name, "where": f"{short_path(fn.file)}:{fn.first_line}",
+    functions = [{"name": fn.name,
+                  "where": (lp.cell_at(f"{fn.file}:{fn.first_line}")
+                            or f"{short_path(fn.file)}:{fn.first_line}"),
                   "total": fmt.seconds(fn.total_s),
                   "rows": [(r, fn.pct(r), Markup(share_bar_svg(fn.pct(r))) if r.hits else "")
                            for r in fn.rows]}
