@@ -33,6 +33,7 @@ from workbench.errors import ExecutionError, InvalidInputError, UnknownNameError
 __all__ = [
     "Workload",
     "get_workload",
+    "no_sizes",
     "register_workload",
     "registered_workloads",
     "workload",
@@ -51,10 +52,18 @@ class Workload:
     size: int
     description: str = ""
     seed: int = 0
+    #: A value given as it is (:mod:`workbench.fixed_workloads`): one size, its own, and a
+    #: name that is the variable's (any identifier).
+    fixed: bool = False
 
     def __post_init__(self) -> None:
         base, _, _ = self.name.partition("@")
-        if not _NAME.match(base):
+        if self.fixed:
+            if not (base.isidentifier() and len(base) <= 40 and not self.name.count("@")):
+                raise InvalidInputError(
+                    f"a workload given as a value is named like a variable (an identifier of "
+                    f"at most 40 characters); got {self.name!r}")
+        elif not _NAME.match(base):
             raise InvalidInputError(
                 f"workload name {self.name!r} must be 1-40 characters of a-z, 0-9, '_' or '-', "
                 "starting with a letter")
@@ -80,9 +89,21 @@ class Workload:
         return _load(self)
 
     def with_size(self, n: int) -> Workload:
-        """The same workload at size ``n``, named ``NAME@N``."""
+        """The same workload at size ``n``, named ``NAME@N`` (refused for a value)."""
+        if self.fixed:
+            raise no_sizes(self, f"{self.name}@{n}")
         _check_size(n, f"{self.base_name}@{n}")
         return replace(self, name=f"{self.base_name}@{n}", size=n)
+
+
+def no_sizes(w: Workload, asked: str) -> InvalidInputError:
+    """The refusal of another size of ``w`` (a value), with the one-line way to get sizes."""
+    return InvalidInputError(
+        f"{asked}: workload {w.name!r} is a value of one size ({w.size:,}); sizes (sweep, "
+        f"NAME@N) need a @workload function. In a cell:\n"
+        f"    @workbench.workload('{w.name}_n', size={w.size})\n"
+        f"    def {w.name}_n(n): return {w.name}[:n]\n"
+        f"then use --workload {w.name}_n")
 
 
 def _check_size(n: object, name: str) -> None:
@@ -102,6 +123,8 @@ def _takes_seed(fn: Callable[..., Any]) -> bool:
 
 
 def _load(w: Workload) -> Any:
+    if w.fixed:  # the value itself, not kept here: the notebook's variable owns it
+        return w.make(w.size)
     with _LOCK:
         if w in _LOADED:
             return _LOADED[w]
@@ -135,6 +158,9 @@ def register_workload(w: Workload, *, replace: bool = False) -> Workload:
         raise InvalidInputError(f"register_workload takes a Workload; got {type(w).__name__}")
     if "@" in w.name:
         raise InvalidInputError(f"register {w.base_name!r}, not a resized {w.name!r}")
+    if w.fixed:
+        raise InvalidInputError(f"workload {w.name!r} is a value given as it is; pass it "
+                                "where a workload is named instead of registering it")
     old = _REGISTRY.get(w.name)
     if old is not None and not replace and _origin(old) != _origin(w):
         raise InvalidInputError(

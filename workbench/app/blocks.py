@@ -170,11 +170,9 @@ def workers_warning(config: MeasureConfig) -> str | None:
                 f"independent draws of fresh processes); a distribution-free interval with "
                 f"the worker as the unit needs {need} workers per side (--workers {need}, "
                 f"the default)")
-    return (f"%%budget --workers {k}: {k} workers cannot decide without a model: the "
-            f"distribution-free interval on worker medians (the rank interval) needs {need} "
-            f"workers per side (--workers {need}, the default); with {k}, intervals rest on "
-            f"a model of the spread between workers (log-normal) fitted to {k} workers, or "
-            f"stay undecided")
+    return (f"%%budget --workers {k}: {k} workers cannot decide without a model; --workers "
+            f"{need} would (the default: a distribution-free interval on worker medians); "
+            f"with {k}, intervals assume log-normal worker medians or stay undecided")
 
 
 # -- measuring and judging ------------------------------------------------------------------

@@ -55,17 +55,20 @@ def run_command(args: argparse.Namespace, *, pipeline: PipelineArg, workload: Wo
                progress=progress)
 
 
-def measure_warnings(args: argparse.Namespace, prog: str) -> list[str]:
-    """The warnings as ``compare``/``sweep`` begin to measure: a busy machine, and workers
-    per variant too few to decide a speed-up without a model (``prog``: how the command is
-    called, for the flag to change). Front ends print them when the measuring begins (at
-    the first progress report, :func:`workbench.progress.announced`), after every check of
-    the request, so that no warning comes before a usage error."""
+def measure_warnings(args: argparse.Namespace, prog: str, *, workers: bool = True) -> list[str]:
+    """The warnings as ``compare``/``sweep`` begin to measure: a busy machine, and (with
+    ``workers``) workers per variant too few to decide a speed-up without a model
+    (``prog``: how the command is called, for the flag to change). Front ends print them
+    when the measuring begins (at the first progress report,
+    :func:`workbench.progress.announced`), after every check of the request, so that no
+    warning comes before a usage error. A notebook leaves the workers out: the result it
+    shows says it, once."""
     from workbench.measure.comparison import workers_warning
     from workbench.measure.load import busy_note
 
-    workers = config_of(args).workers
-    few = workers_warning(workers, f"{prog} {args.command} --workers {workers}")
+    count = config_of(args).workers
+    few = workers_warning(count, f"{prog} {args.command} --workers {count}") if workers \
+        else None
     return [w for w in (busy_note(), few) if w]
 
 

@@ -127,10 +127,10 @@ def workers_warning(workers: int, setting: str | None = None) -> str | None:
                 f"process is the unit and its samples are not independent), so no speed-up "
                 f"is decided; the rank interval and rank test on worker medians need "
                 f"{need} workers per side")
-    return (f"{setting}: {workers} workers per side cannot decide without a model: the rank "
-            f"interval (95 %) and rank test (1 %) on worker medians need {need} per side; "
-            f"the speed-ups shown are Welch t-intervals on the log worker medians, a "
-            f"model-based result from few workers that assumes log-normal worker medians")
+    return (f"{setting}: {workers} workers per side cannot decide without a model; {need} "
+            f"per side would (--workers {need}: the rank interval and rank test on worker "
+            f"medians); with {workers}, speed-ups are Welch t-intervals on log worker medians, "
+            f"which assume them log-normal")
 
 
 def pair_stats(baseline: Measurement, candidate: Measurement, *, look: int = 1) -> PairStats:
@@ -190,9 +190,8 @@ def pair_stats(baseline: Measurement, candidate: Measurement, *, look: int = 1) 
         return PairStats(est, None, "inconclusive", warning)
     t = worker_stats.t_ratio_interval(baseline.groups, candidate.groups, tail)
     warning = (f"{k[0]}+{k[1]} workers cannot decide without a model: {levels} need "
-               f"{need} workers per side; the interval and p-value shown are a Welch "
-               f"t-interval and t-test on the log worker medians, a model-based result "
-               f"from few workers (it assumes log-normal worker medians)")
+               f"{need} workers per side (--workers {need}); shown: a Welch t-interval and "
+               f"t-test on the log worker medians, which assume them log-normal")
     df = "no spread between worker medians" if t.df is None else f"{t.df:.3g} df"
     note = (f"geometric mean of worker medians a/b from {k[0]}+{k[1]} workers, Welch "
             f"t-interval and t-test on log worker medians ({df}); look {look}; {warning}")

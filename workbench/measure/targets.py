@@ -137,8 +137,13 @@ class Prepared:
 
 
 def _resolve_workload(workload: WorkloadArg, looked_in: tuple[str, ...]) -> Workload:
+    """A name looked up, a Workload as it is, any other object as a value of one size."""
     if isinstance(workload, Workload):
         return workload
+    if not isinstance(workload, str):
+        from workbench.fixed_workloads import from_value
+
+        return from_value(workload)
     return get_workload(workload, looked_in=looked_in)
 
 

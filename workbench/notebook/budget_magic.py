@@ -30,6 +30,7 @@ The caller displays the result; an error-level breach then raises ``BlockBudgetE
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ from workbench.app import blocks
 from workbench.app.args import add_measure_flags, config_of, positive_int
 from workbench.app.argv import Words
 from workbench.app.blocks import BLOCK_VARIANT, BlockRequest, raise_for, workers_warning
+from workbench.app.workloads import from_namespace
 from workbench.errors import InvalidInputError
 from workbench.notebook.cell import CellBlock, block_from_cell
 from workbench.notebook.session import Session
@@ -117,7 +119,8 @@ def _key(args: argparse.Namespace, session: Session, name: str) -> tuple[str, st
 
 
 def _baseline(args: argparse.Namespace, session: Session, key: tuple[str, str],
-              config: MeasureConfig) -> tuple[TargetSpec | None, Measurement | None]:
+              config: MeasureConfig, namespace: Mapping[str, Any],
+              ) -> tuple[TargetSpec | None, Measurement | None]:
     """What ``--against NAME`` names: an earlier cell or a variant of ``--stage``
     (measured now, beside the block), or a result file."""
     name = args.against
@@ -129,7 +132,8 @@ def _baseline(args: argparse.Namespace, session: Session, key: tuple[str, str],
     if args.stage:
         stage = session.pipeline_object().stage(args.stage)
         if name in stage.variants:
-            workload = args.workload or session.workload
+            workload = from_namespace(args.workload, namespace, session.workload,
+                                      session.pipeline)
             return blocks.variant_target(stage.name, workload, name, session.pipeline,
                                          config), None
     path = Path(name)
@@ -163,7 +167,7 @@ def plan(args: argparse.Namespace, cell: str, namespace: dict[str, Any], session
                                 "--stage, or a result file)")
     config = config_of(args)
     block = block_from_cell(cell, namespace, name=name, items=args.items or 1)
-    target, stored = _baseline(args, session, key, config)
+    target, stored = _baseline(args, session, key, config, namespace)
     return BudgetRequest(block, BlockRequest(name, block.fn, rules, key, config, args.warn,
                                              args.against, target, stored, cell,
                                              workers_warning(config)))

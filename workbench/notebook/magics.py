@@ -83,7 +83,6 @@ class WorkbenchMagics(Magics):
         from workbench.notebook.budget_magic import plan, raise_for, run_budget
         from workbench.notebook.progress import cell_progress
         from workbench.notebook.session import current
-        from workbench.progress import announced
 
         session = current()
         self._current()
@@ -92,14 +91,8 @@ class WorkbenchMagics(Magics):
             code = self.ip.transform_cell(cell)
             request = plan(args, code, self.ip.user_ns, session,
                            self.ip.execution_count)
-            warning = request.warning
-
-            def warn() -> None:  # when measuring begins, after every check
-                if warning:
-                    print(f"WARNING: {warning}")
-
             with cell_progress(title=f"%%budget {request.name}") as progress:
-                result = run_budget(request, session, progress=announced(progress, warn))
+                result = run_budget(request, session, progress=progress)
         _display(result)
         raise_for(result)
 

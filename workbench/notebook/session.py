@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.app.profiling import profilers
+from workbench.app.workloads import resolved
 from workbench.app.workspace import find_project, resolve_pipeline
 from workbench.errors import InvalidInputError
 from workbench.pipeline import Pipeline
@@ -84,6 +85,7 @@ class Session:
             if not isinstance(workload, Workload | str):
                 raise InvalidInputError(f"a workload is a name or a Workload; got "
                                         f"{type(workload).__name__} {workload!r}")
+            resolved(workload, self.pipeline)  # an unknown name is refused now, not later
             with self._lock:
                 self.workload = workload
 

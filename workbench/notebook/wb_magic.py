@@ -25,7 +25,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser
 
 from workbench.app import args as flags
-from workbench.app import commands, listing
+from workbench.app import commands, listing, workloads
 from workbench.app.argv import HintingParser, WordsHelpFormatter
 from workbench.app.profiling import profilers
 from workbench.errors import InvalidInputError
@@ -38,6 +38,7 @@ from workbench.workloads import Workload
 if TYPE_CHECKING:
     from workbench.app.args import PipelineArg
     from workbench.app.projects import Project
+    from workbench.app.workloads import WorkloadArg
 
 __all__ = ["HelpShown", "build_wb_parser", "run_wb"]
 
@@ -129,15 +130,9 @@ def _pipeline(value: str | None, ns: Mapping[str, Any], session: Session) -> Pip
     return value
 
 
-def _workload(value: str | None, ns: Mapping[str, Any], session: Session) -> Workload | str:
-    if value is None:
-        return session.workload
-    base = value.partition("@")[0]
-    if base.isidentifier() and base in ns and isinstance(ns[base], Workload):
-        w: Workload = ns[base]
-        size = value.partition("@")[2]
-        return w.with_size(int(size)) if size.isdigit() else w
-    return value
+def _workload(value: str | None, ns: Mapping[str, Any], session: Session,
+              pipeline: PipelineArg) -> WorkloadArg:
+    return workloads.from_namespace(value, ns, session.workload, pipeline)
 
 
 def _given(argv: list[str], *flags: str) -> bool:
@@ -160,8 +155,8 @@ class Runner:
         return _pipeline(self.args.pipeline, self.ns, self.session)
 
     @property
-    def workload(self) -> Workload | str:
-        return _workload(self.args.workload, self.ns, self.session)
+    def workload(self) -> WorkloadArg:
+        return _workload(self.args.workload, self.ns, self.session, self.pipeline)
 
     def _saved(self, result: Any, path: Path | None) -> Any:
         if path == STDOUT:
@@ -173,14 +168,19 @@ class Runner:
 
     def measure(self) -> Any:
         a = self.args
+        workload = self.workload
+        if a.command == "sweep":  # a value has one size: say so before anything is shown
+            workload = workloads.with_sizes(workload, self.pipeline, "%wb sweep")
 
         def warn() -> None:  # when measuring begins, after every check
-            for warning in commands.measure_warnings(a, "%wb"):
+            for warning in commands.measure_warnings(a, "%wb", workers=False):
                 print(f"WARNING: {warning}")
+            if isinstance(workload, Workload) and workload.fixed:
+                print(f"workload {workload.name}: {workload.description}")
 
         with flags.fanout_of(a) as fanout, \
                 self.progress(disable=a.no_progress, title=a.command) as progress:
-            result = commands.measure_command(a, workload=self.workload,
+            result = commands.measure_command(a, workload=workload,
                                               pipeline=self.pipeline,
                                               progress=announced(progress, warn),
                                               fanout=fanout)
@@ -236,13 +236,15 @@ class Runner:
 
     def use(self) -> None:
         a = self.args
-        self.session.use(
-            pipeline=None if a.pipeline is None else _pipeline(a.pipeline, self.ns,
-                                                               self.session),
-            workload=None if a.workload is None else _workload(a.workload, self.ns,
-                                                               self.session))
+        pipeline = None if a.pipeline is None else _pipeline(a.pipeline, self.ns,
+                                                              self.session)
+        workload = None if a.workload is None else _workload(
+            a.workload, self.ns, self.session, pipeline or self.session.pipeline)
+        self.session.use(pipeline=pipeline, workload=workload)
         summary = self.session.summary()
         print(f"session: pipeline {summary['pipeline']}, workload {summary['workload']}")
+        if isinstance(workload, Workload) and workload.fixed:
+            print(f"workload {workload.name}: {workload.description}")
 
     def panel(self) -> Any:
         from workbench.notebook import panel
@@ -250,7 +252,7 @@ class Runner:
         a = self.args
         options = {k: v for k, v in (("workers", a.workers), ("samples", a.samples))
                    if v is not None}
-        return panel(workload=a.workload, **options)
+        return panel(workload=None if a.workload is None else self.workload, **options)
 
     def stages(self) -> None:
         found = listing.stages(self.pipeline)

@@ -37,12 +37,18 @@ if TYPE_CHECKING:
 __all__ = ["panel"]
 
 
-def panel(pipeline: Any = None, workload: Workload | str | None = None, *,
+def panel(pipeline: Any = None, workload: Workload | str | Any = None, *,
           workers: int | None = None, samples: int | None = None) -> Panel:
     """The widget panel on ``pipeline`` and ``workload`` (default: the session's), measuring
     with ``workers`` processes of ``samples`` samples (default: the panel's, 5 x 10; fewer
-    workers are flagged: they cannot decide without a model)."""
+    workers are flagged: they cannot decide without a model). ``workload`` is a name, a
+    Workload, or any value (a list of documents, an array, a frame): the first stage's
+    input as it is, named after the notebook variable holding it."""
+    from workbench.app.workloads import given
+    from workbench.notebook.namespace import user_namespace
     from workbench.notebook.panel.main import build_panel
 
+    if workload is not None:
+        workload = given(workload, user_namespace())
     options = {k: v for k, v in (("workers", workers), ("samples", samples)) if v is not None}
     return build_panel(pipeline=pipeline, workload=workload, **options)

@@ -5,13 +5,16 @@ the Measure and Cancel buttons, the progress bar, the status line and the error 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from workbench.app import settings
+from workbench.app import settings, workloads
 from workbench.app.views import panel_html
+from workbench.errors import WorkbenchError
+from workbench.notebook.namespace import user_namespace
 
 if TYPE_CHECKING:
     from workbench.workloads import Workload
@@ -24,9 +27,18 @@ DEFAULT_WORKERS = 5
 DEFAULT_SAMPLES = 10
 
 
-def workload_options(current: Workload | str) -> list[tuple[str, Any]]:
-    """(label with size, value) for every registered workload, and ``current`` if it is
-    not one of them (a ``NAME@N`` size or a Workload object)."""
+@dataclass(frozen=True)
+class Variable:
+    """A picker option: the notebook variable ``name``, made a workload when chosen."""
+
+    name: str
+
+
+def workload_options(current: Workload | str,
+                     namespace: Mapping[str, Any] | None = None) -> list[tuple[str, Any]]:
+    """(label with size, value) for every registered workload, ``current`` if it is not
+    one of them (a ``NAME@N`` size or a Workload object), then the notebook's
+    workload-shaped variables (lists, tuples, arrays, frames), each as what it holds."""
     from workbench.workloads import registered_workloads
 
     options: list[tuple[str, Any]] = [(f"{w.name} (size {w.size:,})", w.name)
@@ -35,6 +47,9 @@ def workload_options(current: Workload | str) -> list[tuple[str, Any]]:
         size = "" if isinstance(current, str) else f" (size {current.size:,})"
         name = current if isinstance(current, str) else current.name
         options.append((f"{name}{size}", current))
+    taken = {current if isinstance(current, str) else current.name}
+    options += [(f"{name} (notebook: {held})", Variable(name))
+                for name, held in workloads.variables(namespace or {}) if name not in taken]
     return options
 
 
@@ -46,9 +61,12 @@ class Controls:
                  on_measure: Callable[[], object], on_cancel: Callable[[], object],
                  on_workload: Callable[[dict[str, Any]], None]) -> None:
         self._errors_lock = threading.Lock()
-        self.workload_picker: Any = widgets.Dropdown(options=workload_options(workload),
-                                                     value=workload, description="workload")
-        self.workload_picker.observe(on_workload, names="value")
+        self._chosen: dict[str, tuple[int, Workload]] = {}
+        self.workload_picker: Any = widgets.Dropdown(
+            options=workload_options(workload, user_namespace()), value=workload,
+            description="workload")
+        self.workload_picker.observe(lambda change: self._picked(change, on_workload),
+                                     names="value")
         self.workers: Any = widgets.BoundedIntText(value=workers, min=1, max=64,
                                                    description="workers",
                                                    layout=widgets.Layout(width="150px"))
@@ -92,8 +110,30 @@ class Controls:
 
     @property
     def workload(self) -> Workload | str:
-        value: Workload | str = self.workload_picker.value
-        return value
+        """The picked workload; a notebook variable becomes a value workload (once per
+        value the variable holds)."""
+        value: Workload | str | Variable = self.workload_picker.value
+        if not isinstance(value, Variable):
+            return value
+        held = user_namespace().get(value.name)
+        known = self._chosen.get(value.name)
+        if known is not None and known[0] == id(held):
+            return known[1]
+        chosen = workloads.from_namespace(value.name, {value.name: held} if held is not None
+                                          else {}, value.name)
+        if isinstance(chosen, str):
+            raise WorkbenchError(f"the notebook has no variable {value.name!r} any more")
+        self._chosen[value.name] = (id(held), chosen)
+        return chosen
+
+    def _picked(self, change: dict[str, Any],
+                on_workload: Callable[[dict[str, Any]], None]) -> None:
+        try:
+            chosen = self.workload
+        except WorkbenchError as exc:
+            self.show_error(panel_html.error("cannot use that workload", exc))
+            return
+        on_workload({**change, "new": chosen})
 
     def warn(self, warnings: Sequence[str]) -> None:
         """Show ``warnings`` in the warning area; none clears it."""
