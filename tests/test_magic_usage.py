@@ -182,6 +182,18 @@ def test_a_limit_holding_a_space_is_one_limit_quoted_or_not(shell: InteractiveSh
     "%wb baseline --budgets nosuch.toml",
     "%wb decide tokenize pure --because x",
     "%%budget --inprocess --stage chunk --against pure -w nosuch --latency 1.1x\ntotal = 1\n",
+    # every other magic and command, each with one bad input
+    "%wb", "%wb nosuch", "%wb compare chunk --variants nosuch", "%wb compare chunk -w len",
+    "%wb compare chunk --workers 0", "%wb sweep chunk --sizes 10,20,30 -w nosuch",
+    "%wb flame nosuch", "%wb flame chunk --variant nosuch", "%wb memory chunk -w nosuch",
+    "%wb lines chunk -w nosuch", "%wb lines chunk --function nosuch", "%wb check -w nosuch",
+    "%wb baseline -w nosuch", "%wb run -w nosuch", "%wb run --select chunk=nosuch",
+    "%wb select chunk=nosuch", "%wb use -w nosuch", "%wb use --pipeline nosuch:x",
+    "%wb panel -w nosuch", "%wb panel --workers 0", "%wb stages --pipeline nosuch:x",
+    "%wb workloads --pipeline nosuch:x", "%wb history chunk --metric nosuch",
+    "%wb decide chunk pure", "%wb decisions show nosuch", "%wb session extra",
+    "%%budget --latency fast\ntotal = 1\n", "%%budget --stage nosuch --latency 1ms\ntotal = 1\n",
+    "%%budget --against nosuch --latency 1.1x\ntotal = 1\n", "%%budget --workers 0\ntotal = 1\n",
 ])
 def test_a_usage_error_comes_before_any_warning_or_progress_bar(
         shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch, source: str) -> None:

@@ -252,7 +252,9 @@ class Runner:
         a = self.args
         options = {k: v for k, v in (("workers", a.workers), ("samples", a.samples))
                    if v is not None}
-        return panel(workload=None if a.workload is None else self.workload, **options)
+        workload = None if a.workload is None else _workload(
+            a.workload, self.ns, self.session, self.session.pipeline)
+        return panel(workload=workload, **options)
 
     def stages(self) -> None:
         found = listing.stages(self.pipeline)
