@@ -4,7 +4,7 @@ disagree with, shown beside the suggestion (:mod:`workbench.app.suggesting`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -13,13 +13,24 @@ if TYPE_CHECKING:
     from workbench.measure.comparison import Comparison
     from workbench.results import Result
 
-__all__ = ["hotspot_hint"]
+__all__ = ["hotspot_hint", "stage_profiles"]
 
 
-def hotspot_hint(comparison: Comparison, verdicts: Mapping[str, Sequence[Verdict]],
+def hotspot_hint(comparison: Comparison | None, verdicts: Mapping[str, Sequence[Verdict]],
                  profiles: Sequence[Result] = ()) -> Hint:
-    """The hint for ``comparison``'s stage, read from pure's verdicts and figures and the
-    stage's profiles (pure's preferred when there are several of a kind)."""
+    """The hint for a stage, read from pure's verdicts and figures in ``comparison``
+    (None before the stage is measured: the profiles alone) and the stage's profiles
+    (oldest first; per kind pure's newest, else the newest of any variant)."""
     from workbench.decisions.evidence import hotspot_hint as hint
 
     return hint(comparison, verdicts, profiles)
+
+
+def stage_profiles(results: Iterable[Result], stage: str) -> tuple[Result, ...]:
+    """Of ``results`` (a session's, oldest first: the panel's and the magics' alike), the
+    profiles of ``stage`` a hint reads and a decision keeps: per kind, pure's newest, else
+    the newest of any variant."""
+    from workbench.app.profiling import profilers
+    from workbench.decisions.evidence import pick_profiles
+
+    return pick_profiles(tuple(results), stage, {p.kind for p in profilers()})

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import getpass
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from workbench.decisions.compaction import RECORD_BUDGET, RECORD_MARGIN, compact_evidence
 from workbench.decisions.hotspots import Hint, read_hotspot
@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from workbench.measure.comparison import Comparison
     from workbench.results import Result
 
-__all__ = ["alternatives", "author", "build_decision", "hotspot_hint", "new_id"]
+__all__ = ["alternatives", "author", "build_decision", "hotspot_hint", "new_id",
+           "pick_profiles"]
 
 
 def new_id() -> str:
@@ -95,23 +96,45 @@ def _rss_limit(rules: Sequence[Rule]) -> float | None:
     return min(found) if found else None
 
 
-def hotspot_hint(comparison: Comparison, verdicts: Mapping[str, Sequence[Verdict]],
-                 profiles: Sequence[Result] = ()) -> Hint:
-    """The hotspot hint of the comparison's stage, read from pure's verdicts and figures
-    and the stage's profiles (pure's preferred when there are several of a kind)."""
-    def pick(kind: str) -> Any:
-        found = [p for p in profiles if p.kind == kind]
-        own = [p for p in found
-               if getattr(getattr(p, "target", None), "variant", None) == REFERENCE]
-        picked = own or found
-        return picked[0] if picked else None
+def _about(result: Result) -> tuple[str | None, str | None]:
+    """The stage and variant a profile is of (its target), or Nones."""
+    target = getattr(result, "target", None)
+    return getattr(target, "name", None), getattr(target, "variant", None)
 
-    pure = next((r for r in comparison.results if r.variant == REFERENCE), None)
+
+def pick_profiles(profiles: Sequence[Result], stage: str | None = None,
+                  kinds: Collection[str] | None = None) -> tuple[Result, ...]:
+    """Of ``profiles`` (oldest first), per kind the one the hint reads and a decision
+    keeps: the newest of the reference variant (pure: escalation starts from where its
+    time goes), else the newest of any variant. With ``stage``, only profiles of that
+    stage count; with ``kinds``, only results of those kinds. Comparisons and other
+    results without a target are left out."""
+    chosen: dict[str, Result] = {}
+    for result in profiles:
+        name, variant = _about(result)
+        if name is None or (stage is not None and name != stage) or \
+                (kinds is not None and result.kind not in kinds):
+            continue
+        held = chosen.get(result.kind)
+        if held is None or variant == REFERENCE or _about(held)[1] != REFERENCE:
+            chosen[result.kind] = result
+    return tuple(chosen.values())
+
+
+def hotspot_hint(comparison: Comparison | None, verdicts: Mapping[str, Sequence[Verdict]],
+                 profiles: Sequence[Result] = ()) -> Hint:
+    """The hotspot hint of a stage, read from pure's verdicts and figures in
+    ``comparison`` (None: not measured yet) and the stage's ``profiles`` (oldest first;
+    per kind :func:`pick_profiles`'s choice is read)."""
+    picked = {p.kind: p for p in pick_profiles(profiles)}
+    pure = None if comparison is None else \
+        next((r for r in comparison.results if r.variant == REFERENCE), None)
     peak = None
     if pure is not None and pure.measurement.peak_rss_kb is not None:
         peak = float(pure.measurement.peak_rss_kb * 1024)
     own = tuple(verdicts.get(REFERENCE, ()))
-    return read_hotspot(verdicts=own, flame=pick("flamegraph"), memory=pick("memory_track"),
+    return read_hotspot(verdicts=own, flame=picked.get("flamegraph"),  # type: ignore[arg-type]
+                        memory=picked.get("memory_track"),  # type: ignore[arg-type]
                         peak_rss=peak, rss_limit=_rss_limit([v.rule for v in own]))
 
 

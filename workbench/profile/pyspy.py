@@ -5,12 +5,19 @@ writes collapsed stacks: the data, from which :mod:`workbench.render.profile` dr
 flame graph (rooted at the stage, no script). A plain run of the runner beforehand fixes
 the number of calls (``duration`` seconds' worth) and times them without a profiler,
 which gives the overhead (the shared sequence, :func:`~workbench.profile._common.profiled_run`).
+
+``native=True`` asks py-spy for the C/C++ frames too (``--native``). Where py-spy cannot
+unwind native stacks (an unsupported platform, a failed unwind), the flame graph is
+sampled again without it and says so: its ``tool`` names the failure
+(:func:`native_fallback` reads it back), and the hotspot hint repeats it.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +35,8 @@ from workbench.profile.flame import Flamegraph, parse_collapsed
 from workbench.refs import PipelineArg
 from workbench.subproc import run_child
 
-__all__ = ["PTRACE_ADVICE", "flamegraph", "pyspy_argv", "pyspy_error"]
+__all__ = ["NATIVE_FALLBACK", "PTRACE_ADVICE", "flamegraph", "native_fallback", "pyspy_argv",
+           "pyspy_error"]
 
 FEATURE = "flame graphs (py-spy)"
 PTRACE_ADVICE = (
@@ -38,6 +46,8 @@ PTRACE_ADVICE = (
     "(docker run --cap-add SYS_PTRACE ...; in Kubernetes, securityContext.capabilities.add: "
     "[SYS_PTRACE])"
 )
+#: How a flame graph's ``tool`` says that ``--native`` failed and it was sampled without.
+NATIVE_FALLBACK = "--native failed, sampled without it: "
 _DENIED = ("permission denied", "operation not permitted", "ptrace", "sys_ptrace", "eperm")
 
 
@@ -53,6 +63,20 @@ def pyspy_argv(executable: str, output: Path, fmt: str, program: Sequence[str], 
     if not by_line:
         argv.append("--function")  # one frame per function (its first line), not per line
     return [*argv, "--", *program]
+
+
+class _NativeFailed(ExecutionError):
+    """py-spy failed on a ``--native`` run for a reason other than ptrace."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def native_fallback(flame: Flamegraph) -> str | None:
+    """Why ``--native`` failed for ``flame`` (sampled without it), or None."""
+    _, found, reason = flame.tool.partition(NATIVE_FALLBACK)
+    return reason or None if found else None
 
 
 def pyspy_error(output: str, label: str) -> ExecutionError:
@@ -106,6 +130,32 @@ def flamegraph(
         raise InvalidInputError(f"calls must be an integer >= 1; got {calls!r}")
     spec = target_spec(stage, workload, variant, params, pipeline)
     executable = find_tool("py-spy", feature=FEATURE)
+    record = functools.partial(
+        _record, executable, spec, rate=rate, by_line=by_line, duration=float(duration),
+        calls=calls, threads=threads, timeout=timeout, keep_artifacts=keep_artifacts)
+    fallback = ""
+    if native:
+        try:
+            return record(native=True)
+        except _NativeFailed as exc:
+            fallback = NATIVE_FALLBACK + exc.reason
+    flame = record(native=False)
+    return replace(flame, tool=f"{flame.tool}; {fallback}") if fallback else flame
+
+
+def _record(executable: str, spec: TargetSpec, *, native: bool, rate: int, by_line: bool,
+            duration: float, calls: int | None, threads: int, timeout: float,
+            keep_artifacts: bool) -> Flamegraph:
+    """One py-spy recording of ``spec`` (see :func:`flamegraph`); with ``native``, a
+    py-spy failure other than a ptrace denial is a :class:`_NativeFailed`."""
+    def failed(output: str) -> ExecutionError:
+        error = pyspy_error(output, spec.label)
+        if native and PTRACE_ADVICE not in str(error):
+            lines = [ln.strip() for ln in output.splitlines()
+                     if ln.strip() and not ln.startswith("py-spy>")]
+            return _NativeFailed(str(error), lines[-1][:300] if lines else "no message")
+        return error
+
     with workdir(keep_artifacts) as directory:
         output = directory / "profile.txt"
 
@@ -114,9 +164,9 @@ def flamegraph(
                               rate=rate, native=native, by_line=by_line)
 
         run = profiled_run(
-            directory, spec, argv, what="py-spy", seconds=float(duration), calls=calls,
+            directory, spec, argv, what="py-spy", seconds=duration, calls=calls,
             threads=threads, timeout=timeout, outputs=(output,),
-            tool_error=lambda done: pyspy_error(done.stderr + "\n" + done.stdout, spec.label))
+            tool_error=lambda done: failed(done.stderr + "\n" + done.stdout))
         return Flamegraph(
             target=spec, rate=rate, native=native, by_line=by_line,
             stacks=parse_collapsed(output.read_text(encoding="utf-8")),
