@@ -1,7 +1,9 @@
 """workbench: performance budgets for functional Python data pipelines.
 
-``import workbench`` is deliberately light: it loads the stage model, the error types and
-the registrations of the renderers and profilers only. The reference pipeline
+``import workbench`` is deliberately light: it loads the stage model, the equivalence
+predicates (``exact``, ``floats``, ``arrays``, ``frames``, ``embeddings``, ``same_items``
+and their factories ``close``, ``allclose``, ``frame_equal``, ``cosine``), the error types
+and the registrations of the renderers and profilers only. The reference pipeline
 (``workbench.rag``) and every heavy library (Polars, Numba, torch, transformers) load when
 a variant that needs them first runs.
 """
@@ -20,7 +22,21 @@ from workbench.errors import (
     WorkbenchError,
 )
 from workbench.pipeline import FusionReport, Pipeline
-from workbench.stages import EquivalenceResult, Stage, Variant, stage
+from workbench.predicates import (
+    Equivalence,
+    EquivalenceResult,
+    allclose,
+    arrays,
+    close,
+    cosine,
+    embeddings,
+    exact,
+    floats,
+    frame_equal,
+    frames,
+    same_items,
+)
+from workbench.stages import Stage, Variant, stage
 from workbench.version import __version__
 from workbench.workloads import (
     Workload,
@@ -47,6 +63,7 @@ def load_ipython_extension(ipython: object) -> None:
 
 
 __all__ = [
+    "Equivalence",
     "EquivalenceResult",
     "ExecutionError",
     "FusionReport",
@@ -59,10 +76,20 @@ __all__ = [
     "WorkbenchError",
     "Workload",
     "__version__",
+    "allclose",
+    "arrays",
+    "close",
+    "cosine",
+    "embeddings",
+    "exact",
+    "floats",
+    "frame_equal",
+    "frames",
     "get_workload",
     "load_ipython_extension",
     "note",
     "register_workload",
+    "same_items",
     "stage",
     "workload",
     "workload_names",

@@ -11,7 +11,9 @@ A user brings a pipeline to the workbench by declaring its steps with :func:`sta
         ...
 
 Every variant has the pure variant's signature: ``fn(data, **params)``. The stage's
-equivalence predicate says when a variant's output counts as the same as pure's.
+equivalence predicate says when a variant's output counts as the same as pure's:
+``exact`` by default, or one of :mod:`workbench.predicates` (``floats``, ``arrays``,
+``frames``, ``embeddings``, ``same_items``, ...) named in ``@stage(equivalence=...)``.
 Variants are registered while the stage is being declared (module import time); a
 :class:`~workbench.pipeline.Pipeline` takes a snapshot and is immutable from then on.
 """
@@ -19,12 +21,13 @@ Variants are registered while the stage is being declared (module import time); 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 
 from workbench.errors import InvalidInputError, UnknownNameError
+from workbench.predicates import Equivalence, EquivalenceResult, exact, materialize
 
 __all__ = [
     "STANDARD_VARIANTS",
@@ -41,48 +44,6 @@ __all__ = [
 #: The conventional variant names, in display order (and order of escalation: the
 #: parallel tier spends more CPUs, and a cluster); user code may add others.
 STANDARD_VARIANTS = ("pure", "vectorized", "native", "parallel")
-
-
-@dataclass(frozen=True, slots=True)
-class EquivalenceResult:
-    """Whether a variant's output is equivalent to the reference output, and how close."""
-
-    equivalent: bool
-    detail: str
-    worst: float | None = None  # the worst per-item figure (e.g. minimum cosine), if any
-
-    def __bool__(self) -> bool:
-        return self.equivalent
-
-
-class Equivalence(Protocol):
-    def __call__(
-        self, reference: Any, candidate: Any, *, variant: str, params: Mapping[str, Any]
-    ) -> EquivalenceResult: ...
-
-
-def materialize(output: Any) -> Any:
-    """Turn a lazy stage output into a comparable value (iterators become tuples)."""
-    if isinstance(output, Iterator):
-        return tuple(output)
-    return output
-
-
-def exact(
-    reference: Any, candidate: Any, *, variant: str, params: Mapping[str, Any]
-) -> EquivalenceResult:
-    """Equivalence by ``==`` on the materialized outputs, reporting the first difference."""
-    ref, cand = materialize(reference), materialize(candidate)
-    if ref == cand:
-        return EquivalenceResult(True, "identical output")
-    if isinstance(ref, tuple) and isinstance(cand, tuple):
-        if len(ref) != len(cand):
-            return EquivalenceResult(False, f"{len(cand)} items, pure gave {len(ref)}")
-        first = next(i for i, (a, b) in enumerate(zip(ref, cand, strict=True)) if a != b)
-        return EquivalenceResult(
-            False, f"item {first} differs: pure {ref[first]!r} vs {variant} {cand[first]!r}"
-        )
-    return EquivalenceResult(False, "outputs differ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +187,25 @@ def _first_line(fn: Callable[..., Any]) -> str:
     return doc.splitlines()[0] if doc else ""
 
 
+def _check_equivalence(equivalence: object) -> None:
+    """Refuse what cannot be called as ``equivalence(reference, candidate, variant=...,
+    params=...)``, such as a predicate factory that was not called (``close``)."""
+    problem = None if callable(equivalence) else "is not callable"
+    if callable(equivalence):
+        try:
+            inspect.signature(equivalence).bind(None, None, variant="pure", params={})
+        except TypeError:
+            problem = "does not take (reference, candidate, *, variant, params)"
+        except ValueError:  # no signature to read (some builtins): trusted
+            pass
+    if problem is not None:
+        name = getattr(equivalence, "__name__", repr(equivalence))
+        raise InvalidInputError(
+            f"equivalence {name} {problem}; give a predicate such as workbench.exact, "
+            "workbench.floats or a configured one (workbench.close(rel=1e-6), "
+            "workbench.cosine(0.999), ...)")
+
+
 def stage(
     name: str | None = None,
     *,
@@ -246,6 +226,8 @@ def stage(
     workload (a measurement calls it); ``count_items(input, params)`` says how many items
     one call processes (default: ``len(input)``).
     """
+
+    _check_equivalence(equivalence)
 
     def declare(fn: Callable[..., Any]) -> Stage:
         signature = inspect.signature(fn)

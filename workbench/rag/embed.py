@@ -7,8 +7,9 @@ dispatches on ``(model, variant)`` and imports a model's module only when it run
 ``parallel`` variant maps the vectorized kernel over partitions of the texts on Dask
 workers (:func:`workbench.parallel.parallel_map`), one partition per worker.
 
-Equivalence against pure: ``allclose(atol=1e-5)`` per vector, except the compiled
-MiniLM path (``minilm``/``native``), which must reach cosine >= 0.99 per vector.
+Equivalence against pure: ``allclose(rtol=0, atol=1e-5)`` per element, except the compiled
+MiniLM path (``minilm``/``native``), which must reach cosine >= 0.99 per vector
+(:func:`workbench.cosine`, the predicate any stage can declare).
 (``parallel`` runs the vectorized kernel, so it is held to ``allclose`` too.)
 """
 
@@ -22,8 +23,9 @@ import numpy as np
 import numpy.typing as npt
 
 from workbench.errors import InvalidInputError
+from workbench.predicates import EquivalenceResult, allclose, cosine
 from workbench.rag.types import Chunk, EmbeddingBatch
-from workbench.stages import EquivalenceResult, stage
+from workbench.stages import stage
 
 __all__ = ["DIM", "MODELS", "embed", "embed_texts"]
 
@@ -67,6 +69,12 @@ def _run(chunks: Iterable[Chunk], model: str, variant: str) -> EmbeddingBatch:
     return EmbeddingBatch.from_rows([c.chunk_id for c in rows], matrix, DIM)
 
 
+#: The compiled MiniLM path's predicate: every vector's cosine with pure's >= 0.99.
+SAME_DIRECTION = cosine(COSINE_FLOOR)
+#: Every other path's: each element within ATOL of pure's (NaN never matches).
+SAME_VALUES = allclose(rtol=0.0, atol=ATOL, equal_nan=False)
+
+
 def embeddings_equivalent(
     reference: EmbeddingBatch, candidate: EmbeddingBatch, *, variant: str,
     params: Mapping[str, Any]
@@ -75,17 +83,9 @@ def embeddings_equivalent(
         return EquivalenceResult(False, "the chunk ids differ from pure's (order or content)")
     if len(reference) == 0:
         return EquivalenceResult(True, "no vectors (empty input)")
-    a = reference.matrix.astype(np.float64)
-    b = candidate.matrix.astype(np.float64)
-    if params["model"] == "minilm" and variant == "native":
-        norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-        cos = np.einsum("ij,ij->i", a, b) / np.where(norms == 0, 1.0, norms)
-        worst = float(cos.min())
-        ok = worst >= COSINE_FLOOR
-        return EquivalenceResult(ok, f"min cosine {worst:.5f} (needs >= {COSINE_FLOOR})", worst)
-    diff = float(np.abs(a - b).max())
-    ok = bool(np.allclose(a, b, rtol=0.0, atol=ATOL))
-    return EquivalenceResult(ok, f"max |diff| {diff:.2e} (needs <= {ATOL:g})", diff)
+    same = (SAME_DIRECTION if params["model"] == "minilm" and variant == "native"
+            else SAME_VALUES)
+    return same(reference.matrix, candidate.matrix, variant=variant, params=params)
 
 
 @stage(
