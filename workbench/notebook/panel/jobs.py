@@ -1,8 +1,11 @@
 """What the panel's Measure, Cancel and profile buttons do, in its background
 :class:`~.tasks.Runner`: compare every variant of the chosen stages (``app.compare``), or
 profile the focused stage's selected variant (``app.profile``). Every result is kept in
-the session; a comparison goes to the panel to be judged and shown (``adopt``), and the
-panel's display is updated (``publish``).
+the session; a comparison goes to the panel to be judged and shown (``adopt``), a profile
+to the panel's tab and then to the panel (``arrived``: the decision area reads it for its
+hint), and the panel's display is updated (``publish``). A flame graph is sampled with
+py-spy's ``--native`` (:data:`NATIVE_KINDS`), so its hint can split Python from C time;
+where py-spy cannot, it samples without and says so.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from workbench import app
 from workbench.app import settings
+from workbench.app.profiling import profilers
 from workbench.app.views import panel_html
 from workbench.errors import WorkbenchError
 from workbench.notebook.panel.tabs import profiles
@@ -28,10 +32,18 @@ if TYPE_CHECKING:
     from workbench.notebook.session import Session
     from workbench.workloads import Workload
 
-__all__ = ["PANEL_LABEL", "Measuring", "Profiling"]
+__all__ = ["NATIVE_KINDS", "PANEL_LABEL", "Measuring", "Profiling"]
 
 #: How the panel labels the results it keeps in the session.
 PANEL_LABEL = "panel: "
+#: The result kinds the panel's buttons ask for with ``native=True`` (C frames too).
+NATIVE_KINDS = frozenset({"flamegraph"})
+
+
+def _samples_native(name: str) -> bool:
+    """Whether the panel runs profiler ``name`` with ``native=True``."""
+    return any(p.name == name and p.kind in NATIVE_KINDS
+               and any(o.name == "native" for o in p.options) for p in profilers())
 
 
 def _name(workload: Workload | str) -> str:
@@ -122,13 +134,17 @@ class Profiling:
     shown in its tab (a failure there and in the error area)."""
 
     def __init__(self, session: Session, state: PanelState, controls: Controls,
-                 tabs: ResultTabs, runner: Runner, *, publish: Callable[[], None]) -> None:
+                 tabs: ResultTabs, runner: Runner, *, publish: Callable[[], None],
+                 arrived: Callable[[str], None] = lambda stage: None) -> None:
         self.session, self.state, self.controls = session, state, controls
         self.tabs, self.runner, self._publish = tabs, runner, publish
+        self._arrived = arrived
 
     def start(self, kind: str, stage: str, variant: str, workload: Workload | str) -> bool:
         """Profile ``stage``'s ``variant`` in the background; False if a job is running."""
         title, _, _, options = profiles()[kind]
+        if _samples_native(kind):
+            options = {**options, "native": True}
         output, status = self.tabs.outputs[kind], self.controls.status
         self.tabs.running(kind)
         status.value = f"{escape(title)} of {escape(stage)}/{escape(variant)} ..."
@@ -139,6 +155,7 @@ class Profiling:
             self.state.keep_profile(stage, kind, result)
             self.session.keep(f"{PANEL_LABEL}{kind} {stage}/{variant}", result)
             output.value = result.to_html()
+            self._arrived(stage)
             self._publish()
             status.value = escape(result.summary_line())
 

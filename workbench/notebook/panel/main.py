@@ -6,22 +6,28 @@
 and wires what one area reports to the others: a toggle selects a variant in the session
 and focuses its stage; a comparison (measured here, or by ``%wb compare``) is judged
 against the standing budgets (``app.suggesting``) and shown in the rows, the Timing tab
-and the suggestion. Displayed, the panel carries a static HTML snapshot beside the live
-widget (:mod:`.snapshot`) and updates it under its display id whenever results arrive, so
-a saved or exported notebook shows the latest results without widgets.
+and the suggestion. The decision area's hotspot hint reads the focused stage's comparison
+and the session's profiles of it (``app.hinting.stage_profiles``: those the panel's buttons
+took and those of ``%wb flame``/``%wb memory`` alike); it is read again when a profile of
+the stage arrives: from a button's job, or, once the panel is displayed, after every cell
+(the panel then syncs with the session: :meth:`Panel.sync`). Displayed, the panel carries
+a static HTML snapshot beside the live widget (:mod:`.snapshot`) and updates it under its
+display id whenever results arrive, so a saved or exported notebook shows the latest
+results without widgets.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+import weakref
 from collections.abc import Callable, Iterable
 from html import unescape
 from typing import TYPE_CHECKING, Any
 
 from workbench._optional import require
 from workbench.app import settings, suggesting, workspace
-from workbench.app.hinting import hotspot_hint
+from workbench.app.hinting import hotspot_hint, stage_profiles
 from workbench.app.views import panel_html
 from workbench.errors import WorkbenchError
 from workbench.notebook.panel.controls import DEFAULT_SAMPLES, DEFAULT_WORKERS, Controls
@@ -29,7 +35,7 @@ from workbench.notebook.panel.decide import DecisionArea
 from workbench.notebook.panel.jobs import PANEL_LABEL, Measuring, Profiling
 from workbench.notebook.panel.rows import StageRows
 from workbench.notebook.panel.snapshot import RowState, Snapshot, plain
-from workbench.notebook.panel.state import PanelState, problems
+from workbench.notebook.panel.state import PanelState, StageState, problems
 from workbench.notebook.panel.status import Status, budget_status, equivalence_status
 from workbench.notebook.panel.tabs import ResultTabs
 from workbench.notebook.panel.tasks import Runner
@@ -86,7 +92,7 @@ class Panel:
                                    load_budgets=self._load_budgets, adopt=self.adopt,
                                    publish=self.publish)
         self.profiling = Profiling(session, self.state, self.controls, self.tabs,
-                                   self.runner, publish=self.publish)
+                                   self.runner, publish=self.publish, arrived=self.arrived)
         c = self.controls
         self.widget = widgets.VBox([widgets.HTML(panel_html.head(self.title)), c.settings,
                                     c.warning, *self.stage_rows.boxes, c.run_bar, c.status,
@@ -94,6 +100,7 @@ class Panel:
         self.widget.add_class("wb-panel")
         self._load_budgets()
         self.seen = 0  # how many of the session's results the panel has looked at
+        self.watching = False  # syncing after every cell (once displayed in IPython)
         self.sync()
         self.set_focus(self.focus)
 
@@ -182,8 +189,20 @@ class Panel:
         self.sync()
         stage = self.focus
         if self.decision.record(self.session, stage, self.session.variant_of(stage),
-                                self.state.stage(stage)):
+                                self.known(stage)):
             self.publish()
+
+    def known(self, stage: str) -> StageState:
+        """What the panel knows of ``stage``, with the session's profiles of it that the
+        hint reads and a decision keeps (per kind pure's newest, else the newest)."""
+        return self.state.stage(stage, stage_profiles(
+            (r for _, r in list(self.session.results)), stage))
+
+    def arrived(self, stage: str) -> None:
+        """A profile of ``stage`` is in the session: the hint reads it if it is the
+        focused stage's."""
+        if stage == self.focus:
+            self.refresh()
 
     # -- what the panel shows ------------------------------------------------------------
     def show_error(self, html: str) -> None:
@@ -192,14 +211,17 @@ class Panel:
 
     def sync(self) -> None:
         """Take what happened elsewhere in the session: selections (``%wb select``) on
-        the toggles, comparisons (``%wb compare``) as the last comparison of their stage."""
+        the toggles, comparisons (``%wb compare``) as the last comparison of their stage,
+        profiles (``%wb flame``) of the focused stage into its hint."""
         self.stage_rows.show_selection(self.session.variant_of)
         results = list(self.session.results)
         new, self.seen = results[self.seen:], len(results)
-        found = [r for label, r in new if r.kind == "comparison"
-                 and not label.startswith(PANEL_LABEL)]
+        outside = [r for label, r in new if not label.startswith(PANEL_LABEL)]
+        found = [r for r in outside if r.kind == "comparison"]
         if found:
             self.adopt(found)  # type: ignore[arg-type]
+        elif stage_profiles(outside, self.focus):
+            self.refresh()
 
     def adopt(self, comparisons: Iterable[Comparison]) -> None:
         """Take comparisons (measured here, or kept in the session by ``%wb compare``):
@@ -235,8 +257,8 @@ class Panel:
             self.tabs.fusion.value = self.session.pipeline_object().fusion_report().to_html()
         except WorkbenchError as exc:
             self.tabs.fusion.value = panel_html.error("no fusion report", exc)
-        known = self.state.stage(self.focus)
-        hint = None if known.comparison is None else \
+        known = self.known(self.focus)
+        hint = None if known.comparison is None and not known.profiles else \
             hotspot_hint(known.comparison, known.verdicts or {}, known.profiles)
         self.decision.show_suggestion(self.focus, variant, known.suggestion, hint)
 
@@ -269,6 +291,32 @@ class Panel:
         display: Any = ipython_display.display
         self.display_id = self.display_id or f"wb-panel-{uuid.uuid4().hex}"
         display(self._repr_mimebundle_(), raw=True, display_id=self.display_id)
+        self.watch_cells()
+
+    def watch_cells(self) -> bool:
+        """Sync with the session after every cell of the running IPython (so a ``%wb``
+        result shows without a click); True if watching. The hook holds the panel weakly
+        and removes itself once the panel is gone."""
+        from IPython import get_ipython
+
+        shell: Any = get_ipython()
+        if shell is None or self.watching:
+            return self.watching
+        ref = weakref.ref(self)
+
+        def after_cell(*_: Any) -> None:
+            panel = ref()
+            if panel is None:
+                shell.events.unregister("post_run_cell", after_cell)
+                return
+            try:
+                panel.sync()
+            except WorkbenchError as exc:
+                panel.show_error(panel_html.error("cannot take the session's results", exc))
+
+        shell.events.register("post_run_cell", after_cell)
+        self.watching = True
+        return True
 
     def publish(self) -> None:
         """Update the displayed output (its static snapshot) with the latest results."""

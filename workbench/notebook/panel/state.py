@@ -1,6 +1,11 @@
 """What the panel knows, shared by its areas and its background jobs: the standing budgets,
 and per stage its last comparison with each variant's verdicts and the suggestion, and
-its profiles; which stages the last Measure (or ``%wb compare``) showed.
+the profiles its buttons took (shown in its tabs and its snapshot); which stages the last
+Measure (or ``%wb compare``) showed.
+
+The profiles a hint reads and a decision keeps are not the panel's own: they are the
+session's (the panel's buttons and ``%wb flame``/``%wb memory`` keep theirs there), picked
+by ``app.hinting.stage_profiles`` and passed to :meth:`PanelState.stage`.
 
 Jobs write from the runner's thread while the widgets read, so every access goes through
 one lock (``lock``, re-entrant).
@@ -26,7 +31,8 @@ Verdicts = dict[str, tuple["Verdict", ...]]
 
 @dataclass(frozen=True)
 class StageState:
-    """One stage as the panel knows it (None / empty before it is measured)."""
+    """One stage as the panel knows it (None / empty before it is measured); ``profiles``
+    are the session's profiles of the stage the hint reads and a decision keeps."""
 
     comparison: Comparison | None
     verdicts: Verdicts | None
@@ -69,14 +75,16 @@ class PanelState:
             return [self.comparisons[s] for s in self.last_run if s in self.comparisons]
 
     def keep_profile(self, stage: str, kind: str, result: Result) -> None:
+        """A profile the panel took: its tab and snapshot show it."""
         with self.lock:
             self.profiles[(stage, kind)] = result
 
-    def stage(self, stage: str) -> StageState:
+    def stage(self, stage: str, profiles: tuple[Result, ...] = ()) -> StageState:
+        """``stage``'s comparison, verdicts and suggestion, with ``profiles`` (the
+        session's: see the module docstring)."""
         with self.lock:
             return StageState(self.comparisons.get(stage), self.verdicts.get(stage),
-                              self.suggestions.get(stage),
-                              tuple(r for (s, _), r in self.profiles.items() if s == stage))
+                              self.suggestions.get(stage), profiles)
 
     def all_profiles(self) -> tuple[Result, ...]:
         with self.lock:
