@@ -75,7 +75,8 @@ def _in_loop(frames: list[str]) -> list[str] | None:
 # the runner, and the stage wrapper that iterates a lazy output (``materialize``).
 _HARNESS_FILES = ("workbench/profile/run_target.py", "workbench/measure/targets.py",
                   "<frozen runpy>", "runpy.py")
-_HARNESS_FUNCTIONS = (("workbench/stages.py", "materialize"),)
+_HARNESS_FUNCTIONS = (("workbench/predicates/result.py", "materialize"),
+                      ("workbench/stages.py", "materialize"))  # where it was before
 # What ``materialize``'s isinstance check calls: harness work, though in the stdlib.
 _HARNESS_CALLEES = ("<frozen abc>", "abc.py")
 
