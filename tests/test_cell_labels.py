@@ -255,3 +255,19 @@ def test_an_older_line_profile_record_without_cells_still_loads() -> None:
     record.pop("summary")
     old = LineProfile.from_json(record)
     assert old.cells == () and "Function: digits at line 9" in old.to_text()
+
+
+def test_without_a_shell_labelling_imports_no_ipython() -> None:
+    """In a fresh interpreter (a CLI run, a worker): no shell, nothing imported, and only
+    the names that carry their count are named."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom workbench.profile.cells import label_files, session_cells\n"
+            "assert session_cells() == {}\n"
+            "print(label_files(['<ipython-input-2-abcdefabcdef>', '/x/a.py', '123.py']))\n"
+            "assert not [m for m in sys.modules if m.split('.')[0] == 'IPython']\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(('<ipython-input-2-abcdefabcdef>', 'In [2]'),)"
