@@ -147,6 +147,7 @@ def test_a_flame_graph_names_cell_frames_in_its_table_svg_and_json() -> None:
     assert SHORT not in text
     html = fg.to_html()
     assert ">In [3], line 9</td>" in html and ">In [3], line 14</td>" in html
+    assert '<td class="code" title="3391735555.py:9">In [3], line 9</td>' in html  # raw
     svg = flame_svg(fg)
     assert "<title>digits (In [3], line 9)" in svg and SHORT not in svg
     record = fg.to_json()
@@ -211,7 +212,9 @@ def test_a_memory_track_names_cell_sites_stacks_and_holdings() -> None:
     assert KERNEL_FILE not in text
     html = track.to_html()
     assert ">In [3], line 14</td>" in html and ">In [3], line 3</td>" in html
-    assert "<title>score (In [3], line 14)" in html and KERNEL_FILE not in html
+    assert f'title="{KERNEL_FILE}:14">In [3], line 14</td>' in html  # the raw path on hover
+    assert "<title>score (In [3], line 14)" in html
+    assert html.count(KERNEL_FILE) == 2  # only in the two sites' tooltips
     record = track.to_json()
     assert record["cells"] == {KERNEL_FILE: "In [3]"}
     assert record["sites"][0][1] == f"{KERNEL_FILE}:14"  # raw kept

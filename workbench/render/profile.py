@@ -68,7 +68,7 @@ def _roots(fg: Flamegraph) -> list[tuple[str, float]]:
 
 def _flame_text(fg: Flamegraph, *, n: int = 10, by: str = "self") -> str:
     rows = [(fmt.percent(r.self_pct), fmt.percent(r.total_pct), f"{r.function} ({r.location})")
-            for r in _named_rows(fg, n, by)]
+            for r, _ in _named_rows(fg, n, by)]
     roots = ", ".join(f"{f} {fmt.percent(p)}" for f, p in _roots(fg)[:3]) or "-"
     harness = fg.loop_samples - fg.stage_samples
     lines = [_flame_headline(fg), f"  {overhead_text(fg.overhead)}",
@@ -79,9 +79,11 @@ def _flame_text(fg: Flamegraph, *, n: int = 10, by: str = "self") -> str:
     return "\n".join(lines)
 
 
-def _named_rows(fg: Flamegraph, n: int, by: str) -> list[FrameStat]:
-    """The top frames, a notebook cell's location named ``In [3], line 14``."""
-    return [r._replace(location=fg.where(r.location)) for r in fg.top_frames(n, by=by)]
+def _named_rows(fg: Flamegraph, n: int, by: str) -> list[tuple[FrameStat, str]]:
+    """The top frames, a notebook cell's location named ``In [3], line 14``, each with
+    its raw location (the HTML's tooltip)."""
+    return [(r._replace(location=fg.where(r.location)), r.location)
+            for r in fg.top_frames(n, by=by)]
 
 
 def _named_stacks(result: CellNamed, stacks: Iterable[tuple[Sequence[str], int]],
@@ -184,14 +186,16 @@ def _phase_lines(track: MemoryTrack) -> list[str]:
     return [line for line in (phase_line(track, n) for n in ("prepare", "warmup")) if line]
 
 
-def _named_sites(track: MemoryTrack, sites: list[AllocationSite]) -> list[AllocationSite]:
-    """``sites``, a notebook cell's location named ``In [3], line 14``."""
-    return [s._replace(location=track.where(s.location)) for s in sites]
+def _named_sites(track: MemoryTrack, sites: list[AllocationSite],
+                 ) -> list[tuple[AllocationSite, str]]:
+    """``sites``, a notebook cell's location named ``In [3], line 14``, each with its raw
+    location (the HTML's tooltip)."""
+    return [(s._replace(location=track.where(s.location)), s.location) for s in sites]
 
 
-def _site_rows(sites: list[AllocationSite]) -> list[tuple[str, str, str]]:
+def _site_rows(sites: list[tuple[AllocationSite, str]]) -> list[tuple[str, str, str]]:
     return [(fmt.size(s.bytes), f"{s.allocations:,}x", f"{s.function} ({s.location})")
-            for s in sites]
+            for s, _ in sites]
 
 
 def _memory_text(track: MemoryTrack, *, n: int = 10) -> str:
