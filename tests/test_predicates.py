@@ -242,7 +242,7 @@ def test_exact_names_the_first_difference_the_count_and_the_largest(
 def test_arrays_name_the_first_element_in_c_order(a: np.ndarray, data: st.DataObject) -> None:
     i = data.draw(st.integers(0, a.size - 1))
     b = a.copy()
-    b.flat[i:] = 2 * b.flat[i:] + 1  # differs by |x| + 1: beyond any default tolerance
+    b.flat[i:] = 2 * np.abs(b.flat[i:]) + 1  # at least |x| + 1 away: beyond the tolerance
     row, col = np.unravel_index(i, a.shape)
     for predicate in (exact, arrays):
         detail = judge(predicate, a, b).detail
