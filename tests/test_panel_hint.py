@@ -70,11 +70,18 @@ def test_after_the_flame_graph_button_the_hint_names_the_row(
                      r"alone, as self time\).*\(flame graph of collatz/pure\); the decision "
                      r"table says extend with native code", after), after
 
+    # a memory track arriving is read too: its figures join the hint's facts (its title)
+    assert "memory track of" not in panel.decision.suggestion.value
+    panel.tabs.buttons["memory"].click()
+    _wait(panel)
+    assert "memory track of collatz/pure: peak RSS" in unescape(panel.decision.suggestion.value)
+
     panel.decision.rationale.value = "the time is one Python loop"
     panel.decision.button.click()
     (decision,) = loops.decisions
     assert decision.hint is not None and decision.hint.type == "tight loops"
-    assert [e.kind for e in decision.evidence] == ["comparison", "flamegraph"]
+    assert [e.kind for e in decision.evidence] == ["comparison", "flamegraph",
+                                                   "memory_track"]
 
 
 @pytest.mark.slow
