@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,14 @@ def test_budgets_and_memory_come_before_the_flame_graph() -> None:
     assert memory.type == "memory-bound" and "95% of the" in memory.reading
     slow = read_hotspot(verdicts=[verdict("latency_p50", "breach")], flame=flame)
     assert slow.type == "array ops"
+
+
+def test_notebook_code_is_named_by_its_cell() -> None:
+    flame = replace(_flame(("steps (3391735555.py:14)", 9), (NUMPY, 1)),
+                    cells=(("3391735555.py", "In [3]"),))
+    hint = read_hotspot(flame=flame)
+    assert hint.type == "tight loops"
+    assert "(90 % in steps (In [3], line 14) alone, as self time)" in hint.reading
 
 
 def test_a_flame_graph_says_how_it_was_sampled() -> None:

@@ -166,6 +166,8 @@ def _flame_facts(flame: Flamegraph) -> tuple[Split, list[str], str]:
     from workbench.profile.pyspy import native_fallback
 
     split = split_samples(flame.stage_stacks())
+    if split.top_own:  # notebook code by its cell: "steps (In [3], line 14)"
+        split = split._replace(top_own=flame.named_frame(split.top_own))
     fallback = native_fallback(flame)
     how = (f"py-spy --native failed ({fallback}), sampled without it: time in C is "
            "charged to the Python frame that called it" if fallback else
