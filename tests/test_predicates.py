@@ -37,7 +37,7 @@ from workbench import (
     same_items,
     stage,
 )
-from workbench.predicates import Equivalence, EquivalenceResult
+from workbench.predicates import Equivalence, EquivalenceResult, walk
 
 
 def judge(predicate: Equivalence, reference: Any, candidate: Any,
@@ -235,6 +235,24 @@ def test_exact_names_the_first_difference_the_count_and_the_largest(
     largest = max(abs(x - y) for x, y in zip(xs, ys, strict=True))
     assert f"largest |diff| {largest:.3g}" in result.detail
     assert result.worst == largest
+
+
+@given(st.lists(any_floats, min_size=walk.VECTORIZED, max_size=3 * walk.VECTORIZED),
+       st.data())
+def test_long_float_sequences_compared_in_numpy_say_what_the_item_walk_says(
+        xs: list[float], data: st.DataObject) -> None:
+    changes = data.draw(st.lists(st.sampled_from(
+        [lambda x: x, lambda x: x * (1 + 1e-12), lambda x: x + 1.0, lambda x: math.nan]),
+        min_size=len(xs), max_size=len(xs)))
+    ys = [change(x) for change, x in zip(changes, xs, strict=True)]
+    for predicate in (exact, floats, close(rel=1e-3, abs=1e-6)):
+        vectorized = judge(predicate, xs, ys)
+        saved, walk.VECTORIZED = walk.VECTORIZED, 10**9
+        try:
+            item_by_item = judge(predicate, xs, ys)
+        finally:
+            walk.VECTORIZED = saved
+        assert vectorized == item_by_item
 
 
 @given(hnp.arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(1, 5)),

@@ -1,12 +1,13 @@
 """Walk two outputs side by side and tally how they differ.
 
-Containers are followed: tuples and lists by position (``[3]``), mappings by key
+Containers are followed: tuples and lists by position (``[3]``; a long one of floats only
+is compared as one NumPy array, with the same result), mappings by key
 (``['total']``), dataclasses by field (``.score``), NumPy arrays element by element
 (``[2, 5]``) and Polars/pandas frames by row and column. Numbers are compared under a
 :class:`~workbench.predicates.tolerance.Tolerance`; anything else by ``==``. Containers
 of different types (a tuple and a list), lengths or keys differ in shape. NumPy, Polars
-and pandas are never imported here: an array or a frame can only come from a library
-that is already loaded.
+and pandas are never imported to find out what a value is: an array or a frame can only
+come from a library that is already loaded.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ __all__ = ["frame_library", "is_array", "tally"]
 
 _TEXT = (str, bytes, bytearray, memoryview)
 UNITS = {"array": "element", "frame": "value"}
+#: A sequence of at least this many floats (and nothing else) is compared in NumPy.
+VECTORIZED = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +118,19 @@ def _equal(a: Any, b: Any) -> bool:
         return False
 
 
+def _floats_only(items: Sequence[Any]) -> bool:
+    return all(type(x) is float for x in items)
+
+
 def _sequences(a: Sequence[Any], b: Sequence[Any], where: str, w: _Walk) -> None:
+    if len(a) == len(b) >= VECTORIZED and _floats_only(a) and _floats_only(b):
+        import numpy as np
+
+        from workbench.predicates.arraydiff import tally_values
+
+        tally_values(np.array(a, dtype=np.float64), np.array(b, dtype=np.float64),
+                     lambda i: f"{where}[{i}]", w.tol, w.tally)
+        return
     if len(a) != len(b):
         extra = abs(len(a) - len(b))
         w.tally.compared += extra
