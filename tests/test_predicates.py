@@ -395,3 +395,36 @@ def test_predicates_are_exported_picklable_and_import_workbench_stays_light() ->
         capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"
     assert embeddings == cosine(0.99) and floats == close(rel=1e-9, abs=0.0)
+
+
+def test_the_reference_embed_stage_judges_with_the_exported_predicates() -> None:
+    from workbench.rag.embed import SAME_DIRECTION, SAME_VALUES, embeddings_equivalent
+    from workbench.rag.types import EmbeddingBatch
+
+    assert (SAME_DIRECTION.threshold, SAME_VALUES.rtol, SAME_VALUES.atol) == (0.99, 0.0, 1e-5)
+    assert not SAME_VALUES.equal_nan
+    rng = np.random.default_rng(5)
+    pure = EmbeddingBatch(("a", "b", "c"), rng.normal(size=(3, 8)).astype(np.float32))
+    turned = pure.matrix.copy()
+    turned[2] = -turned[2]
+    native = embeddings_equivalent(pure, EmbeddingBatch(pure.ids, turned), variant="native",
+                                   params={"model": "minilm"})
+    assert not native and native.worst == pytest.approx(-1.0)
+    assert "min cosine -1.00000 at row 2 (needs >= 0.99); 1 of 3 rows below" in native.detail
+    nudged = pure.matrix + np.float32(1e-6)
+    assert embeddings_equivalent(pure, EmbeddingBatch(pure.ids, nudged), variant="vectorized",
+                                 params={"model": "hashing"})
+
+
+def test_mappings_and_dataclasses_are_followed_by_key_and_field() -> None:
+    from workbench.rag.types import Chunk
+
+    a = (Chunk("d", "hello", 0, 5), Chunk("d", "world", 6, 11))
+    b = (Chunk("d", "hello", 0, 5), Chunk("d", "worle", 6, 11))
+    assert "item [1].text differs: pure 'world' vs native 'worle'" in judge(
+        exact, a, b, "native").detail
+    assert "item ['total'] differs: pure 2.0 vs native 2.5" in judge(
+        floats, {"total": 2.0}, {"total": 2.5}, "native").detail
+    assert judge(same_items, {"a": 1, "b": 2}, {"b": 2, "a": 1})
+    assert "missing 1 (pure has, native lacks): ('a', 1)" in judge(
+        same_items, {"a": 1}, {"a": 2}, "native").detail
