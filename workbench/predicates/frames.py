@@ -50,10 +50,12 @@ def _testing(library: str) -> Any:
 class FrameEqual:
     """Frames (or series) of one library equal under its ``assert_frame_equal``: the
     same columns with the same dtypes (unless ``check_dtypes=False``), the same rows in
-    the same order (unless ``check_order=False``: any row and column order), numbers
-    within ``rtol``/``atol``. Polars measures the relative tolerance against pure's
-    value (``|candidate - reference| <= atol + rtol * |reference|``, not symmetric);
-    pandas with ``math.isclose`` (symmetric). NaN matches NaN, null matches null."""
+    the same order (unless ``check_order=False``: any row and column order; pandas
+    matches rows by index label), numbers
+    within ``rtol``/``atol`` by the library's own rule. Polars 2 and pandas measure the
+    relative tolerance against the larger of the two values (symmetric); Polars before
+    1.32 measured it against pure's value, which it is given as ``right``. NaN matches
+    NaN, null matches null."""
 
     rtol: float = 1e-5
     atol: float = 1e-8
@@ -84,17 +86,18 @@ class FrameEqual:
                        f"a {type(ref).__module__}.{type(ref).__name__}, {variant} a "
                        f"{type(cand).__module__}.{type(cand).__name__}")
         message = self._library_verdict(library, ref, cand)
-        tol = Tolerance(self.rtol, self.atol, against_reference=library == "polars")
+        said = f"{library} (left: {variant}, right: pure): {message}"
+        tol = Tolerance(self.rtol, self.atol)  # the figures; the verdict is the library's
         found = (tally(ref, cand, tol, variant, dtypes="same" if self.check_dtypes else "any")
                  if self.check_order else None)
         if found is None:
             return EquivalenceResult(message is None, "equal frames (row and column order "
-                                     "ignored)" if message is None else _cut(message))
+                                     "ignored)" if message is None else _cut(said))
         described = judged(found, tol, None, self.code)
         if message is None:  # the library's verdict; the walk's figures
             return EquivalenceResult(True, described.detail if found.same else "equal frames",
                                      described.worst)
-        detail = _cut(f"{library}: {message}") if found.same else described.detail
+        detail = _cut(said) if found.same else described.detail
         return EquivalenceResult(False, detail, described.worst)
 
     def _library_verdict(self, library: str, ref: Any, cand: Any) -> str | None:
