@@ -216,7 +216,10 @@ def add_profile_commands(sub: Any, project: Project) -> None:
 
 
 def _add_option(cmd: argparse.ArgumentParser, option: Option) -> None:
-    if option.type == "flag":
+    if option.type == "flag" and option.default:  # on unless --no-FLAG
+        cmd.add_argument(option.flag, dest=option.name, action=argparse.BooleanOptionalAction,
+                         default=True, help=option.help)
+    elif option.type == "flag":
         cmd.add_argument(option.flag, action="store_true", help=option.help)
     elif option.type == "repeat":
         cmd.add_argument(option.flag, dest=option.name, action="append",

@@ -153,7 +153,9 @@ register(Profiler(
     "Flame graph", "Run flame graph", "py-spy samples about 1 s of calls", {"duration": 1.0},
     (Option("rate", "positive_int", 100, "samples per second"),
      Option("duration", "positive_float", 2.0, _SECONDS.format("sample", 2)),
-     Option("native", "flag", False, "include C/C++ frames"),
+     Option("native", "flag", True, "include C/C++ frames, so the hotspot hint can tell "
+            "array kernels, C extensions and Python apart (--no-native: Python frames "
+            "only; py-spy falls back to that by itself where it cannot unwind them)"),
      Option("by_line", "flag", False, "one frame per line instead of per function")),
     icon="fire"))
 register(Profiler(
