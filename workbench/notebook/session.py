@@ -107,6 +107,11 @@ class Session:
         with self._lock:
             self.results.append((label, result))
 
+    def kept(self) -> tuple[tuple[str, Result], ...]:
+        """Every (label, result) kept so far, oldest first (a copy, taken under the lock)."""
+        with self._lock:
+            return tuple(self.results)
+
     def last(self, kind: str) -> Result | None:
         """The newest kept result of ``kind`` (``"comparison"``, ``"budget-cell"``, ...)."""
         with self._lock:

@@ -196,7 +196,7 @@ class Panel:
         """What the panel knows of ``stage``, with the session's profiles of it that the
         hint reads and a decision keeps (per kind pure's newest, else the newest)."""
         return self.state.stage(stage, stage_profiles(
-            (r for _, r in list(self.session.results)), stage))
+            (r for _, r in self.session.kept()), stage))
 
     def arrived(self, stage: str) -> None:
         """A profile of ``stage`` is in the session: the hint reads it if it is the
@@ -214,7 +214,7 @@ class Panel:
         the toggles, comparisons (``%wb compare``) as the last comparison of their stage,
         profiles (``%wb flame``) of the focused stage into its hint."""
         self.stage_rows.show_selection(self.session.variant_of)
-        results = list(self.session.results)
+        results = self.session.kept()
         new, self.seen = results[self.seen:], len(results)
         outside = [r for label, r in new if not label.startswith(PANEL_LABEL)]
         found = [r for r in outside if r.kind == "comparison"]
