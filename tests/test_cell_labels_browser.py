@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_check import CHROMIUM, FLAGS, require_chromium
-from jupyter_server import Lab, check_kernel_is_this_python, jupyter_lab
+from browser_check import require_chromium
+from jupyter_server import Lab, check_kernel_is_this_python
+from lab_page import lab_page, run_all
 from notebook_files import own_notebook
 from test_cell_profiles import CELL
-from test_panel_browser import ALL_RUN, ERRORS, KERNEL_READY
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.kernel]
 
@@ -33,34 +33,23 @@ COUNTS = """() => window.jupyterapp.shell.currentWidget.content.widgets
 def test_a_flame_graph_of_cell_code_names_the_cell_in_jupyterlab(tmp_path: Path) -> None:
     require_chromium()
     check_kernel_is_this_python()
-    from playwright.sync_api import sync_playwright
-
     shots = Path(os.environ.get("WORKBENCH_TEST_ARTIFACTS") or tmp_path / "artifacts")
     shots = shots / "cell_labels_browser"
     shots.mkdir(parents=True, exist_ok=True)
     root = tmp_path / "root"
     root.mkdir()
     own_notebook(root / NOTEBOOK, CELL, FLAME, parameters="%load_ext workbench")
-    with jupyter_lab(root, tmp_path / "jupyter") as lab, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=list(FLAGS))
-        try:
-            page = browser.new_context(viewport={"width": 1400, "height": 1200}).new_page()
-            page.set_default_timeout(60_000)
-            _check(page, lab, shots)
-        finally:
-            browser.close()
+    with lab_page(root, tmp_path / "jupyter") as (lab, page):
+        _check(page, lab, shots)
 
 
 def _check(page: Any, lab: Lab, shots: Path) -> None:
     from playwright.sync_api import expect
 
-    page.goto(lab.page(NOTEBOOK))
-    page.wait_for_function(KERNEL_READY, timeout=90_000)
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    page.wait_for_function(ALL_RUN, timeout=180_000, polling=250)
-    page.screenshot(path=str(shots / "flame.png"))
-    assert page.evaluate(ERRORS) == [], lab.log_tail()
+    try:
+        run_all(page, lab, NOTEBOOK)
+    finally:
+        page.screenshot(path=str(shots / "flame.png"))
     load, defined, flamed = page.evaluate(COUNTS)
     assert load < defined < flamed, (load, defined, flamed)
     label = f"In [{defined}], line 7"  # def digits(word): is line 7 of the cell

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_check import CHROMIUM, FLAGS, require_chromium
-from jupyter_server import Lab, check_kernel_is_this_python, jupyter_lab
+from browser_check import require_chromium
+from jupyter_server import Lab, check_kernel_is_this_python
+from lab_page import KERNEL_IDLE, lab_page, run_all
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.kernel]
 
@@ -27,29 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "02_workbench.ipynb"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 RATIONALE = "native is equivalent to pure and no slower on tiny; the flame graph agrees"
-
-#: The notebook's context, session and kernel are ready: run-all before that does nothing.
-KERNEL_READY = """() => {
-  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const k = w && w.sessionContext && w.sessionContext.session
-            && w.sessionContext.session.kernel;
-  return !!(k && w.context.isReady && w.sessionContext.isReady
-            && k.connectionStatus === 'connected' && k.status === 'idle');
-}"""
-#: Every code cell has run and the kernel is idle again.
-ALL_RUN = """() => {
-  const w = window.jupyterapp.shell.currentWidget;
-  const k = w.sessionContext.session.kernel;
-  const cells = w.content.widgets.filter(c => c.model.type === 'code');
-  return k.status === 'idle' && cells.every(c => c.model.executionCount !== null);
-}"""
-ERRORS = """() => window.jupyterapp.shell.currentWidget.content.widgets
-  .filter(c => c.model.type === 'code')
-  .flatMap(c => c.model.outputs.toJSON())
-  .filter(o => o.output_type === 'error')
-  .map(o => o.ename + ': ' + o.evalue)"""
-KERNEL_IDLE = ("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-               ".status === 'idle'")
 
 
 def _artifacts(tmp_path: Path) -> Path:
@@ -87,30 +65,17 @@ def _panel_output(lab: Lab) -> dict[str, Any]:
 def test_panel_in_jupyterlab_measures_profiles_and_records(tmp_path: Path) -> None:
     require_chromium()
     check_kernel_is_this_python()
-    from playwright.sync_api import sync_playwright
-
     shots = _artifacts(tmp_path)
     root = _serve(tmp_path)
-    with jupyter_lab(root, tmp_path / "jupyter") as lab, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=list(FLAGS))
-        try:
-            page = browser.new_context(viewport={"width": 1400, "height": 1500}).new_page()
-            page.set_default_timeout(60_000)
-            _run(page, lab, shots)
-        finally:
-            browser.close()
+    with lab_page(root, tmp_path / "jupyter", height=1500) as (lab, page):
+        _run(page, lab, shots)
 
 
 def _run(page: Any, lab: Lab, shots: Path) -> None:
     from playwright.sync_api import expect
 
     # 1. open a fresh copy of the notebook, wait for its kernel, run all cells
-    page.goto(lab.page(NOTEBOOK))
-    page.wait_for_function(KERNEL_READY, timeout=90_000)
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    page.wait_for_function(ALL_RUN, timeout=120_000, polling=250)
-    assert page.evaluate(ERRORS) == [], lab.log_tail()
+    run_all(page, lab, NOTEBOOK, timeout_ms=120_000)
     panel = page.locator(".wb-panel")
     expect(panel).to_have_count(1)
     expect(panel).to_contain_text("workbench panel")
@@ -120,7 +85,10 @@ def _run(page: Any, lab: Lab, shots: Path) -> None:
     clean = panel.locator(".wb-stage-clean")  # %wb select clean=vectorized, before the panel
     expect(clean.get_by_role("button", name="vectorized", exact=True)).to_have_class(
         re.compile(r"\bmod-active\b"))
-    expect(chunk).to_contain_text("not measured")
+    # the notebook's `%wb compare chunk`, run after the panel's cell, reached the panel
+    # (it syncs with the session after every cell): chunk's row shows it
+    expect(chunk).to_contain_text("equivalent")
+    expect(chunk).not_to_contain_text("not measured")
     _step(page, shots, "1-notebook-run")
 
     # 2. toggle chunk to native: selected, ticked for measuring, focused
