@@ -150,7 +150,8 @@ register(Profiler(
     "workbench.profile.flame:Flamegraph", "workbench.render.profile:RENDERERS",
     "sample a stage variant with py-spy (flame graph)",
     ".svg the flame graph of the stage, .html, .json or .txt",
-    "Flame graph", "Run flame graph", "py-spy samples about 1 s of calls", {"duration": 1.0},
+    "Flame graph", "Run flame graph", "py-spy samples about 1 s of calls",
+    {"duration": 1.0, "native": True},
     (Option("rate", "positive_int", 100, "samples per second"),
      Option("duration", "positive_float", 2.0, _SECONDS.format("sample", 2)),
      Option("native", "flag", True, "include C/C++ frames, so the hotspot hint can tell "

@@ -3,9 +3,10 @@
 profile the focused stage's selected variant (``app.profile``). Every result is kept in
 the session; a comparison goes to the panel to be judged and shown (``adopt``), a profile
 to the panel's tab and then to the panel (``arrived``: the decision area reads it for its
-hint), and the panel's display is updated (``publish``). A flame graph is sampled with
-py-spy's ``--native`` (:data:`NATIVE_KINDS`), so its hint can split Python from C time;
-where py-spy cannot, it samples without and says so.
+hint), and the panel's display is updated (``publish``). A profile runs with the options
+its profiler declares for the panel (the flame graph: about 1 s with py-spy's ``--native``,
+so its hint can split Python from C time; where py-spy cannot, it samples without and
+says so).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from workbench import app
 from workbench.app import settings
-from workbench.app.profiling import profilers
 from workbench.app.views import panel_html
 from workbench.errors import WorkbenchError
 from workbench.notebook.panel.tabs import profiles
@@ -32,18 +32,10 @@ if TYPE_CHECKING:
     from workbench.notebook.session import Session
     from workbench.workloads import Workload
 
-__all__ = ["NATIVE_KINDS", "PANEL_LABEL", "Measuring", "Profiling"]
+__all__ = ["PANEL_LABEL", "Measuring", "Profiling"]
 
 #: How the panel labels the results it keeps in the session.
 PANEL_LABEL = "panel: "
-#: The result kinds the panel's buttons ask for with ``native=True`` (C frames too).
-NATIVE_KINDS = frozenset({"flamegraph"})
-
-
-def _samples_native(name: str) -> bool:
-    """Whether the panel runs profiler ``name`` with ``native=True``."""
-    return any(p.name == name and p.kind in NATIVE_KINDS
-               and any(o.name == "native" for o in p.options) for p in profilers())
 
 
 def _name(workload: Workload | str) -> str:
@@ -143,8 +135,6 @@ class Profiling:
     def start(self, kind: str, stage: str, variant: str, workload: Workload | str) -> bool:
         """Profile ``stage``'s ``variant`` in the background; False if a job is running."""
         title, _, _, options = profiles()[kind]
-        if _samples_native(kind):
-            options = {**options, "native": True}
         output, status = self.tabs.outputs[kind], self.controls.status
         self.tabs.running(kind)
         status.value = f"{escape(title)} of {escape(stage)}/{escape(variant)} ..."
