@@ -43,13 +43,12 @@ def workload_options(current: Workload | str,
 
     options: list[tuple[str, Any]] = [(f"{w.name} (size {w.size:,})", w.name)
                                       for w in registered_workloads()]
+    name = current if isinstance(current, str) else current.name
     if all(value != current for _, value in options):
         size = "" if isinstance(current, str) else f" (size {current.size:,})"
-        name = current if isinstance(current, str) else current.name
         options.append((f"{name}{size}", current))
-    taken = {current if isinstance(current, str) else current.name}
-    options += [(f"{name} (notebook: {held})", Variable(name))
-                for name, held in workloads.variables(namespace or {}) if name not in taken]
+    options += [(f"{var} (notebook: {held})", Variable(var))
+                for var, held in workloads.variables(namespace or {}) if var != name]
     return options
 
 
@@ -61,7 +60,7 @@ class Controls:
                  on_measure: Callable[[], object], on_cancel: Callable[[], object],
                  on_workload: Callable[[dict[str, Any]], None]) -> None:
         self._errors_lock = threading.Lock()
-        self._chosen: dict[str, tuple[int, Workload]] = {}
+        self._chosen: dict[str, tuple[int, Workload]] = {}  # variable -> (id, workload)
         self.workload_picker: Any = widgets.Dropdown(
             options=workload_options(workload, user_namespace()), value=workload,
             description="workload")
@@ -115,15 +114,16 @@ class Controls:
         value: Workload | str | Variable = self.workload_picker.value
         if not isinstance(value, Variable):
             return value
-        held = user_namespace().get(value.name)
-        known = self._chosen.get(value.name)
+        namespace = user_namespace()
+        if value.name not in namespace:
+            raise WorkbenchError(f"the notebook has no variable {value.name!r} any more")
+        held = namespace[value.name]
+        known = self._chosen.get(value.name)  # its Workload holds the value: ids stay apart
         if known is not None and known[0] == id(held):
             return known[1]
-        chosen = workloads.from_namespace(value.name, {value.name: held} if held is not None
-                                          else {}, value.name)
-        if isinstance(chosen, str):
-            raise WorkbenchError(f"the notebook has no variable {value.name!r} any more")
-        self._chosen[value.name] = (id(held), chosen)
+        chosen = workloads.from_namespace(value.name, {value.name: held}, value.name)
+        if not isinstance(chosen, str):  # (a registered name needs no memo)
+            self._chosen[value.name] = (id(held), chosen)
         return chosen
 
     def _picked(self, change: dict[str, Any],
