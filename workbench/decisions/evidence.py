@@ -97,9 +97,15 @@ def _rss_limit(rules: Sequence[Rule]) -> float | None:
 
 
 def _about(result: Result) -> tuple[str | None, str | None]:
-    """The stage and variant a profile is of (its target), or Nones."""
+    """The stage and variant a profile is of (its target, or for a profiler that keeps no
+    target, e.g. a plugin's, its own ``stage`` and ``variant``), or Nones; a comparison
+    is about every variant, so it is about none here."""
+    if result.kind == "comparison":
+        return None, None
     target = getattr(result, "target", None)
-    return getattr(target, "name", None), getattr(target, "variant", None)
+    if target is not None:
+        return getattr(target, "name", None), getattr(target, "variant", None)
+    return getattr(result, "stage", None), getattr(result, "variant", None)
 
 
 def pick_profiles(profiles: Sequence[Result], stage: str | None = None,

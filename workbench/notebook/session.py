@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench.app.profiling import profilers
+from workbench.app.hinting import stage_profiles
 from workbench.app.workloads import resolved
 from workbench.app.workspace import find_project, resolve_pipeline
 from workbench.errors import InvalidInputError
@@ -34,12 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["NamedCell", "Session", "current", "reset"]
 
 WorkloadArg = Workload | str
-
-def _evidence() -> tuple[str, ...]:
-    """The result kinds a decision takes as evidence: comparisons, then every registered
-    profiler's results."""
-    return ("comparison", *(p.kind for p in profilers()))
-
 
 @dataclass(frozen=True)
 class NamedCell:
@@ -150,18 +144,14 @@ class Session:
             self.decisions.append(record)
 
     def evidence_for(self, stage: str) -> tuple[Result, ...]:
-        """The newest comparison of ``stage`` kept in the session and the newest result of
-        each registered profiler about it (flame graph, memory track, line profile, ...)."""
-        with self._lock:
-            kept = [r for _, r in reversed(self.results)]
-        kinds = _evidence()
-        found: dict[str, Result] = {}
-        for r in kept:
-            target = getattr(r, "target", None)  # a profile names its stage in its target
-            about = getattr(r, "stage", None) if target is None else getattr(target, "name", None)
-            if about == stage and r.kind in kinds and r.kind not in found:
-                found[r.kind] = r
-        return tuple(found[k] for k in kinds if k in found)
+        """The newest comparison of ``stage`` kept in the session and, per registered
+        profiler, the profile of it the panel's hint reads too (pure's newest, else the
+        newest: :func:`~workbench.app.hinting.stage_profiles`)."""
+        kept = [r for _, r in self.kept()]
+        comparison = next((r for r in reversed(kept) if r.kind == "comparison"
+                           and getattr(r, "stage", None) == stage), None)
+        profiles = stage_profiles(kept, stage)
+        return profiles if comparison is None else (comparison, *profiles)
 
     def summary(self) -> dict[str, Any]:
         """A small plain view of the session (for ``%wb session`` and tests)."""
