@@ -56,8 +56,9 @@ class BatchSequence(Sequence[Any]):
                                     f" (the batches that fill a cache); got {self.warm!r}")
         for i, b in enumerate(self.batches):
             if isinstance(b, Iterator) or (isinstance(b, Sequence) and len(b) == 0):
-                raise InvalidInputError(f"batch {i} is {'an iterator' if isinstance(b, Iterator) else 'empty'}; "
-                                        "every batch is a non-empty, re-readable value")
+                what = "an iterator" if isinstance(b, Iterator) else "empty"
+                raise InvalidInputError(f"batch {i} is {what}; every batch is a non-empty, "
+                                        "re-readable value (a tuple, a list, an array)")
 
     def __len__(self) -> int:
         return len(self.batches)

@@ -20,8 +20,11 @@ those visible::
   ``hashes_payload=True`` says so in its description. A key part longer than
   :data:`MAX_KEY_CHARS` characters is refused: it is a payload, not a key.
 - **A version** is part of every entry: :meth:`MemoTable.set_version` with a new value
-  drops the entries of the old one (the model changed, the chunker changed).
+  drops the entries of the old one (the model changed, the chunker changed); a value
+  computed while the version changed is returned but not kept.
 - **A bound**, in entries or in bytes (or both); the least recently used entry goes first.
+  A value larger than ``max_bytes`` on its own is returned but not kept (it counts as an
+  eviction), so one outsized value never flushes the table.
 - **Thread safe**: one lock guards the table and its counters; a value is computed outside
   it, so two threads missing the same key both compute it (both count as misses).
 - **Counters**: hits, misses, evictions, entries, bytes, invalidations (:meth:`stats`).
@@ -39,7 +42,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from workbench.errors import InvalidInputError
 
@@ -173,17 +176,22 @@ class MemoTable(Generic[K, V]):
     # -- use -------------------------------------------------------------------------
     def get_or_compute(self, key: K, compute: Callable[[], V]) -> V:
         """The value stored under ``key``, or ``compute()`` stored and returned."""
-        found, value = self._lookup(key)
+        self._check_key(key)
+        version = self._version
+        found, hit = self._lookup(key)
         if found:
-            return value
+            return cast(V, hit)
         value = compute()
-        self._store(key, value)
+        self._store(key, value, version)
         return value
 
     def get_many(self, keys: Sequence[K],
                  compute_missing: Callable[[list[int]], Sequence[V]]) -> list[V]:
         """Values for ``keys`` in order; the positions that missed are computed in one
         call, ``compute_missing(positions)`` (a vectorized variant's batch), and stored."""
+        for key in keys:  # every key is checked before any lookup counts
+            self._check_key(key)
+        version = self._version
         out: list[Any] = [None] * len(keys)
         missing: list[int] = []
         for i, key in enumerate(keys):
@@ -200,10 +208,16 @@ class MemoTable(Generic[K, V]):
                     f"values for {len(missing)} missing keys")
             for i, value in zip(missing, computed, strict=True):
                 out[i] = value
-                self._store(keys[i], value)
+                self._store(keys[i], value, version)
         return out
 
     def _check_key(self, key: object) -> None:
+        try:
+            hash(key)
+        except TypeError:
+            raise InvalidInputError(
+                f"memo table {self.name!r}: a key must be hashable (a string, a number, a "
+                f"tuple of them); got a {type(key).__name__}") from None
         parts = key if isinstance(key, tuple) else (key,)
         for part in parts:
             if isinstance(part, str | bytes) and len(part) > MAX_KEY_CHARS:
@@ -212,8 +226,7 @@ class MemoTable(Generic[K, V]):
                     f"payload, not a key (at most {MAX_KEY_CHARS}); derive a small stable key "
                     "(an id, workbench.memo.text_hash(content), a size)")
 
-    def _lookup(self, key: K) -> tuple[bool, Any]:
-        self._check_key(key)
+    def _lookup(self, key: K) -> tuple[bool, Any]:  # the key is checked
         with self._lock:
             entry = self._data.get(key)
             if entry is None:
@@ -223,9 +236,16 @@ class MemoTable(Generic[K, V]):
             self._hits += 1
             return True, entry[0]
 
-    def _store(self, key: K, value: V) -> None:
+    def _store(self, key: K, value: V, version: str) -> None:
+        """Keep ``value``, computed while ``version`` was current (a value computed
+        across a :meth:`set_version` is returned but not kept: it may be stale)."""
         size = int(self._sizeof(value))
         with self._lock:
+            if version != self._version:
+                return
+            if self.max_bytes is not None and size > self.max_bytes:
+                self._evictions += 1  # too large to keep at all: stored and dropped at once
+                return
             old = self._data.pop(key, None)
             if old is not None:
                 self._bytes -= old[1]
