@@ -60,7 +60,7 @@ __all__ = [
 
 #: The namespace attributes :func:`add_measure_flags` sets (``--inprocess`` aside).
 MEASURE_FLAGS = ("workers", "samples", "warmup_calls", "warmup_seconds", "timeout",
-                 "threads", "gc")
+                 "threads", "gc", "cache_state", "contention_threads")
 
 
 # -- value types -----------------------------------------------------------------------
@@ -83,6 +83,14 @@ def non_negative_int(text: str) -> int:
     value = int(_number(text, int, "an integer >= 0"))
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _at_least_two(text: str) -> int:
+    value = int(_number(text, int, "an integer >= 2"))
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2 (threads to set against "
+                                         f"1), got {value}")
     return value
 
 
@@ -205,7 +213,7 @@ def add_measure_flags(cmd: argparse.ArgumentParser, *, output: bool = True,
     ``--json PATH|-`` and ``--no-progress`` (the CLI's; a magic leaves them out). Without
     ``inprocess`` there is no ``--inprocess`` (commands that always use worker processes
     or Cachegrind: argparse refuses the flag rather than ignore it)."""
-    from workbench.measure.config import GC_POLICIES, MeasureConfig
+    from workbench.measure.config import CACHE_STATES, GC_POLICIES, MeasureConfig
 
     d = MeasureConfig()
     settings: tuple[tuple[str, Any, str], ...] = (
@@ -221,6 +229,14 @@ def add_measure_flags(cmd: argparse.ArgumentParser, *, output: bool = True,
         cmd.add_argument(flag, type=kind, default=None, help=text)
     cmd.add_argument("--gc", choices=GC_POLICIES, default=None,
                      help=f"garbage collector during samples (default {d.gc})")
+    cmd.add_argument("--cache-state", choices=CACHE_STATES, default=None,
+                     help="the memo-table state a cached variant is timed in: cold (emptied "
+                          "before every call), warm (filled by a batch sequence's first "
+                          "batches, the rest timed), steady (every batch from empty); "
+                          f"default {d.cache}")
+    cmd.add_argument("--contention-threads", type=_at_least_two, default=None,
+                     metavar="N", help="threads sharing a cached variant's memo tables when "
+                     f"its contention is measured, against 1 (default {d.contention_threads})")
     if inprocess:
         cmd.add_argument("--inprocess", action="store_true",
                          help="measure in this process (no isolation; interactive use)")
@@ -239,7 +255,9 @@ def config_of(args: argparse.Namespace) -> MeasureConfig:
 
     flags = {"workers": args.workers, "samples": args.samples,
              "warmup_calls": args.warmup_calls, "warmup_seconds": args.warmup_seconds,
-             "timeout": args.timeout, "gc": args.gc, "threads": args.threads}
+             "timeout": args.timeout, "gc": args.gc, "threads": args.threads,
+             "cache": getattr(args, "cache_state", None),
+             "contention_threads": getattr(args, "contention_threads", None)}
     chosen = {k: v for k, v in flags.items() if v is not None}
     if getattr(args, "inprocess", False):
         chosen["mode"] = "inprocess"

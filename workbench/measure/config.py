@@ -7,10 +7,14 @@ from typing import Any
 
 from workbench.errors import InvalidInputError
 
-__all__ = ["COMPARE_METRICS", "GC_POLICIES", "MODES", "MeasureConfig"]
+__all__ = ["CACHE_STATES", "COMPARE_METRICS", "GC_POLICIES", "MODES", "MeasureConfig"]
 
 GC_POLICIES = ("enabled", "disabled", "collect")
 MODES = ("process", "inprocess")
+#: The cache state a measurement of a cached variant times (memo tables): ``cold``,
+#: emptied before every timed call; ``warm``, filled by a batch sequence's first batches
+#: and timed on the rest; ``steady``, the whole sequence from empty, every batch timed.
+CACHE_STATES = ("cold", "warm", "steady")
 #: What ``compare`` measures: wall time always; ``instructions`` adds the instructions per
 #: call under Cachegrind beside it, ``cache`` adds the simulated cache misses too.
 COMPARE_METRICS = ("time", "instructions", "cache")
@@ -37,6 +41,9 @@ class MeasureConfig:
       ``collect`` before every sample.
     - ``threads``: thread count pinned in each worker (OMP/MKL/OpenBLAS/Numba/Polars/torch)
       and, with ``pin``, the number of CPUs in its affinity mask.
+    - ``cache``: the cache state timed when the target uses memo tables (``CACHE_STATES``).
+    - ``contention_threads``: the threads that share a cached variant's tables when its
+      throughput under contention is measured (against 1 thread).
     """
 
     workers: int = 5
@@ -51,6 +58,8 @@ class MeasureConfig:
     seed: int = 0
     heap: bool = True
     mode: str = "process"
+    cache: str = "warm"
+    contention_threads: int = 2
 
     def __post_init__(self) -> None:
         _int_at_least("workers", self.workers, 1)
@@ -59,6 +68,7 @@ class MeasureConfig:
         _int_at_least("min_sample_ns", self.min_sample_ns, 0)
         _int_at_least("threads", self.threads, 1)
         _int_at_least("seed", self.seed, 0)
+        _int_at_least("contention_threads", self.contention_threads, 2)
         if not isinstance(self.warmup_seconds, int | float) or not self.warmup_seconds >= 0:
             raise InvalidInputError(
                 f"warmup_seconds must be a number >= 0; got {self.warmup_seconds!r}"
@@ -70,6 +80,9 @@ class MeasureConfig:
         if self.gc not in GC_POLICIES:
             raise InvalidInputError(f"gc policy {self.gc!r} is unknown; choose one of: "
                                     + ", ".join(GC_POLICIES))
+        if self.cache not in CACHE_STATES:
+            raise InvalidInputError(f"cache state {self.cache!r} is unknown; choose one of: "
+                                    + ", ".join(CACHE_STATES))
         if self.mode not in MODES:
             raise InvalidInputError(f"mode {self.mode!r} is unknown; choose one of: "
                                     + ", ".join(MODES))

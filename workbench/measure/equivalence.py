@@ -19,11 +19,29 @@ __all__ = ["with_equivalence"]
 
 
 def _run_once(spec: TargetSpec) -> tuple[Any, BaseException | None]:
-    """Run the target once here (its output), or the exception it raised."""
+    """Run the target once here (its output), or the exception it raised. On a batch
+    sequence the output is a :class:`_PerBatch` of every batch's output, in order (a
+    cached variant carries its tables from batch to batch, as a re-index would)."""
     try:
-        return prepare(spec).call(), None
+        prepared = prepare(spec)
+        out = prepared.call()
+        return (_PerBatch(out) if prepared.steps else out), None
     except Exception as exc:
         return None, exc
+
+
+class _PerBatch(tuple[Any, ...]):
+    """The outputs of a target on a batch sequence, one per batch."""
+
+
+def _per_batch(st: Any, reference: _PerBatch, output: _PerBatch, variant: str,
+               params: dict[str, Any]) -> EquivalenceResult:
+    """Equivalent when every batch's output is; else the first batch that is not."""
+    for i, (ref, out) in enumerate(zip(reference, output, strict=True)):
+        eq: EquivalenceResult = st.equivalence(ref, out, variant=variant, params=params)
+        if not eq.equivalent:
+            return EquivalenceResult(False, f"batch {i + 1} of {len(reference)}: {eq.detail}")
+    return EquivalenceResult(True, f"every one of {len(reference)} batches: equivalent")
 
 
 def _judge(spec: TargetSpec, reference: Any) -> EquivalenceResult:
@@ -34,6 +52,8 @@ def _judge(spec: TargetSpec, reference: Any) -> EquivalenceResult:
     assert pipeline is not None
     st = pipeline.configure(**spec.params).stage(spec.name)
     merged = {**st.defaults, **spec.params.get(spec.name, {})}
+    if isinstance(reference, _PerBatch) and isinstance(output, _PerBatch):
+        return _per_batch(st, reference, output, spec.variant or "pure", merged)
     return st.equivalence(reference, output, variant=spec.variant or "pure", params=merged)
 
 

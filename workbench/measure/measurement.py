@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from workbench.errors import InvalidInputError
 from workbench.measure import stats
+from workbench.measure.cache_figures import cache_summary
 from workbench.measure.config import MeasureConfig
 from workbench.measure.fingerprint import fingerprint
 from workbench.measure.protocol import WorkerRun
@@ -190,4 +191,7 @@ class Measurement(Result):
                    peak_rss_bytes=None if self.peak_rss_kb is None else self.peak_rss_kb * 1024,
                    rss_exact=self.rss_exact, heap_peak_bytes=self.heap_peak_bytes,
                    warmup_ns=self.warmup_ns, first_call_ns=self.first_call_ns)
+        cache = cache_summary(self)
+        if cache is not None:
+            out["cache"] = cache
         return out

@@ -20,6 +20,12 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from workbench import notes, rss
+from workbench.measure.cache_protocol import (
+    empty_tables,
+    lookup_counts,
+    measure_cached,
+    tables_used_since,
+)
 from workbench.measure.config import MeasureConfig
 from workbench.measure.targets import Prepared
 
@@ -48,6 +54,12 @@ class WorkerRun:
     error_type: str | None = None
     fingerprint: dict[str, Any] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    #: Memo-table counters over the timed calls only (:mod:`workbench.measure.cache_protocol`),
+    #: when the target looked anything up in a memo table; else None.
+    cache: dict[str, Any] | None = None
+    #: Throughput of the timed batches at 1 and N threads sharing the tables, when
+    #: ``cache`` is recorded: ``{"threads", "items", "single_ns", "multi_ns"}``.
+    contention: dict[str, Any] | None = None
 
     @property
     def per_call_ns(self) -> tuple[float, ...]:
@@ -56,8 +68,9 @@ class WorkerRun:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["batch_ns"] = list(self.batch_ns)
-        if not self.notes:  # records without notes stay as they were before notes existed
-            del data["notes"]
+        for key in ("notes", "cache", "contention"):  # absent when empty: older records
+            if not data[key]:
+                del data[key]
         return data
 
     @classmethod
@@ -90,6 +103,16 @@ def timer_overhead_ns(clock: Clock, rounds: int = 200) -> int:
     return int(best) if best != math.inf else 1
 
 
+def _heap_peak(call: Callable[[], Any]) -> int:
+    """The Python heap's peak during one more call (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        call()
+        return int(tracemalloc.get_traced_memory()[1])
+    finally:
+        tracemalloc.stop()
+
+
 def run_protocol(
     prepared: Prepared,
     config: MeasureConfig,
@@ -109,15 +132,28 @@ def _protocol(prepared: Prepared, config: MeasureConfig, index: int, clock: Cloc
               fresh_process: bool) -> WorkerRun:
     call = prepared.call
     reset = fresh_process or rss.reset_peak()
+    before = lookup_counts()
     try:
+        warm_call = prepared.steps[0] if prepared.steps else call
         started = clock()
-        call()
+        warm_call()
         first = clock() - started
         calls = 1
         while calls < config.warmup_calls or clock() - started < config.warmup_seconds * 1e9:
-            call()
+            warm_call()
             calls += 1
         warmup_ns = clock() - started
+        tables = tables_used_since(before)
+        if prepared.steps or tables:  # batches, or memo tables: the cache protocol
+            phase = measure_cached(prepared, config, clock, tables)
+            heap = _heap_peak(call) if config.heap else None
+            empty_tables(tables)  # left empty: what the next run finds is its own doing
+            rss_kb, own_peak = rss.peak_kb()
+            return WorkerRun(index=index, ok=True, batch_ns=phase.batch_ns, loops=1,
+                             items_per_call=phase.items_per_call, warmup_calls=calls,
+                             warmup_ns=warmup_ns, first_call_ns=first, rss_peak_kb=rss_kb,
+                             rss_exact=reset and own_peak, heap_peak_bytes=heap,
+                             cache=phase.cache, contention=phase.contention)
         per_call = max(1, (warmup_ns - first) // max(1, calls - 1)) if calls > 1 else first
         floor = config.min_sample_ns or max(_MIN_SAMPLE_FLOOR_NS, 10 * timer_overhead_ns(clock))
         loops = max(1, math.ceil(floor / per_call)) if per_call < floor else 1
@@ -138,14 +174,7 @@ def _protocol(prepared: Prepared, config: MeasureConfig, index: int, clock: Cloc
         finally:
             if was_enabled:
                 gc.enable()
-        heap = None
-        if config.heap:
-            tracemalloc.start()
-            try:
-                call()
-                heap = tracemalloc.get_traced_memory()[1]
-            finally:
-                tracemalloc.stop()
+        heap = _heap_peak(call) if config.heap else None
     except Exception as exc:  # the target failed: a failed run, not a crashed harness
         return WorkerRun.failed(index, exc)
     rss_kb, own_peak = rss.peak_kb()

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sized
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from workbench.batches import BatchSequence
 from workbench.errors import InvalidInputError, UnknownNameError
 from workbench.pipeline import Pipeline
 from workbench.refs import (
@@ -129,11 +130,20 @@ class TargetSpec:
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A zero-argument call that does one unit of work, and what one call processes."""
+    """A zero-argument call that does one unit of work, and what one call processes.
+
+    On a batch-sequence workload (:class:`~workbench.batches.BatchSequence`) ``steps``
+    holds one call per batch, in order, with the items of each (``step_items``), and
+    ``warm`` the batches that fill a cache before a warm measurement; ``call`` then runs
+    every batch once, in order (what a profiler samples), and ``items`` counts them all.
+    """
 
     call: Callable[[], Any]
     items: int
     label: str
+    steps: tuple[Callable[[], Any], ...] = ()
+    step_items: tuple[int, ...] = ()
+    warm: int = 0
 
 
 def _resolve_workload(workload: WorkloadArg, looked_in: tuple[str, ...]) -> Workload:
@@ -259,13 +269,33 @@ def prepare(spec: TargetSpec) -> Prepared:
     """Build the ready-to-time call for ``spec`` (loads the workload, runs earlier stages)."""
     pipeline, workload, fn = resolve_target(spec)
     data = workload.load() if workload is not None else None
+    if isinstance(data, BatchSequence):
+        return _sequence(data, lambda batch: _prepare_one(spec, pipeline, fn, batch), spec)
+    return _prepare_one(spec, pipeline, fn, data, workload is not None)
+
+
+def _sequence(seq: BatchSequence, one: Callable[[Any], Prepared], spec: TargetSpec,
+              ) -> Prepared:
+    """One prepared call per batch (earlier stages run per batch, before timing)."""
+    parts = tuple(one(batch) for batch in seq.batches)
+    steps = tuple(p.call for p in parts)
+
+    def every_batch() -> tuple[Any, ...]:
+        return tuple(step() for step in steps)
+
+    items = tuple(p.items for p in parts)
+    return Prepared(every_batch, sum(items), spec.label, steps, items, seq.warm)
+
+
+def _prepare_one(spec: TargetSpec, pipeline: Pipeline | None, fn: Any, data: Any,
+                 has_workload: bool = True) -> Prepared:
     if spec.kind == "callable":
-        if workload is None:
+        if not has_workload:
             return Prepared(fn, _declared_items(fn), spec.name)
         n = len(data) if isinstance(data, Sized) else 1
         return Prepared(lambda: fn(data), n, spec.name)
     assert pipeline is not None
-    if workload is None:
+    if not has_workload:
         raise InvalidInputError(f"measuring stage {spec.name!r} needs a workload")
     pipeline = pipeline.configure(**spec.params)
     stage = pipeline.stage(spec.name)
