@@ -1,0 +1,241 @@
+"""The cached tier in the selection rule, the decision's evidence and the hotspot hint.
+
+Comparisons are built from measurements whose worker runs carry memo-table counters and
+contention timings (chosen numbers, nothing timed): a cached variant is suggested before
+vectorized only when its four conditions hold, and the reason and the evidence name each
+condition with its figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workbench.budget.check_result import Verdict
+from workbench.budget.rules import Rule
+from workbench.decisions.cache_conditions import cache_check
+from workbench.decisions.rule import NO_VARIANT, Suggestion, eligible, suggest
+from workbench.measure.comparison import Comparison, VariantResult
+from workbench.measure.config import MeasureConfig
+from workbench.measure.measurement import Measurement
+from workbench.measure.metrics import METRICS, Metric, register_metric, unregister_metric
+from workbench.measure.protocol import WorkerRun
+from workbench.measure.targets import TargetSpec
+from workbench.stages import EquivalenceResult
+
+WORKERS = 6  # the fewest for a 95 % interval of the median
+TABLE = {"name": "chunks", "key": "sha256 of the text, and the chunk size",
+         "version": "1", "max_entries": 10_000, "max_bytes": None, "hashes_payload": False}
+ENV = {"cpu_model": "Test CPU", "python": "3.11.7"}
+
+
+@pytest.fixture(autouse=True)
+def cache_metrics() -> Iterator[None]:
+    """The cache metrics the budget registers; registered here (as counts) only where
+    the budget does not register them yet, and removed again after the test."""
+    added = []
+    for name, direction in (("hit_rate", "higher"), ("cache_bytes", "lower"),
+                            ("contention", "higher")):
+        if name not in METRICS:
+            kind = "size" if name == "cache_bytes" else "count"
+            register_metric(Metric(name, kind, direction, family="memory"))  # type: ignore[arg-type]
+            added.append(name)
+    yield
+    for name in added:
+        unregister_metric(name)
+
+
+def _run(w: int, ns: float, *, hit_rate: float | None, size: int,
+         tables: tuple[dict[str, Any], ...], contention: float | None) -> WorkerRun:
+    lookups = 1000
+    hits = 0 if hit_rate is None else round(lookups * hit_rate)
+    if 0 < hits < lookups:  # workers differ a little
+        hits += (w % 3) - 1
+    cache = {"state": "warm", "batches": 8, "hits": hits if hit_rate is not None else 0,
+             "misses": lookups - hits if hit_rate is not None else 0, "evictions": 0,
+             "entries": 900, "bytes": size + 1000 * w, "tables": list(tables), "note": ""}
+    timing = None if contention is None else {
+        "threads": 2, "items": 400, "single_ns": [1_000_000] * 3,
+        "multi_ns": [round(1_000_000 / (contention * (1 + 0.01 * (w - 2))))] * 3}
+    return WorkerRun(index=w, ok=True, batch_ns=tuple(int(ns * (1 + 0.01 * (i % 5)))
+                                                      for i in range(10)),
+                     items_per_call=40, rss_peak_kb=160_000 + w, heap_peak_bytes=90_000,
+                     cache=cache, contention=timing)
+
+
+def _measurement(variant: str, ns: float, *, cached: bool = False,
+                 hit_rate: float | None = 0.9, size: int = 3_300_000,
+                 tables: tuple[dict[str, Any], ...] = (TABLE,),
+                 contention: float | None = 0.97) -> Measurement:
+    runs = tuple(
+        _run(w, ns, hit_rate=hit_rate, size=size, tables=tables, contention=contention)
+        if cached else
+        WorkerRun(index=w, ok=True, batch_ns=tuple(int(ns * (1 + 0.01 * (i % 5)))
+                                                   for i in range(10)),
+                  items_per_call=40, rss_peak_kb=150_000 + w)
+        for w in range(WORKERS))
+    return Measurement(TargetSpec("stage", "chunk", variant, "docs"), MeasureConfig(), runs,
+                       "2026-11-28T00:00:00+00:00", dict(ENV))
+
+
+def comparison(**cache: Any) -> Comparison:
+    """pure, cached (with ``cache``'s figures), vectorized and native, all equivalent."""
+    same = EquivalenceResult(True, "same")
+    return Comparison("chunk", "docs", "pure", (
+        VariantResult("pure", _measurement("pure", 1e6),
+                      equivalence=EquivalenceResult(True, "the reference")),
+        VariantResult("native", _measurement("native", 2e5), equivalence=same),
+        VariantResult("vectorized", _measurement("vectorized", 5e5), equivalence=same),
+        VariantResult("cached", _measurement("cached", 3e5, cached=True, **cache),
+                      equivalence=same)))
+
+
+def verdict(variant: str, metric: str, status: str, value: float = 1e6,
+            level: str = "error") -> Verdict:
+    rule = Rule("chunk", variant, metric, "absolute", value, level)
+    return Verdict(rule, status, "docs", status, observed=value)  # type: ignore[arg-type]
+
+
+SLOW_PURE = {"pure": [verdict("pure", "latency_p50", "breach")]}
+ORDER = ("pure", "vectorized", "native", "cached")  # declared last: the tier still leads
+
+
+# -- the rule --------------------------------------------------------------------------------
+
+def test_a_cached_variant_that_holds_the_four_conditions_is_suggested_before_vectorized(
+        ) -> None:
+    c = comparison()
+    s = suggest(c, SLOW_PURE, ORDER)
+    assert s.variant == "cached"
+    assert "its memo tables hold the four cache conditions" in s.reason
+    assert "pure: 1 error-level breach" in s.reason
+    check = s.cache_of("cached")
+    assert check is not None and check.held
+    assert [x.letter for x in check.conditions] == ["a", "b", "c", "d"]
+    assert suggest(c, {}, ORDER).variant == "pure"  # pure meets the budget: it wins
+    assert eligible(c, "cached")[0]
+
+
+def test_a_cache_that_never_hits_is_skipped_naming_condition_b_with_its_figure() -> None:
+    s = suggest(comparison(hit_rate=0.0), SLOW_PURE, ORDER)
+    assert s.variant == "vectorized"
+    assert "cached: (b) hit rate 0.0 % [0.0 %, 0.0 %] is below 50 %" in s.reason
+    check = s.cache_of("cached")
+    assert check is not None and [x.letter for x in check.failed] == ["b"]
+    ok, why = eligible(comparison(hit_rate=0.0), "cached")
+    assert not ok and why.startswith("cache conditions not held: (b) hit rate 0.0 %")
+
+
+def test_without_contention_timings_condition_d_fails() -> None:
+    s = suggest(comparison(contention=None), SLOW_PURE, ORDER)
+    assert s.variant == "vectorized"
+    assert "cached: (d) contention was not measured" in s.reason
+
+
+def test_contention_below_the_default_fails_condition_d() -> None:
+    s = suggest(comparison(contention=0.5), SLOW_PURE, ORDER)
+    assert s.variant == "vectorized" and "(d) 2 threads: 0.5" in s.reason
+    assert "is below 0.8x" in s.reason
+
+
+def test_a_cache_bytes_breach_fails_condition_c() -> None:
+    verdicts = {**SLOW_PURE, "cached": [verdict("cached", "cache_bytes", "breach", 1e6,
+                                                level="warn")]}
+    s = suggest(comparison(), verdicts, ORDER)
+    assert s.variant == "vectorized"
+    assert "cached: (c) the cache holds 3.15 MiB" in s.reason
+    assert "cache_bytes <= " in s.reason and ": breach" in s.reason
+
+
+def test_without_an_rss_budget_c_holds_and_says_so() -> None:
+    check = cache_check(comparison(), "cached")
+    assert check is not None
+    c = check.conditions[2]
+    assert c.held and c.figure.startswith("no RSS budget: the cache holds 3.15 MiB (2 % of "
+                                          "peak RSS)")
+    passing = cache_check(comparison(), "cached",
+                          [verdict("cached", "peak_rss", "pass", 1e9)])
+    assert passing is not None and passing.conditions[2].held
+    assert "peak_rss <= " in passing.conditions[2].figure
+
+
+def test_an_unversioned_table_fails_condition_a() -> None:
+    unversioned = ({**TABLE, "version": ""},)
+    s = suggest(comparison(tables=unversioned), SLOW_PURE, ORDER)
+    assert s.variant == "vectorized"
+    assert "cached: (a) chunks records no version" in s.reason
+
+
+def test_a_table_hashing_whole_payloads_passes_and_the_figure_says_so() -> None:
+    check = cache_check(comparison(tables=({**TABLE, "hashes_payload": True},)), "cached")
+    assert check is not None and check.held
+    assert "hashes whole payloads" in check.conditions[0].figure
+
+
+def test_a_hit_rate_budget_decides_condition_b_and_inconclusive_is_not_enough() -> None:
+    for status, held in (("pass", True), ("inconclusive", False), ("breach", False)):
+        check = cache_check(comparison(hit_rate=0.3), "cached",
+                            [verdict("cached", "hit_rate", status, 0.2, level="warn")])
+        assert check is not None and check.conditions[1].held is held, status
+        assert "hit_rate >= " in check.conditions[1].figure
+    # without a budget, 30 % is below the default
+    default = cache_check(comparison(hit_rate=0.3), "cached")
+    assert default is not None and not default.conditions[1].held
+
+
+def test_only_measured_cache_figures_make_the_tier_not_the_name() -> None:
+    c = comparison()
+    assert cache_check(c, "vectorized") is None
+    plain = Comparison("chunk", "docs", "pure", (
+        c.result("pure"),
+        VariantResult("cached", _measurement("cached", 3e5),
+                      equivalence=EquivalenceResult(True, "same")),
+        c.result("vectorized")))
+    s = suggest(plain, SLOW_PURE, ORDER)  # no figures: an ordinary variant, in its order
+    assert s.variant == "vectorized" and s.cache == ()
+
+
+def test_no_eligible_variant_names_a_cached_closest_by_its_failed_condition() -> None:
+    c = comparison(hit_rate=0.0)
+    verdicts = {v: [verdict(v, "latency_p50", "breach")] for v in ("pure", "vectorized",
+                                                                   "native")}
+    s = suggest(c, verdicts, ORDER)
+    assert s.variant is None and s.closest == "cached"
+    assert s.reason.startswith(f"{NO_VARIANT}; closest: cached ((b) hit rate 0.0 %")
+
+
+def test_the_suggestion_keeps_the_conditions_in_json_and_old_suggestions_load() -> None:
+    s = suggest(comparison(hit_rate=0.0), SLOW_PURE, ORDER)
+    again = Suggestion.from_json(s.to_json())
+    assert again == s and again.cache and not again.cache[0].held
+    old = {"variant": "pure", "reason": "pure meets the budget", "closest": None}
+    assert Suggestion.from_json(old) == Suggestion("pure", "pure meets the budget")
+    assert "cache" not in Suggestion("pure", "x").to_json()
+
+
+@given(hit_rate=st.sampled_from([0.0, 0.3, 0.6, 0.95]),
+       contention=st.sampled_from([None, 0.4, 0.85, 1.1]),
+       versioned=st.booleans(), bytes_breach=st.booleans(),
+       order=st.permutations(["pure", "cached", "vectorized", "native"]))
+def test_cached_is_suggested_exactly_when_all_four_conditions_hold(
+        hit_rate: float, contention: float | None, versioned: bool, bytes_breach: bool,
+        order: list[str]) -> None:
+    tables = (TABLE if versioned else {**TABLE, "key": ""},)
+    c = comparison(hit_rate=hit_rate, contention=contention, tables=tables)
+    verdicts = {**SLOW_PURE, "cached": [
+        verdict("cached", "cache_bytes", "breach" if bytes_breach else "pass", 1e7,
+                level="warn")]}
+    s = suggest(c, verdicts, order)
+    failing = {"a": not versioned, "b": hit_rate < 0.5, "c": bytes_breach,
+               "d": contention is None or contention < 0.8}
+    if not any(failing.values()):
+        assert s.variant == "cached"
+    else:
+        # the next tier, in the declared order of vectorized and native
+        assert s.variant == next(v for v in order if v in ("vectorized", "native"))
+        for letter, fails in failing.items():
+            assert (f"({letter}) " in s.reason) is fails, (letter, s.reason)
