@@ -19,7 +19,7 @@ from workbench.budget.check_result import Verdict
 from workbench.budget.rules import Rule
 from workbench.decisions.cache_conditions import cache_check
 from workbench.decisions.rule import NO_VARIANT, Suggestion, eligible, suggest
-from workbench.measure.comparison import Comparison, VariantResult
+from workbench.measure.comparison import Comparison, VariantResult, build_comparison
 from workbench.measure.config import MeasureConfig
 from workbench.measure.measurement import Measurement
 from workbench.measure.metrics import METRICS, Metric, register_metric, unregister_metric
@@ -85,13 +85,13 @@ def _measurement(variant: str, ns: float, *, cached: bool = False,
 def comparison(**cache: Any) -> Comparison:
     """pure, cached (with ``cache``'s figures), vectorized and native, all equivalent."""
     same = EquivalenceResult(True, "same")
-    return Comparison("chunk", "docs", "pure", (
+    return build_comparison("chunk", "docs", (
         VariantResult("pure", _measurement("pure", 1e6),
                       equivalence=EquivalenceResult(True, "the reference")),
         VariantResult("native", _measurement("native", 2e5), equivalence=same),
         VariantResult("vectorized", _measurement("vectorized", 5e5), equivalence=same),
         VariantResult("cached", _measurement("cached", 3e5, cached=True, **cache),
-                      equivalence=same)))
+                      equivalence=same)))  # type: ignore[return-value]
 
 
 def verdict(variant: str, metric: str, status: str, value: float = 1e6,
@@ -239,3 +239,57 @@ def test_cached_is_suggested_exactly_when_all_four_conditions_hold(
         assert s.variant == next(v for v in order if v in ("vectorized", "native"))
         for letter, fails in failing.items():
             assert (f"({letter}) " in s.reason) is fails, (letter, s.reason)
+
+
+# -- the decision's evidence -----------------------------------------------------------------
+
+def _decide(c: Comparison, variant: str, verdicts: dict[str, list[Verdict]]) -> Any:
+    from datetime import UTC, datetime
+
+    from workbench.decisions import build_decision
+
+    return build_decision(stage="chunk", variant=variant, rationale="a reason",
+                          pipeline="my.pipe:make", comparison=c, verdicts=verdicts,
+                          order=ORDER, who="ann", decision_id="d-0123456789ab",
+                          clock=lambda: datetime(2026, 11, 28, tzinfo=UTC))
+
+
+def test_the_decision_names_the_four_conditions_with_their_figures() -> None:
+    from workbench.decisions.record import DecisionRecord
+    from workbench.render.decision import decision_body, decision_text
+
+    d = _decide(comparison(hit_rate=0.0), "vectorized", SLOW_PURE)
+    assert d.suggestion.variant == "vectorized"
+    (check,) = d.suggestion.cache
+    assert [(x.letter, x.held) for x in check.conditions] == \
+        [("a", True), ("b", False), ("c", True), ("d", True)]
+    cached = next(a for a in d.alternatives if a.variant == "cached")
+    assert not cached.eligible and "(b) hit rate 0.0 %" in cached.why
+    again = DecisionRecord.from_json(d.to_json())
+    assert again.suggestion == d.suggestion
+    text = decision_text(again)
+    assert "cache conditions of cached (NOT all held: skipped by the rule):" in text
+    for line in ("(a) key stable and versioned: held: chunks: key sha256 of the text",
+                 "(b) hit rate at or above the threshold: NOT held: hit rate 0.0 % "
+                 "[0.0 %, 0.0 %] is below 50 %",
+                 "(c) the cache fits the RSS budget: held: no RSS budget: the cache holds "
+                 "3.15 MiB (2 % of peak RSS)",
+                 "(d) contention measured under load: held: 2 threads: 0.975x"):
+        assert line in text
+    html = decision_body(again)
+    assert "no: (a) key stable and versioned: held" in html
+    assert "(b) hit rate at or above the threshold: NOT held" in html
+
+
+def test_a_chosen_cached_variant_keeps_its_conditions_and_other_decisions_are_unchanged(
+        ) -> None:
+    from workbench.render.decision import decision_text
+
+    d = _decide(comparison(), "cached", SLOW_PURE)
+    assert d.followed_suggestion and d.suggestion.cache[0].held
+    assert "cache conditions of cached (all held):" in decision_text(d)
+    plain = Comparison("chunk", "docs", "pure", tuple(
+        r for r in comparison().results if r.variant != "cached"))
+    before = _decide(plain, "pure", {})
+    assert before.suggestion.cache == () and "cache" not in before.to_json()["suggestion"]
+    assert "cache conditions" not in decision_text(before)

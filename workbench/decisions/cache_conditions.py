@@ -30,14 +30,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from workbench import formatting as fmt
-from workbench.measure.cache_figures import CacheFigures, Spread, cache_figures
+from workbench.measure.cache_figures import CacheFigures, cache_figures
+from workbench.render.cache import contention_text, held_bytes, hit_rate_text
 
 if TYPE_CHECKING:
     from workbench.budget.check_result import Verdict
     from workbench.measure.comparison import Comparison
 
 __all__ = ["CONDITIONS", "CONTENTION", "HIT_RATE", "CacheCheck", "Condition", "cache_check",
-           "cache_checks", "contention_text", "held_bytes", "hit_rate_text", "share_text"]
+           "cache_checks"]
 
 #: The default hit-rate threshold (no ``hit_rate`` rule): on the interval's lower end.
 HIT_RATE = 0.5
@@ -107,17 +108,6 @@ class CacheCheck:
                    tuple(Condition.from_json(c) for c in data.get("conditions", ())))
 
 
-def hit_rate_text(spread: Spread) -> str:
-    """A hit rate with its interval: ``89.8 % [89.5 %, 90.1 %]``."""
-    return spread.text(lambda x: fmt.percent(100 * x))
-
-
-def share_text(share: float) -> str:
-    """A share as a percentage of two significant figures: ``2 %``, ``0.31 %``, ``45 %``."""
-    pct = 100 * share
-    return f"{round(pct)} %" if pct >= 10 else f"{pct:.2g} %"
-
-
 def _verdicts_text(found: Sequence[Verdict]) -> str:
     return "; ".join(f"{v.rule.metric} {v.rule.limit_text()}: {v.status}" for v in found)
 
@@ -160,14 +150,6 @@ def _hit_rate(figures: CacheFigures, verdicts: Sequence[Verdict]) -> Condition:
                      "threshold; no hit_rate budget)")
 
 
-def held_bytes(figures: CacheFigures) -> str:
-    """``3.2 MiB (2 % of peak RSS)``: the workers' median cache size and the largest
-    cache's share of the largest peak RSS."""
-    share = "peak RSS not recorded" if figures.rss_share is None else \
-        f"{share_text(figures.rss_share)} of peak RSS"
-    return f"{fmt.size(figures.bytes.value)} ({share})"
-
-
 def _fits(figures: CacheFigures, verdicts: Sequence[Verdict]) -> Condition:
     ruled = [v for v in verdicts if v.rule.metric in _RSS_METRICS]
     holds = f"the cache holds {held_bytes(figures)}"
@@ -175,13 +157,6 @@ def _fits(figures: CacheFigures, verdicts: Sequence[Verdict]) -> Condition:
         return Condition("c", True, f"no RSS budget: {holds}")
     held = not any(v.status == "breach" for v in ruled)
     return Condition("c", held, f"{holds}; {_verdicts_text(ruled)}")
-
-
-def contention_text(figures: CacheFigures) -> str:
-    """``2 threads: 0.97x [0.93x, 1.01x] of 1 thread`` (empty: not measured)."""
-    if figures.contention is None or not figures.threads:
-        return ""
-    return f"{figures.threads} threads: {figures.contention.text(fmt.ratio)} of 1 thread"
 
 
 def _contention(figures: CacheFigures, verdicts: Sequence[Verdict]) -> Condition:

@@ -5,6 +5,12 @@ comparison, each variant's budget verdicts, any profiles) plus who decided and w
 clock, the id and the author can be passed in, so tests are exact. The alternatives and
 the hint are read from the evidence whole; the record embeds it compacted
 (:mod:`.compaction`), with what was cut.
+
+When a variant of the comparison recorded memo-table figures (the cached tier), the record
+keeps its four cache conditions, each with its figure, held or not, whichever variant was
+chosen or suggested: in the suggestion (``Suggestion.cache``, computed by the rule from
+the comparison whole, before compaction), and in that variant's alternative (eligible
+only when they hold; ``why`` names the ones that failed).
 """
 
 from __future__ import annotations
