@@ -41,9 +41,10 @@ __all__ = [
     "stage",
 ]
 
-#: The conventional variant names, in display order (and order of escalation: the
-#: parallel tier spends more CPUs, and a cluster); user code may add others.
-STANDARD_VARIANTS = ("pure", "vectorized", "native", "parallel")
+#: The conventional variant names, in display order (and order of escalation: ``cached``
+#: is the FP tier, pure's results kept in memo tables (:mod:`workbench.memo`) at the cost
+#: of memory; the parallel tier spends more CPUs, and a cluster); user code may add others.
+STANDARD_VARIANTS = ("pure", "cached", "vectorized", "native", "parallel")
 
 
 @dataclass(frozen=True, slots=True)

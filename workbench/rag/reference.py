@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import workbench.rag.cached  # registers the cached variants of chunk and embed
 import workbench.rag.workloads  # noqa: F401  (registers tiny, small, medium, docs, queries)
 from workbench.pipeline import FusionReport, Pipeline
 from workbench.progress import Status
