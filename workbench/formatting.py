@@ -2,9 +2,9 @@
 shares and intervals.
 
 Canonical units in, readable text out: nanoseconds for durations, bytes for sizes, items
-per second for throughput. Three significant figures; an interval is always written
-``[low, high]``; a missing value is ``-``; an estimate the samples cannot support says
-``insufficient samples`` and why.
+per second for throughput, a number from 0 to 1 for a fraction (shown as a percentage).
+Three significant figures; an interval is always written ``[low, high]``; a missing value
+is ``-``; an estimate the samples cannot support says ``insufficient samples`` and why.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ __all__ = [
     "duration",
     "estimate",
     "exponent",
+    "fraction",
     "interval",
     "percent",
     "ratio",
@@ -34,7 +35,7 @@ __all__ = [
     "with_interval",
 ]
 
-Kind = Literal["time", "size", "throughput", "exponent", "count"]
+Kind = Literal["time", "size", "throughput", "exponent", "count", "fraction", "ratio"]
 DASH = "-"
 _TIME = (("s", 1e9), ("ms", 1e6), ("us", 1e3))
 _SIZE = (("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10))
@@ -77,6 +78,11 @@ def percent(p: float | None, digits: int = 1) -> str:
     return DASH if p is None else f"{p:.{digits}f} %"
 
 
+def fraction(x: float | None) -> str:
+    """A share from 0 to 1 as a percentage: ``0.9`` -> ``"90.0 %"``."""
+    return DASH if x is None else percent(100 * x)
+
+
 def exponent(x: float | None) -> str:
     return DASH if x is None else f"{x:.3g}"
 
@@ -97,13 +103,13 @@ def count(x: float | None) -> str:
 
 _BY_KIND: dict[str, Callable[[float | None], str]] = {
     "time": duration, "size": size, "throughput": throughput, "exponent": exponent,
-    "ratio": ratio, "count": count,
+    "ratio": ratio, "count": count, "fraction": fraction,
 }
 
 
 def value(x: float | None, kind: str) -> str:
-    """``x`` (canonical units) formatted for its kind: time, size, throughput, exponent
-    or ratio."""
+    """``x`` (canonical units) formatted for its kind: time, size, throughput, exponent,
+    ratio (``"0.93x"``), count or fraction (``"90.0 %"``)."""
     return _BY_KIND[kind](x)
 
 

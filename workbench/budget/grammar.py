@@ -2,6 +2,8 @@
 
 tomllib reports no positions for values, so the lines of keys are found by a light scan of
 the source (table headers and ``key =`` lines) to put ``file:line`` in every error.
+``cache_bytes`` limits written as a share of the RSS limit wait for the whole file
+(:meth:`Parser.finish`), so the order of its lines does not matter.
 """
 
 from __future__ import annotations
@@ -10,8 +12,23 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from workbench.budget.cache_limits import (
+    ABSOLUTE_ONLY,
+    FILE_HINT,
+    SHARE_FORM,
+    RssShare,
+    no_ratio,
+    resolve_share,
+    rss_share,
+)
 from workbench.budget.rules import ALL, DEFAULT_VARIANT, LEVELS, METRICS, LimitKind, Rule
-from workbench.budget.units import accepted_units, parse_quantity, to_canonical, unit_kind
+from workbench.budget.units import (
+    Kind,
+    accepted_units,
+    parse_quantity,
+    to_canonical,
+    unit_kind,
+)
 from workbench.errors import InvalidInputError
 
 __all__ = ["Parser", "known_names", "table_key"]
@@ -53,6 +70,7 @@ class Parser:
         self.lines = _key_lines(text)
         self.known = known
         self.rules: list[Rule] = []
+        self.shares: list[RssShare] = []
 
     def line(self, *key: str) -> int | None:
         for end in range(len(key), 0, -1):
@@ -84,8 +102,7 @@ class Parser:
                              target)
 
     def add(self, key: tuple[str, ...], what: str, stage: str, variant: str, metric: str,
-            item: Any, target: bool = False) -> None:
-        level = "error"
+            item: Any, target: bool = False, level: str = "error") -> None:
         if isinstance(item, dict):
             unknown = sorted(set(item) - {"limit", "level"})
             if unknown or "limit" not in item:
@@ -95,8 +112,21 @@ class Parser:
             if level not in LEVELS:
                 raise self.fail(key, f"{what}: unknown level {level!r}; choose one of: "
                                 + ", ".join(LEVELS))
+        try:
+            share = rss_share(item) if metric == "cache_bytes" else None
+        except InvalidInputError as exc:
+            raise self.fail(key, f"{what}: {exc}") from None
+        if share is not None:
+            self.shares.append(RssShare(key, what, stage, variant, share, str(item), level,
+                                        self.line(*key), target))
+            return
         kind, value = self.limit(key, what, metric, item)
-        rule = Rule(stage, variant, metric, kind, value, level, self.line(*key), target)
+        self.append(key, what, Rule(stage, variant, metric, kind, value, level,
+                                    self.line(*key), target))
+
+    def append(self, key: tuple[str, ...], what: str, rule: Rule) -> None:
+        stage, variant, metric, kind, target = (rule.stage, rule.variant, rule.metric,
+                                                rule.kind, rule.target)
         for other in self.rules:
             if (other.stage, other.variant, other.metric, other.kind, other.target) == (
                     stage, variant, metric, kind, target):
@@ -105,11 +135,23 @@ class Parser:
                                 f"{metric} (line {' and '.join(lines)}); keep one")
         self.rules.append(rule)
 
+    def finish(self, hint: str = FILE_HINT) -> tuple[Rule, ...]:
+        """Every rule, once the shares of an RSS limit are resolved against the rules read
+        (an error naming the share's stage/variant, then ``hint``, when it has none)."""
+        for s in self.shares:
+            try:
+                value = resolve_share(s, self.rules, hint)
+            except InvalidInputError as exc:
+                raise self.fail(s.key, str(exc)) from None
+            self.append(s.key, s.what, Rule(s.stage, s.variant, "cache_bytes", "absolute",
+                                            value, s.level, s.line, s.target))
+        self.shares.clear()
+        return tuple(self.rules)
+
     def limit(self, key: tuple[str, ...], what: str, metric: str,
               item: Any) -> tuple[LimitKind, float]:
         info = METRICS[metric]
-        expected = (f"{metric} takes a ratio such as '1.1x' or an absolute "
-                    f"{info.kind} ({accepted_units(info.kind)})")
+        expected = _expected(metric, info.kind)
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             raise self.fail(key, f"{what} = {item!r}: {expected}")
         try:
@@ -119,20 +161,24 @@ class Parser:
             raise self.fail(key, f"{what}: {exc}; {expected}") from None
         if not number > 0:
             raise self.fail(key, f"{what} = {item!r}: limits must be positive; {expected}")
+        if unit == "x" and info.kind in ABSOLUTE_ONLY:
+            raise self.fail(key, f"{what} = {item!r}: {no_ratio(metric, info.kind)}")
         if unit == "x":
             return "relative", number
-        if unit is None:
-            if info.kind in ("exponent", "count"):
-                return "absolute", number
+        if unit is None and info.kind not in ("exponent", "count", *ABSOLUTE_ONLY):
             raise self.fail(key, f"{what} = {item!r} has no unit: write '{number:g}x' for a "
                             f"ratio to the baseline, or an absolute {info.kind} with a unit "
                             f"({accepted_units(info.kind)})")
-        found = unit_kind(unit)
+        found = info.kind if unit is None else unit_kind(unit)
         if found is None:
             raise self.fail(key, f"{what} = {item!r}: unknown unit {unit!r}; {expected}")
         if found != info.kind:
             raise self.fail(key, f"{what} = {item!r} is a {found}, but {expected}")
-        return "absolute", to_canonical(number, unit)
+        value = number if unit is None else to_canonical(number, unit)
+        if info.kind == "fraction" and value > 1:
+            raise self.fail(key, f"{what} = {item!r} is a fraction above 1 (100%), which "
+                            f"{metric} cannot reach; {expected}")
+        return "absolute", value
 
     def variants(self, key: tuple[str, ...], stage: str, body: Mapping[str, Any],
                  from_label: str | None) -> tuple[str, ...]:
@@ -188,6 +234,15 @@ class Parser:
                             "target holds whichever variant the stage runs (the decided "
                             "one); write variant limits in [stage.NAME] tables")
         self.table(key, name, (ALL,), body, target=True)
+
+
+def _expected(metric: str, kind: Kind) -> str:
+    """What a limit on ``metric`` may be written as."""
+    if kind in ABSOLUTE_ONLY:
+        return f"{metric} takes an absolute {kind}: {accepted_units(kind)}"
+    share = f", or {SHARE_FORM}" if metric == "cache_bytes" else ""
+    return (f"{metric} takes a ratio such as '1.1x' or an absolute {kind} "
+            f"({accepted_units(kind)}){share}")
 
 
 def known_names(stages: Iterable[str] | Mapping[str, Sequence[str]] | None,

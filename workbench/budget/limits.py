@@ -2,13 +2,17 @@
 
 Each flag names a metric of the budgets file (:mod:`workbench.budget.rules`) and takes a
 limit in the same grammar: an absolute value with a unit (``120ms``, ``800MB``,
-``500/s``) or a ratio to the ``--against`` baseline (``1.1x``).
+``500/s``), a ratio to the ``--against`` baseline (``1.1x``), a fraction or a ratio within
+the run (``--hit-rate 0.8``, ``--hit-rate 80%``, ``--contention 0.8``), or for
+``--cache-bytes`` a share of the ``--rss`` limit given beside it (``--cache-bytes
+"25% rss"``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from workbench.budget.cache_limits import FLAG_HINT
 from workbench.budget.grammar import Parser
 from workbench.budget.rules import Rule
 from workbench.measure.metrics import FLAGS
@@ -21,17 +25,15 @@ FLAG_METRICS = FLAGS
 
 def flag_rules(values: Mapping[str, str | None], stage: str, variant: str, *,
                source: str = "%%budget", level: str = "error") -> tuple[Rule, ...]:
-    """One rule at ``level`` per given flag (``{"latency": "120ms", ...}``); a bad value
-    is an InvalidInputError naming ``source``, the flag, the value and what it accepts."""
+    """One rule at ``level`` per given flag (``{"latency": "120ms", ...}``; a flag with a
+    dash may be keyed as its argparse name, ``hit_rate``); a bad value is an
+    InvalidInputError naming ``source``, the flag, the value and what it accepts."""
     parser = Parser("", source, None)
-    rules = []
     for flag, metric in FLAG_METRICS.items():
-        value = values.get(flag)
-        if value is None:
-            continue
-        kind, limit = parser.limit((), f"--{flag}", metric, value)
-        rules.append(Rule(stage, variant, metric, kind, limit, level))
-    return tuple(rules)
+        value = values.get(flag, values.get(flag.replace("-", "_")))
+        if value is not None:
+            parser.add((), f"--{flag}", stage, variant, metric, value, level=level)
+    return parser.finish(FLAG_HINT)
 
 
 def merge(file_rules: Sequence[Rule], flags: Sequence[Rule]) -> tuple[Rule, ...]:

@@ -21,6 +21,12 @@ Example::
     instructions = "1.01x"              # instructions per call, counted under Cachegrind
     ll_misses = { limit = "20k", level = "warn" }   # simulated cache misses per call
 
+    [stage."retrieve/cached"]           # a variant with memo tables
+    hit_rate = "80%"                    # at least 80 % of lookups hit (or 0.8)
+    cache_bytes = "25% rss"             # at most a quarter of its peak_rss limit
+    contention = 0.8                    # 4 threads sharing the tables keep >= 0.8x the
+    peak_rss = "400MB"                  #   throughput of 1 (N: the measurement's threads)
+
     [target.embed]                      # the stage's target, whichever variant runs
     latency_p50 = "6 ms"
 
@@ -40,7 +46,19 @@ its kind:
   MB GB`` (decimal) or ``KiB MiB GiB`` (binary) for ``peak_rss``/``heap_peak``;
   ``"N items/s"`` for ``throughput``; a plain number (the exponent) for ``scaling``; a
   plain number or one with ``k``, ``M`` or ``G`` (``"2.5M"``) for the counts
-  ``instructions``, ``l1_misses`` and ``ll_misses``.
+  ``instructions``, ``l1_misses`` and ``ll_misses``; a fraction from 0 to 1 (``0.8``) or a
+  percentage (``"80%"``) for ``hit_rate``; a plain positive number for ``contention``;
+  a size for ``cache_bytes``, or a share of the same stage/variant's absolute
+  ``peak_rss`` limit in the same file, ``"25% rss"`` or ``"0.25 rss"`` (its variant's own,
+  else a ``"*"`` variant's, else the defaults'; anywhere in the file; refused when there
+  is none).
+
+The memo-table metrics (:mod:`workbench.budget.cache_limits`) are read from the timed
+calls of a cached variant: ``hit_rate`` (hits / lookups), ``cache_bytes`` (the tables'
+largest size) and ``contention`` (throughput with N threads sharing the tables / with
+1 thread), each the median worker's. ``hit_rate`` and ``contention`` are absolute only: a
+ratio to the baseline (``"1.1x"``) is refused, since a baseline hit rate of 0 has no ratio
+and contention is a ratio within one run already.
 
 The counts are per call of the stage, from Cachegrind's simulated CPU
 (:mod:`workbench.measure.instructions`): deterministic up to a measured band, so a count
@@ -48,15 +66,16 @@ rule is judged without an interval, against the limit widened and narrowed by th
 (:mod:`workbench.budget.instructions`). A rule on
 ``l1_misses`` or ``ll_misses`` turns the (slower) cache simulation on for its targets.
 
-Limits must be positive. A number without ``x`` or a unit is rejected for every metric but
-``scaling`` and the counts (write ``"1.1x"`` for a ratio), as are unknown units, units of
-the wrong kind, unknown metrics, levels, stages (checked against the caller's list) and
-keys.
+Limits must be positive (and a fraction at most 1). A number without ``x`` or a unit is
+rejected for every metric but ``scaling``, the counts, ``hit_rate`` and ``contention``
+(write ``"1.1x"`` for a ratio), as are unknown units, units of the wrong kind, unknown
+metrics, levels, stages (checked against the caller's list) and keys.
 
 Which rules apply to a measured stage/variant (:meth:`BudgetSpec.rules_for`): those of its
 stage table(s) naming that variant (or ``"*"``), plus the defaults for every metric those
 tables do not mention. Values are stored in canonical units: ns, bytes, items/s,
-exponent, events (relative limits: the ratio).
+exponent, events, fractions, ratios (relative limits: the ratio; a share of the RSS limit:
+the bytes it stands for).
 """
 
 from __future__ import annotations
@@ -170,7 +189,7 @@ def parse_budgets(text: str, *, source: str = "budgets.toml",
         raise parser.fail(("target",), "target must be tables such as [target.embed]")
     for name, body in target_tables.items():
         parser.target_table(name, body)
-    return BudgetSpec(tuple(parser.rules), source)
+    return BudgetSpec(parser.finish(), source)
 
 
 def load_budgets(path: str | Path, *,

@@ -4,8 +4,8 @@ flags, verdicts, sequential looks and instruction counts read this table.
 A :class:`Metric` names what a budget limits: its unit (what an absolute limit is written
 in), which way is better, the statistic the verdict uses (a percentile of the time per
 call, throughput at the median, the peak of the workers' memory, the exponent of a sweep,
-a count per call) and the short flags that set it (``--p95``). :func:`register_metric`
-adds one.
+a count per call, a memo table's figures) and the short flags that set it (``--p95``).
+:func:`register_metric` adds one.
 """
 
 from __future__ import annotations
@@ -34,11 +34,14 @@ __all__ = [
 ]
 
 Direction = Literal["lower", "higher"]
-Unit = Literal["time", "size", "throughput", "exponent", "count"]
+#: ``fraction``: a share from 0 to 1 (``0.8`` or ``80%``); ``ratio``: a plain positive
+#: number compared within one run (``0.8``), not with a baseline.
+Unit = Literal["time", "size", "throughput", "exponent", "count", "fraction", "ratio"]
 #: How a verdict reads the metric: ``timing`` from the time per call (a percentile, or the
 #: throughput at the median), ``memory`` from each worker's peak, ``scaling`` from a
-#: sweep's exponent, ``instructions`` from a Cachegrind count per call.
-Family = Literal["timing", "memory", "scaling", "instructions"]
+#: sweep's exponent, ``instructions`` from a Cachegrind count per call, ``cache`` from each
+#: worker's memo-table figures (:mod:`workbench.measure.cache_figures`).
+Family = Literal["timing", "memory", "scaling", "instructions", "cache"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,5 +196,20 @@ for _m in (
            "(instruction and data; Cachegrind's cache simulation)", family="instructions"),
     Metric("ll_misses", "count", "lower", None, "simulated last-level cache misses per call "
            "(Cachegrind's cache simulation)", family="instructions"),
+    Metric("hit_rate", "fraction", "higher", None,
+           "memo-table hits / lookups over the timed calls (median worker)", family="cache",
+           flags=("hit-rate",), label="hit rate",
+           flag_help="minimum memo-table hit rate over the timed calls (0.8, or a "
+           "percentage)"),
+    Metric("cache_bytes", "size", "lower", None,
+           "memo-table bytes at their largest over the timed calls (median worker)",
+           family="cache", flags=("cache-bytes",), label="cache size",
+           flag_help="largest memo-table size (64MiB, 1.2x, or a share of the --rss "
+           "limit: '0.25 rss')"),
+    Metric("contention", "ratio", "higher", None, "throughput with the memo tables shared "
+           "by N threads / with 1 thread (median worker)", family="cache",
+           flags=("contention",), label="contention (throughput N threads / 1)",
+           flag_help="minimum throughput at N threads sharing the memo tables, as a share "
+           "of 1 thread's (0.8)"),
 ):
     register_metric(_m)
