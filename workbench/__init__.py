@@ -2,10 +2,11 @@
 
 ``import workbench`` is deliberately light: it loads the stage model, the equivalence
 predicates (``exact``, ``floats``, ``arrays``, ``frames``, ``embeddings``, ``same_items``
-and their factories ``close``, ``allclose``, ``frame_equal``, ``cosine``), the error types
-and the registrations of the renderers and profilers only. The reference pipeline
-(``workbench.rag``) and every heavy library (Polars, Numba, torch, transformers) load when
-a variant that needs them first runs.
+and their factories ``close``, ``allclose``, ``frame_equal``, ``cosine``), the error types,
+the cached tier's ``MemoTable`` and ``BatchSequence``, and the registrations of the
+renderers and profilers only. The reference pipeline (``workbench.rag``) and every heavy
+library (Polars, Numba, torch, transformers) load when a variant that needs them first
+runs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 # the profilers their result kinds (results sit below both and never import them).
 import workbench.profile.registry
 import workbench.render  # noqa: F401
+from workbench.batches import BatchSequence
 from workbench.errors import (
     ExecutionError,
     InvalidInputError,
@@ -21,6 +23,7 @@ from workbench.errors import (
     UnknownNameError,
     WorkbenchError,
 )
+from workbench.memo import MemoTable
 from workbench.pipeline import FusionReport, Pipeline
 from workbench.predicates import (
     Equivalence,
@@ -63,11 +66,13 @@ def load_ipython_extension(ipython: object) -> None:
 
 
 __all__ = [
+    "BatchSequence",
     "Equivalence",
     "EquivalenceResult",
     "ExecutionError",
     "FusionReport",
     "InvalidInputError",
+    "MemoTable",
     "MissingDependencyError",
     "Pipeline",
     "Stage",

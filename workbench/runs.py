@@ -4,7 +4,8 @@
 (a fused segment counts as one) so that each gets its own wall time. Stages that derive
 parameters from the workload (``derive_params``) get them first. It is a single, unwarmed
 run for looking at a pipeline; measurements with warm-up, repeats and statistics are the
-measurement engine's job.
+measurement engine's job. A batch-sequence workload (:class:`~workbench.batches.BatchSequence`)
+is refused: it is many inputs in order, which a comparison times one batch at a time.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Mapping, Sized
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from workbench.batches import BatchSequence
+from workbench.errors import InvalidInputError
 from workbench.pipeline import FusionReport, Pipeline
 from workbench.progress import Status
 from workbench.results import Result
@@ -98,6 +101,13 @@ def run_pipeline(pipeline: Pipeline, workload: Workload | str, *, label: str | N
     """Run ``pipeline`` end to end on ``workload`` once, timing each segment."""
     w = workload if isinstance(workload, Workload) else get_workload(workload)
     data = w.load()
+    if isinstance(data, BatchSequence):
+        raise InvalidInputError(
+            f"workload {w.name!r} is a batch sequence ({data.summary()}), not one input, "
+            "and a run takes one input. Measure a stage on it instead "
+            f"(workbench compare STAGE -w {w.name}, or %wb compare STAGE -w {w.name}): that "
+            "times one stage call per batch, in a stated cache state (cold, warm or steady). "
+            "To run the whole pipeline, use a workload of one batch.")
     derived = {s.name: s.derive_params(pipeline, data) for s in pipeline.stages
                if s.derive_params is not None}
     pipeline = pipeline.configure(**{k: v for k, v in derived.items() if v})
