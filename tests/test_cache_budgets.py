@@ -3,15 +3,24 @@ as flags, and in verdicts on measurements built from chosen worker figures (no t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from workbench.budget.check_result import Verdict
 from workbench.budget.limits import flag_rules
+from workbench.budget.sequential import pending
 from workbench.budget.spec import BudgetSpec, Rule, parse_budgets
+from workbench.budget.verdict import check
 from workbench.errors import InvalidInputError
 from workbench.formatting import value as format_value
+from workbench.measure.config import MeasureConfig
+from workbench.measure.measurement import Measurement
 from workbench.measure.metrics import FLAGS, METRICS
+from workbench.measure.protocol import WorkerRun
+from workbench.measure.targets import TargetSpec
 
 
 def only(spec: BudgetSpec, metric: str) -> Rule:
@@ -251,3 +260,149 @@ def test_bad_flag_values_are_refused(flags: dict[str, str], says: list[str]) -> 
     assert message.startswith("limits: ")
     for part in says:
         assert part in message, (part, message)
+
+
+# -- verdicts -----------------------------------------------------------------------------
+
+ENV = {"cpu_model": "Test CPU @ 3GHz", "python": "3.11.7", "packages": {"numpy": "2.0.0"}}
+LOOKUPS = 1000
+
+
+def worker(i: int, *, hit_rate: float | None, size: float, contention: float | None,
+           rss_kb: int = 100_000) -> WorkerRun:
+    """A worker whose timed calls looked ``LOOKUPS`` keys up at ``hit_rate`` (None: no memo
+    table), with tables of ``size`` bytes at their largest, whose throughput with 4
+    threads was ``contention`` times its throughput with 1 (None: not measured)."""
+    cache = None if hit_rate is None else {
+        "state": "warm", "batches": 8, "hits": round(LOOKUPS * hit_rate),
+        "misses": LOOKUPS - round(LOOKUPS * hit_rate), "evictions": 0, "entries": 500,
+        "bytes": size, "tables": [{"name": "embed", "key": "text", "version": "1",
+                                   "max_entries": 1000, "max_bytes": None,
+                                   "hashes_payload": True}], "note": ""}
+    timing = None if contention is None else {
+        "threads": 4, "items": 40, "single_ns": [2_000_000] * 3,
+        "multi_ns": [round(2_000_000 / contention)] * 3}
+    return WorkerRun(index=i, ok=True, batch_ns=tuple(1_000_000 + 1000 * j for j in range(20)),
+                     items_per_call=40, rss_peak_kb=rss_kb, cache=cache, contention=timing)
+
+
+def cached(hit_rates: Sequence[float | None] = (0.9,) * 5,
+           sizes: Sequence[float] = (10e6,) * 5,
+           contention: Sequence[float | None] | None = None) -> Measurement:
+    ratios = contention if contention is not None else [0.95] * len(hit_rates)
+    runs = tuple(worker(i, hit_rate=h, size=s, contention=c)
+                 for i, (h, s, c) in enumerate(zip(hit_rates, sizes, ratios, strict=True)))
+    return Measurement(TargetSpec("stage", "embed", "cached", "small"), MeasureConfig(), runs,
+                       "2026-01-01T00:00:00+00:00", dict(ENV))
+
+
+def judged(body: str, current: Measurement, baseline: Measurement | None = None) -> Verdict:
+    spec = parse_budgets(f'[stage."embed/cached"]\n{body}\n')
+    result = check(spec, [current], None if baseline is None else [baseline])
+    assert len(result.verdicts) == 1, result.to_text()
+    return result.verdicts[0]
+
+
+def test_a_hit_rate_of_zero_breaches_and_of_point_nine_passes_with_five_workers() -> None:
+    zero = judged("hit_rate = 0.8", cached(hit_rates=[0.0] * 5))
+    assert zero.status == "breach", zero.message
+    assert zero.observed == 0.0 and zero.workers == 5
+    assert "hit rate 0.0 % [0.0 %, 0.0 %] is under the limit 80.0 %" in zero.message
+    good = judged('hit_rate = "80%"', cached(hit_rates=[0.9] * 5))
+    assert good.status == "pass", good.message
+    assert good.observed == pytest.approx(0.9)
+    assert "within the limit 80.0 %" in good.message
+    assert "from worker values" in good.message
+
+
+def test_a_hit_rate_straddling_the_limit_is_inconclusive() -> None:
+    v = judged("hit_rate = 0.8", cached(hit_rates=[0.6, 0.7, 0.85, 0.9, 0.95]))
+    assert v.status == "inconclusive", v.message
+    assert v.observed == pytest.approx(0.85)
+    assert (v.observed_low, v.observed_high) == (pytest.approx(0.6), pytest.approx(0.95))
+    assert "the interval contains the limit 80.0 %" in v.message
+
+
+@given(rates=st.lists(st.floats(0.0, 1.0), min_size=5, max_size=9),
+       limit=st.floats(0.01, 1.0))
+def test_a_hit_rate_rule_breaches_when_every_worker_is_under_it_and_passes_when_none_is(
+        rates: list[float], limit: float) -> None:
+    rates = [round(LOOKUPS * r) / LOOKUPS for r in rates]  # what the counters can say
+    v = judged(f"hit_rate = {limit!r}", cached(hit_rates=rates, sizes=[1e6] * len(rates),
+                                               contention=[1.0] * len(rates)))
+    if max(rates) < limit:
+        assert v.status == "breach", v.message
+    if min(rates) >= limit:
+        assert v.status == "pass", v.message
+    # the interval holds the median worker: a verdict never contradicts it
+    ordered = sorted(rates)
+    if ordered[len(rates) // 2] < limit:
+        assert v.status != "pass", v.message
+    if ordered[(len(rates) - 1) // 2] >= limit:
+        assert v.status != "breach", v.message
+
+
+def test_cache_bytes_absolute_and_as_a_share_of_rss() -> None:
+    sizes = [9e6, 9.5e6, 10e6, 10.5e6, 11e6]
+    ok = judged('cache_bytes = "64MiB"', cached(sizes=sizes))
+    assert ok.status == "pass" and ok.observed == 10e6, ok.message
+    assert "cache size 9.54 MiB" in ok.message
+    over = judged('cache_bytes = "1MiB"', cached(sizes=sizes))
+    assert over.status == "breach" and "over the limit 1 MiB" in over.message
+    # a quarter of a 20 MB RSS limit is 5 MB: over; the RSS rule has its own verdict
+    spec = parse_budgets('[stage."embed/cached"]\ncache_bytes = "25% rss"\npeak_rss = "20MB"\n')
+    by_metric = {v.rule.metric: v for v in check(spec, [cached(sizes=sizes)]).verdicts}
+    assert by_metric["cache_bytes"].status == "breach"
+    assert by_metric["cache_bytes"].rule.value == pytest.approx(5e6)
+
+
+def test_cache_bytes_relative_to_the_baseline() -> None:
+    base = cached(sizes=[10e6, 10.1e6, 10.2e6, 10.3e6, 10.4e6])
+    same = judged('cache_bytes = "1.2x"', cached(sizes=[10e6, 10.1e6, 10.2e6, 10.3e6, 10.4e6]),
+                  base)
+    assert same.status == "pass", same.message
+    grown = judged('cache_bytes = "1.2x"', cached(sizes=[20e6, 20.1e6, 20.2e6, 20.3e6, 20.4e6]),
+                   base)
+    assert grown.status == "breach" and grown.ratio == pytest.approx(2.0, rel=0.02)
+    assert "(19.3 MiB vs 9.73 MiB)" in grown.message  # the median workers
+    empty = judged('cache_bytes = "1.2x"', cached(sizes=[0, 1e6, 1e6, 1e6, 1e6]), base)
+    assert empty.status == "inconclusive"
+    assert "1 current worker(s) recorded 0" in empty.message
+
+
+def test_contention_passes_above_its_limit_and_breaches_below() -> None:
+    good = judged("contention = 0.8", cached(contention=[0.93, 0.95, 0.97, 0.94, 0.96]))
+    assert good.status == "pass" and good.observed == pytest.approx(0.95, rel=1e-3)
+    assert "contention (throughput N threads / 1) 0.95x" in good.message
+    bad = judged("contention = 0.8", cached(contention=[0.4, 0.45, 0.5, 0.42, 0.48]))
+    assert bad.status == "breach" and "under the limit 0.8x" in bad.message
+    mixed = judged("contention = 0.8", cached(contention=[0.6, 0.7, 0.85, 0.9, 1.0]))
+    assert mixed.status == "inconclusive"
+
+
+@pytest.mark.parametrize(("body", "m", "why"), [
+    ("hit_rate = 0.8", cached(hit_rates=[None] * 5),
+     "hit rate was not recorded: this variant looked nothing up in a memo table"),
+    ('cache_bytes = "1MB"', cached(hit_rates=[None] * 5),
+     "cache size was not recorded: this variant looked nothing up in a memo table"),
+    ("contention = 0.8", cached(contention=[None] * 5),
+     "the contention of this variant was not measured"),
+])
+def test_a_figure_not_recorded_is_inconclusive_saying_why(body: str, m: Measurement,
+                                                          why: str) -> None:
+    v = judged(body, m)
+    assert v.status == "inconclusive" and why in v.message, v.message
+    assert v.observed is None and v.confidence is None
+
+
+def test_a_baseline_without_memo_tables_says_so() -> None:
+    v = judged('cache_bytes = "1.2x"', cached(), cached(hit_rates=[None] * 5))
+    assert v.status == "inconclusive"
+    assert "not recorded for the baseline: the baseline looked nothing up" in v.message
+
+
+def test_cache_verdicts_are_judged_once_not_by_more_looks() -> None:
+    spec = parse_budgets('[stage."embed/cached"]\nhit_rate = 0.8\n')
+    result = check(spec, [cached(hit_rates=[0.6, 0.7, 0.85, 0.9, 0.95])])
+    assert result.verdicts[0].status == "inconclusive"
+    assert pending(result) == ()

@@ -34,9 +34,9 @@ Throughput (higher is better) is the median's mirror: relative t is the allowed 
 ratio of items/s, absolute L a minimum items/s (judged as the median time per call against
 items/L).
 
-Memory (``peak_rss``, ``heap_peak``): one value per worker, so the worker values are the
-units: relative rules use the rank bounds of the ratio, absolute ones the sign-test bounds
-of the median worker's value.
+Memory (``peak_rss``, ``heap_peak``) and memo tables (``hit_rate``, ``cache_bytes``,
+``contention``): one value per worker, so the worker values are the units: relative rules
+use the rank bounds of the ratio, absolute ones the sign-test bounds of the median worker's.
 
 Instruction counts (``instructions``, ``l1_misses``, ``ll_misses``) are deterministic up to
 a measured band and are judged without an interval: see
@@ -77,6 +77,7 @@ from workbench.budget.bounds import (
     tail_percentile_bounds,
     worker_values,
 )
+from workbench.budget.cache_limits import CACHE_METRICS, cache_units, unrecorded, zero_ratio
 from workbench.budget.check_result import CheckResult, ScalingObservation, Status, Verdict
 from workbench.budget.instructions import baselines_by_key, judge_count, judge_uncounted
 from workbench.budget.spec import BudgetSpec, Rule
@@ -95,7 +96,7 @@ MAX_CONFIDENCE = 0.999
 FAMILY_ALPHA = 0.05
 Correction = Literal["bonferroni", "none"]
 STATISTICAL = Members("timing")
-_MEMORY = Members("memory")
+_MEMORY = Members("memory", "cache")  # one value per worker
 #: The metrics whose verdicts more worker rounds can decide.
 SEQUENTIAL = Members("timing", "memory")
 
@@ -207,8 +208,9 @@ class _Evaluator:
         base = self.base[target_key(m)]
         name = METRICS[rule.metric].name_in_text
         cur, ref, what = _units(rule, m), _units(rule, base), ""
-        if not cur or not ref:
-            return Verdict(rule, "inconclusive", workload, f"{name} was not recorded")
+        why = unrecorded(rule, m, base) if not cur or not ref else zero_ratio(rule, cur, ref)
+        if why:
+            return Verdict(rule, "inconclusive", workload, why)
         scale = 1.0
         tail = level.tail((len(cur), len(ref)))
         if rule.metric == "throughput":
@@ -236,15 +238,14 @@ class _Evaluator:
 
     def absolute(self, rule: Rule, m: Measurement, workload: str | None,
                  level: _Level) -> Verdict:
-        name = METRICS[rule.metric].name_in_text
         if rule.metric in _MEMORY:
             units = _units(rule, m)
             if not units:
-                return Verdict(rule, "inconclusive", workload, f"{name} was not recorded")
+                return Verdict(rule, "inconclusive", workload, unrecorded(rule, m))
             tail = level.sign_tail(len(units))
             b = level_bounds(units, tail)
             return self._absolute(rule, workload, b, rule.value, tail, "worker values, the "
-                                  "median worker's", lambda x: fmt.value(x, "size"), m)
+                                  "median worker's", lambda x: _show(rule, x), m)
         q = 50.0 if rule.metric == "throughput" else float(rule.info.percentile or 50)
         limit = rule.value
         if rule.metric == "throughput":
@@ -321,7 +322,9 @@ class _Evaluator:
 
 
 def _units(rule: Rule, m: Measurement) -> list[float]:
-    """One value per worker: its pNN (median for throughput), or its peak memory."""
+    """One value per worker: its pNN (median for throughput), peak memory or cache figure."""
+    if rule.metric in CACHE_METRICS:
+        return cache_units(rule, m)
     runs = [r for r in m.runs if r.ok]
     if rule.metric == "peak_rss":
         return [r.rss_peak_kb * 1024.0 for r in runs if r.rss_peak_kb]
@@ -342,15 +345,14 @@ def _observed(rule: Rule, m: Measurement) -> float | None:
     if not units:
         return None
     if rule.metric in _MEMORY:
-        return max(units)
+        return stats.percentile(units, 50) if rule.metric in CACHE_METRICS else max(units)
     return stats.percentile(m.samples, float(rule.info.percentile or 50))
 
 
 def _show(rule: Rule, x: float | None) -> str:
     if x is None:
         return "-"
-    kind = {"throughput": "throughput", "peak_rss": "size", "heap_peak": "size"}
-    return fmt.value(x, kind.get(rule.metric, "time"))
+    return fmt.value(x, rule.info.kind)
 
 
 def check(spec: BudgetSpec, current: Sequence[Measurement],
