@@ -293,3 +293,93 @@ def test_a_chosen_cached_variant_keeps_its_conditions_and_other_decisions_are_un
     before = _decide(plain, "pure", {})
     assert before.suggestion.cache == () and "cache" not in before.to_json()["suggestion"]
     assert "cache conditions" not in decision_text(before)
+
+
+# -- the hotspot hint --------------------------------------------------------------------------
+
+def _flame(*leaves: tuple[str, int]) -> Any:
+    from result_samples import LOOP, WHEN
+
+    from workbench.profile import Flamegraph, Overhead
+
+    stacks = tuple((f"{LOOP};chunk (my/stage.py:5);{leaf}", n) for leaf, n in leaves)
+    return Flamegraph(TargetSpec("stage", "chunk", "pure", "docs"), 100, True, False, stacks,
+                      Overhead(10, 1.0, 1.05), "py-spy 0.4.3", WHEN)
+
+
+OWN_PYTHON = _flame(("split (my/stage.py:9)", 20), ("clean (my/stage.py:14)", 20),
+                    ("count (my/stage.py:20)", 20), ("join (my/stage.py:30)", 20),
+                    ("findall (re/__init__.py:216)", 15),
+                    ("add (numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so)", 5))
+SLOW = [verdict("pure", "latency_p50", "breach")]
+
+
+def test_repeated_items_with_the_time_in_python_read_as_composable_logic_caching() -> None:
+    from workbench.decisions import DECISION_TABLE, read_hotspot
+
+    hint = read_hotspot(verdicts=SLOW, flame=OWN_PYTHON, repeats=0.62)
+    assert (hint.type, hint.leans) == ("composable logic (caching)", "cached")
+    assert hint.recommendation == DECISION_TABLE["composable logic (caching)"].recommended
+    assert hint.reading == (
+        "62 % of the workload's items repeat an earlier one, and 80 % of samples are in own "
+        "Python and 15 % in the standard library: a memo table keyed by a small stable key "
+        "(workbench.MemoTable) would skip repeated work (flame graph of chunk/pure)")
+    assert "repeats: 62 % of the workload's items repeat an earlier one" in hint.facts
+    for few in (0.0, 0.29, None):
+        other = read_hotspot(verdicts=SLOW, flame=OWN_PYTHON, repeats=few)
+        assert other.type == "CPU-bound UDF", few
+    arrays = _flame(("add (numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so)",
+                     80), ("split (my/stage.py:9)", 20))
+    assert read_hotspot(verdicts=SLOW, flame=arrays, repeats=0.9).type == "array ops"
+    # pure within its time budget: nothing to escalate for, and nothing to cache for
+    fine = read_hotspot(verdicts=[verdict("pure", "latency_p50", "pass")], flame=OWN_PYTHON,
+                        repeats=0.9)
+    assert fine.type == "composable logic"
+
+
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=200))
+def test_item_repeats_is_the_share_of_items_equal_to_an_earlier_one(items: list[int]) -> None:
+    from workbench.app.hinting import item_repeats
+
+    earlier = sum(1 for i, x in enumerate(items) if x in items[:i])
+    share = item_repeats(items)
+    assert share is not None and abs(share - earlier / len(items)) < 1e-12
+    assert item_repeats(tuple(items)) == share
+    capped = item_repeats(items, limit=5)
+    assert capped == item_repeats(items[:5])
+
+
+@given(st.lists(st.lists(st.integers(0, 20), min_size=1, max_size=20), min_size=2,
+                max_size=8))
+def test_item_repeats_of_a_batch_sequence_is_its_observed_repeat_rate(
+        batches: list[list[int]]) -> None:
+    from workbench.app.hinting import item_repeats
+    from workbench.batches import BatchSequence, observed_repeat_rate
+
+    value = BatchSequence(tuple(batches), 0.5)
+    assert item_repeats(value) == observed_repeat_rate(batches)
+
+
+def test_unhashable_items_are_not_read() -> None:
+    from workbench.app.hinting import item_repeats
+    from workbench.batches import BatchSequence
+
+    assert item_repeats([{"a": 1}, {"a": 1}]) is None
+    assert item_repeats(BatchSequence(([[1]], [[1]]), 0.5)) is None
+    assert item_repeats("a text") is None and item_repeats(3) is None
+
+
+def test_the_app_reads_the_workload_s_repeats_only_with_a_flame_graph() -> None:
+    from workbench.app.hinting import hotspot_hint, workload_repeats
+    from workbench.fixed_workloads import from_value
+
+    docs = from_value(["a", "b", "a", "a", "c", "b", "a", "d", "a", "b"], "docs")
+    assert workload_repeats(docs) == 0.6
+    verdicts = {"pure": SLOW}
+    hint = hotspot_hint(None, verdicts, (OWN_PYTHON,), workload=docs)
+    assert hint.type == "composable logic (caching)"
+    unique = from_value(list("abcdefghij"), "unique")
+    assert hotspot_hint(None, verdicts, (OWN_PYTHON,), workload=unique).type == \
+        "CPU-bound UDF"
+    without = hotspot_hint(None, verdicts, (), workload=docs)
+    assert not any(f.startswith("repeats:") for f in without.facts)

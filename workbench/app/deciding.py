@@ -62,6 +62,18 @@ def _evidence(stage: str, evidence: Sequence[Result], notices: list[str], *,
     return comparison
 
 
+def _repeats(workload: WorkloadArg, pipeline: PipelineArg, comparison: Comparison,
+             profiles: Sequence[Result]) -> float | None:
+    """How often ``workload``'s items repeat, for the hint (as the panel's hint reads
+    it), when it is the comparison's workload and a flame graph is among the evidence."""
+    from workbench.app.hinting import workload_repeats
+
+    name = workload if isinstance(workload, str) else workload.name
+    if name != comparison.workload or not any(p.kind == "flamegraph" for p in profiles):
+        return None
+    return workload_repeats(workload, pipeline)
+
+
 def _with_limits(standing: Budgets, stage: str, given: Sequence[Rule]) -> Budgets:
     """The standing budgets with the ``given`` limits of ``stage`` in place of the file's
     rules on their metrics."""
@@ -128,6 +140,7 @@ def decide(stage: str, variant: str, because: str, *, log: Path,
                                 pipeline=pipeline)
     given = tuple(Rule(stage, ALL, r.metric, r.kind, r.value, r.level) for r in limits)
     judged = _with_limits(standing, stage, given)
+    repeats = _repeats(workload, pipeline, comparison, profiles)
     held = tuple(Rule(stage, variant, r.metric, r.kind, r.value, r.level)
                  for r in (judged.spec.rules if judged.spec else ())
                  if r.stage == stage and r.variant in (variant, ALL) and not r.target)
@@ -135,7 +148,7 @@ def decide(stage: str, variant: str, because: str, *, log: Path,
         stage=stage, variant=variant, rationale=because,
         pipeline=pipeline_label(pipe, ref), pipeline_name=pipe.name, comparison=comparison,
         verdicts=suggest_variant(comparison, judged, order=order).verdicts,
-        order=order, profiles=profiles, limits=held, who=who)
+        order=order, profiles=profiles, limits=held, who=who, repeats=repeats)
     follow = budgets if update_budgets and given else None
     written, followed = _write(record, log, follow, pipe)
     notices += _notices(budgets, given, followed, standing)

@@ -134,10 +134,11 @@ def pick_profiles(profiles: Sequence[Result], stage: str | None = None,
 
 
 def hotspot_hint(comparison: Comparison | None, verdicts: Mapping[str, Sequence[Verdict]],
-                 profiles: Sequence[Result] = ()) -> Hint:
+                 profiles: Sequence[Result] = (), *, repeats: float | None = None) -> Hint:
     """The hotspot hint of a stage, read from pure's verdicts and figures in
-    ``comparison`` (None: not measured yet) and the stage's ``profiles`` (oldest first;
-    per kind :func:`pick_profiles`'s choice is read)."""
+    ``comparison`` (None: not measured yet), the stage's ``profiles`` (oldest first;
+    per kind :func:`pick_profiles`'s choice is read) and ``repeats``, the share of the
+    workload's items that repeat an earlier one (None: not known)."""
     picked = {p.kind: p for p in pick_profiles(profiles)}
     pure = None if comparison is None else \
         next((r for r in comparison.results if r.variant == REFERENCE), None)
@@ -147,7 +148,8 @@ def hotspot_hint(comparison: Comparison | None, verdicts: Mapping[str, Sequence[
     own = tuple(verdicts.get(REFERENCE, ()))
     return read_hotspot(verdicts=own, flame=picked.get("flamegraph"),  # type: ignore[arg-type]
                         memory=picked.get("memory_track"),  # type: ignore[arg-type]
-                        peak_rss=peak, rss_limit=_rss_limit([v.rule for v in own]))
+                        peak_rss=peak, rss_limit=_rss_limit([v.rule for v in own]),
+                        repeats=repeats)
 
 
 def build_decision(*, stage: str, variant: str, rationale: str, pipeline: str,
@@ -156,11 +158,12 @@ def build_decision(*, stage: str, variant: str, rationale: str, pipeline: str,
                    order: Sequence[str] | None = None, profiles: Sequence[Result] = (),
                    limits: Sequence[Rule] = (), who: str | None = None,
                    decision_id: str | None = None,
-                   clock: Callable[[], datetime] | None = None) -> DecisionRecord:
+                   clock: Callable[[], datetime] | None = None,
+                   repeats: float | None = None) -> DecisionRecord:
     """The decision to use ``variant`` for ``stage``, on ``comparison`` (every variant of
-    the stage, measured on one workload) and ``profiles`` of the stage. A variant that was
-    not measured, or that differs from pure, is refused: the equivalence law holds for
-    every choice."""
+    the stage, measured on one workload) and ``profiles`` of the stage (``repeats``: how
+    often the workload's items repeat, for the hint). A variant that was not measured, or
+    that differs from pure, is refused: the equivalence law holds for every choice."""
     rationale = check_text(rationale, "the rationale", limit=MAX_RATIONALE)
     if comparison.stage != stage:
         raise InvalidInputError(f"the comparison is of stage {comparison.stage!r}, not "
@@ -180,7 +183,7 @@ def build_decision(*, stage: str, variant: str, rationale: str, pipeline: str,
         raise InvalidInputError(
             f"{stage}/{variant} is not equivalent to pure on {comparison.workload} "
             f"({chosen.equivalence}); a variant that changes the results cannot be chosen")
-    hint = hotspot_hint(comparison, verdicts, profiles)
+    hint = hotspot_hint(comparison, verdicts, profiles, repeats=repeats)
     first = comparison.results[0].measurement
     sha = first.environment.get("git_sha")
     when = (clock or (lambda: datetime.now(UTC)))()

@@ -19,7 +19,9 @@ What is read, and from what:
   charged to the Python frame that called it, so array-library Python frames stand in
   for their kernels and an extension's time for its caller's;
 - **the memory track** (memray) and the measurements: peak RSS and the bytes allocated;
-- **the budget verdicts** of the stage's reference variant: which metrics breach.
+- **the budget verdicts** of the stage's reference variant: which metrics breach;
+- **repeats** (when the caller has the workload): the share of the workload's items that
+  equal an earlier item (:func:`workbench.app.hinting.workload_repeats`).
 
 The rules, first match wins (shares are of the flame graph's measured samples):
 
@@ -29,7 +31,9 @@ The rules, first match wins (shares are of the flame graph's measured samples):
    (nothing to escalate for);
 3. with a flame graph: array-library kernels >= 50 % (:data:`ARRAY_SHARE`), or array
    kernels and C extensions together >= 50 % with the array kernels the larger part:
-   **array ops**; own Python >= 50 % (:data:`OWN_SHARE`) with one function holding >= 25 %
+   **array ops**; repeats >= 30 % (:data:`REPEATS`) with own Python and the standard
+   library together >= 50 % (:data:`OWN_SHARE`): **composable logic (caching)** (a memo
+   table would skip the repeated work); own Python >= 50 % with one function holding >= 25 %
    (:data:`LOOP_SHARE`) of all samples as its own (self) time: **tight loops**; own
    Python >= 50 % otherwise: **CPU-bound UDF**; C extensions >= 50 % (code compiled
    already: no row), or no kind dominant: not read, with the figures;
@@ -59,7 +63,8 @@ if TYPE_CHECKING:
     from workbench.profile.memory import MemoryTrack
 
 __all__ = ["ARRAY_LIBRARIES", "ARRAY_SHARE", "DECISION_TABLE", "GIL_FACT", "LOOP_SHARE",
-           "OWN_SHARE", "RSS_NEAR", "Hint", "TableRow", "frame_class", "read_hotspot"]
+           "OWN_SHARE", "REPEATS", "RSS_NEAR", "Hint", "TableRow", "frame_class",
+           "read_hotspot"]
 
 #: Array-library kernels (with C extensions, if the kernels are the larger part): array ops.
 ARRAY_SHARE = 0.5
@@ -69,6 +74,9 @@ OWN_SHARE = 0.5
 LOOP_SHARE = 0.25
 #: Peak RSS as a share of an absolute ``peak_rss`` limit: memory-bound.
 RSS_NEAR = 0.9
+#: The share of the workload's items that repeat an earlier one: worth a memo table, when
+#: the time is in Python.
+REPEATS = 0.3
 GIL_FACT = ("GIL: not read (a thread waiting for the GIL is idle to py-spy; the flame graph "
             "is not recorded with --idle)")
 _TIME_METRICS = ("latency_p50", "latency_p95", "latency_p99", "throughput")
@@ -90,6 +98,9 @@ class TableRow(NamedTuple):
 DECISION_TABLE: dict[str, TableRow] = {
     "composable logic": TableRow("yes (caching, safe reuse)", "no", "no",
                                  "stay pure", "pure"),
+    "composable logic (caching)": TableRow(
+        "yes (caching)", "no", "no",
+        "stay pure and cache: a memo table keyed by a small stable key", "cached"),
     "array ops": TableRow("sometimes", "yes (columnar frames, batched tensors)", "if needed",
                           "vectorize first", "vectorized"),
     "tight loops": TableRow("rarely", "if the data are arrays", "yes, behind a pure facade",
@@ -188,7 +199,17 @@ def _flame_facts(flame: Flamegraph) -> tuple[Split, list[str], str]:
     return split, facts, where
 
 
-def _flame_type(split: Split) -> tuple[str | None, str]:
+def _caching(split: Split, repeats: float) -> str:
+    """The caching row's reading: the repeats, where the samples are, what would help."""
+    own, std = split.share("own"), split.share("stdlib")
+    where = f"{_pct(own)} of samples are in own Python" + \
+        (f" and {_pct(std)} in the standard library" if split.counts.get("stdlib") else "")
+    return (f"{_pct(repeats)} of the workload's items repeat an earlier one, and {where}: "
+            "a memo table keyed by a small stable key (workbench.MemoTable) would "
+            "skip repeated work")
+
+
+def _flame_type(split: Split, repeats: float | None = None) -> tuple[str | None, str]:
     """The row the split reads as (None: none), with its figures."""
     array, own, ext = (split.share(k) for k in ("array", "own", "extension"))
     top = split.top_own_count / split.total if split.total else 0.0
@@ -196,6 +217,9 @@ def _flame_type(split: Split) -> tuple[str | None, str]:
         libs = "/".join(split.libraries[:3]) or "array-library"
         return "array ops", _figures(f"{_pct(array)} of samples in {libs} kernels",
                                      _others(split, "array"))
+    if repeats is not None and repeats >= REPEATS and \
+            own + split.share("stdlib") >= OWN_SHARE:
+        return "composable logic (caching)", _caching(split, repeats)
     if own >= OWN_SHARE:
         if top >= LOOP_SHARE:
             return "tight loops", _figures(
@@ -243,11 +267,17 @@ def _time_type(breached: list[str]) -> tuple[str | None, str]:
 
 def read_hotspot(*, verdicts: Sequence[Verdict] = (), flame: Flamegraph | None = None,
                  memory: MemoryTrack | None = None, peak_rss: float | None = None,
-                 rss_limit: float | None = None, variant: str = "pure") -> Hint:
+                 rss_limit: float | None = None, variant: str = "pure",
+                 repeats: float | None = None) -> Hint:
     """The hotspot type by the rules of the module docstring. ``verdicts`` are the budget
     verdicts of ``variant`` (the one escalation starts from: pure); ``peak_rss`` its
-    measured peak RSS in bytes; ``rss_limit`` an absolute ``peak_rss`` limit in bytes."""
+    measured peak RSS in bytes; ``rss_limit`` an absolute ``peak_rss`` limit in bytes;
+    ``repeats`` the share of the workload's items that repeat an earlier one (None: not
+    known)."""
     facts: list[str] = []
+    if repeats is not None:
+        facts.append(f"repeats: {_pct(repeats)} of the workload's items repeat an earlier "
+                     "one")
     errors = [v for v in verdicts if v.rule.level == "error"]
     breached = sorted({v.rule.metric for v in errors if v.status == "breach"})
     memory_near, memory_facts = _memory_facts(memory, peak_rss, rss_limit)
@@ -275,7 +305,7 @@ def read_hotspot(*, verdicts: Sequence[Verdict] = (), flame: Flamegraph | None =
     if timed and not any(m in _TIME_METRICS for m in breached):
         return hint("composable logic", f"{variant} meets every error-level time budget")
     if split is not None and split.total:
-        kind, reading = _flame_type(split)
+        kind, reading = _flame_type(split, repeats)
         reading = f"{reading} ({where})"
         if kind is not None:
             return hint(kind, reading)
