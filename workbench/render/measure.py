@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from workbench import formatting as fmt
 from workbench.render import Renderer
 from workbench.render.bars import speedup_svg
+from workbench.render.cache import cache_lines
 from workbench.render.fragments import render
 from workbench.render.tables import table
 
@@ -156,10 +157,11 @@ def _row(r: VariantResult, c: Comparison) -> tuple[str, ...]:
 
 
 def _notes(c: Comparison) -> list[tuple[str, str]]:
-    """(css class, text) notes under the table: failures, non-equivalent outputs, and
-    how each speed-up was formed (worker medians at which look) and, when the workers per
-    side were too few for the rank interval, a warning saying what the figures rest on."""
-    notes = []
+    """(css class, text) notes under the table: a cached variant's cache figures
+    (:mod:`.cache`), failures, non-equivalent outputs, and how each speed-up was formed
+    (worker medians at which look) and, when the workers per side were too few for the
+    rank interval, a warning saying what the figures rest on."""
+    notes = [("wb-note", f"{variant}: {line}") for variant, line in cache_lines(c)]
     for r in c.results:
         if r.equivalence is not None and not r.equivalence.equivalent:
             notes.append(("wb-error", f"NOT EQUIVALENT {r.variant}: {r.equivalence.detail}"))
