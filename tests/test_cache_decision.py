@@ -8,10 +8,8 @@ condition with its figure.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,7 +20,6 @@ from workbench.decisions.rule import NO_VARIANT, Suggestion, eligible, suggest
 from workbench.measure.comparison import Comparison, VariantResult, build_comparison
 from workbench.measure.config import MeasureConfig
 from workbench.measure.measurement import Measurement
-from workbench.measure.metrics import METRICS, Metric, register_metric, unregister_metric
 from workbench.measure.protocol import WorkerRun
 from workbench.measure.targets import TargetSpec
 from workbench.stages import EquivalenceResult
@@ -31,22 +28,6 @@ WORKERS = 6  # the fewest for a 95 % interval of the median
 TABLE = {"name": "chunks", "key": "sha256 of the text, and the chunk size",
          "version": "1", "max_entries": 10_000, "max_bytes": None, "hashes_payload": False}
 ENV = {"cpu_model": "Test CPU", "python": "3.11.7"}
-
-
-@pytest.fixture(autouse=True)
-def cache_metrics() -> Iterator[None]:
-    """The cache metrics the budget registers; registered here (as counts) only where
-    the budget does not register them yet, and removed again after the test."""
-    added = []
-    for name, direction in (("hit_rate", "higher"), ("cache_bytes", "lower"),
-                            ("contention", "higher")):
-        if name not in METRICS:
-            kind = "size" if name == "cache_bytes" else "count"
-            register_metric(Metric(name, kind, direction, family="memory"))  # type: ignore[arg-type]
-            added.append(name)
-    yield
-    for name in added:
-        unregister_metric(name)
 
 
 def _run(w: int, ns: float, *, hit_rate: float | None, size: int,
