@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from workbench.budget.rules import METRICS, Rule
@@ -366,9 +366,18 @@ POSITIVE = st.floats(min_value=5e-324, max_value=1e300, allow_nan=False,
                      allow_infinity=False, allow_subnormal=True)
 
 
+def accepted(metric: str, kind: str, value: float) -> bool:
+    """Whether the grammar takes this limit: hit rates and contention are absolute only,
+    and a hit rate is at most 1."""
+    unit = METRICS[metric].kind
+    return not (unit in ("fraction", "ratio") and kind == "relative") and \
+        not (unit == "fraction" and value > 1)
+
+
 @given(st.sampled_from(sorted(METRICS)), st.sampled_from(("relative", "absolute")), POSITIVE)
 def test_limits_are_written_as_text_that_reads_back_exactly(metric: str, kind: str,
                                                             value: float) -> None:
+    assume(accepted(metric, kind, value))
     rule = Rule("chunk", "pure", metric, kind, value)  # type: ignore[arg-type]
     text = limit_text(rule)
     plain = metric == "scaling" and kind == "absolute"
@@ -379,7 +388,7 @@ def test_limits_are_written_as_text_that_reads_back_exactly(metric: str, kind: s
 
 @given(st.lists(st.tuples(st.sampled_from(sorted(METRICS)),
                           st.sampled_from(("relative", "absolute")), POSITIVE,
-                          st.sampled_from(("error", "warn"))),
+                          st.sampled_from(("error", "warn"))).filter(lambda t: accepted(*t[:3])),
                 min_size=1, max_size=6, unique_by=lambda t: (t[0], t[1])))
 def test_a_decision_is_planned_as_exactly_its_limits(limits: list[Limit]) -> None:
     record = decided("chunk", "native", *limits)

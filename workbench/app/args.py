@@ -317,7 +317,7 @@ def limit_rules(args: argparse.Namespace, stage: str, variant: str) -> tuple[Rul
     """The limits given as flags, as rules of ``stage``/``variant``."""
     from workbench.budget.limits import FLAG_METRICS, flag_rules
 
-    values = {flag: getattr(args, flag, None) for flag in FLAG_METRICS}
+    values = {flag: getattr(args, flag.replace("-", "_"), None) for flag in FLAG_METRICS}
     if not any(values.values()):
         lone = [flag for flag, given in (("--level", args.level is not None),
                                          ("--no-budget-update", args.no_budget_update))

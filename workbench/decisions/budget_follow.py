@@ -97,7 +97,7 @@ def limit_text(rule: Rule) -> str:
     the fewest digits in a unit of at least 1 (``2ms``, ``64MiB``, ``2500 items/s``,
     ``2.5M`` instructions), or a plain number (a ``scaling`` exponent)."""
     kind = METRICS[rule.metric].kind
-    if rule.kind == "relative" or kind == "exponent":
+    if rule.kind == "relative" or kind in ("exponent", "fraction", "ratio"):
         return _number(rule.value) + ("x" if rule.kind == "relative" else "")
     _, _, text, unit = min(
         (len(_number(n)), -factor, _number(n), unit) for unit in _UNITS[kind]

@@ -152,7 +152,8 @@ def plan(args: argparse.Namespace, cell: str, namespace: dict[str, Any], session
     """Everything ``%%budget`` needs, checked before anything runs."""
     name = _name(args, count)
     key = _key(args, session, name)
-    flags = blocks.flag_rules({f: getattr(args, f) for f in blocks.limit_flags()}, key)
+    given = {f: getattr(args, f.replace("-", "_")) for f in blocks.limit_flags()}
+    flags = blocks.flag_rules(given, key)
     if args.items is not None and args.throughput is None:
         raise InvalidInputError("--items only matters with --throughput")
     budgets = session.project.budgets_path if args.stage else None

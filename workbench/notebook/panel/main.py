@@ -259,7 +259,8 @@ class Panel:
             self.tabs.fusion.value = panel_html.error("no fusion report", exc)
         known = self.known(self.focus)
         hint = None if known.comparison is None and not known.profiles else \
-            hotspot_hint(known.comparison, known.verdicts or {}, known.profiles)
+            hotspot_hint(known.comparison, known.verdicts or {}, known.profiles,
+                         workload=self.workload, pipeline=self.session.pipeline_object())
         self.decision.show_suggestion(self.focus, variant, known.suggestion, hint)
 
     def snapshot(self) -> Snapshot:
