@@ -74,8 +74,7 @@ def _chunks_of(doc: CleanDoc, size: int, overlap: int) -> tuple[Chunk, ...]:
 @chunk.variant(
     "cached",
     materializes_output="list of chunks",
-    description="Pure's windows, kept per document in a memo table "
-                "(doc id, content hash, size, overlap)",
+    description="Pure's windows, kept per document in a memo table.",
 )
 def chunk_cached(
     docs: Iterable[CleanDoc], *, size: int = DEFAULT_SIZE, overlap: int = DEFAULT_OVERLAP
@@ -103,8 +102,7 @@ def _frozen_rows(matrix: npt.NDArray[np.float32]) -> list[Row]:
     "cached",
     materializes_input="list() of chunks",
     materializes_output="to_numpy(): an (n, 384) matrix",
-    description="Rows kept per chunk text in a memo table (text hash, model); "
-                "the misses embedded in one vectorized call",
+    description="Rows kept per chunk text in a memo table; misses in one vectorized call.",
 )
 def embed_cached(chunks: Iterable[Chunk], *, model: str = "hashing") -> EmbeddingBatch:
     """Each chunk's row from the embed table; the misses in one vectorized batch."""
