@@ -24,14 +24,17 @@ def _digest(key: int, work: int) -> int:
 
 
 @stage(input="tuple[int, ...]", output="tuple[int, ...]")
-def digest(keys: tuple[int, ...], *, work: int = WORK) -> tuple[int, ...]:
-    """Each key's digest, computed every time."""
+def digest(keys: tuple[int, ...], *, work: int = WORK, bound: int = 100_000,
+           ) -> tuple[int, ...]:
+    """Each key's digest, computed every time (``bound``: the cached variant's entries)."""
     return tuple(_digest(k, work) for k in keys)
 
 
 @digest.variant("cached")
-def digest_cached(keys: tuple[int, ...], *, work: int = WORK) -> tuple[int, ...]:
-    """Each key's digest from a memo table keyed by (key, work)."""
+def digest_cached(keys: tuple[int, ...], *, work: int = WORK, bound: int = 100_000,
+                  ) -> tuple[int, ...]:
+    """Each key's digest from a memo table keyed by (key, work), of ``bound`` entries."""
+    TABLE.set_bounds(max_entries=bound, max_bytes=None)
     return tuple(TABLE.get_or_compute((k, work), lambda k=k: _digest(k, work)) for k in keys)
 
 
@@ -78,7 +81,8 @@ LEAKY: MemoTable[tuple[int, int], int] = MemoTable(
 
 
 @digest.variant("leaky")
-def digest_leaky(keys: tuple[int, ...], *, work: int = WORK) -> tuple[int, ...]:
+def digest_leaky(keys: tuple[int, ...], *, work: int = WORK, bound: int = 100_000,
+                 ) -> tuple[int, ...]:
     """A broken cache: a hit returns a stale value (equivalence must catch it)."""
     out = []
     for k in keys:

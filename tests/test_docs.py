@@ -113,7 +113,7 @@ def test_the_path_check_sees_a_missing_file() -> None:
 def test_the_readme_links_the_docs() -> None:
     readme = (ROOT / "README.md").read_text()
     for name in ("docs/protocol.md", "docs/measurement.md", "docs/architecture.md",
-                 "docs/decision-table.md", "docs/decisions.md"):
+                 "docs/decision-table.md", "docs/decisions.md", "docs/caching.md"):
         assert name in readme, f"README.md does not point at {name}"
 
 

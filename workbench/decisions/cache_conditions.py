@@ -145,7 +145,7 @@ def _hit_rate(figures: CacheFigures, verdicts: Sequence[Verdict]) -> Condition:
     if spread.low is not None and spread.low < HIT_RATE:
         return Condition("b", False, f"{shown}: its interval's lower end is below {limit}")
     end = "its interval's lower end" if spread.low is not None else \
-        "the median (too few workers for an interval)"
+        "the median (one worker: no interval)"
     return Condition("b", True, f"{shown}: {end} is at or above {limit} (the default "
                      "threshold; no hit_rate budget)")
 

@@ -74,28 +74,34 @@ def rss_share(m: Measurement) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class Spread:
-    """The median of the workers' values with a 95 % distribution-free interval (None
-    ends: too few workers for one)."""
+    """The median of the workers' values with a distribution-free interval: 95 %, or, with
+    too few workers for that (fewer than 6), the range of all of them and the confidence
+    it reaches (``1 - 2 / 2**n``: 93.8 % with 5 workers); None ends with one worker."""
 
     value: float
     low: float | None
     high: float | None
     workers: int
+    confidence: float = 0.95
 
     @classmethod
     def of(cls, values: Sequence[float]) -> Spread:
         ordered = sorted(values)
-        ranks = stats.order_statistic_ranks(len(ordered), 50, 0.95)
+        n = len(ordered)
+        ranks = stats.order_statistic_ranks(n, 50, 0.95)
         point = stats.percentile(ordered, 50)
-        if ranks is None:
-            return cls(point, None, None, len(ordered))
-        return cls(point, ordered[ranks[0] - 1], ordered[ranks[1] - 1], len(ordered))
+        if ranks is not None:
+            return cls(point, ordered[ranks[0] - 1], ordered[ranks[1] - 1], n)
+        if n < 2:
+            return cls(point, None, None, n, 0.0)
+        return cls(point, ordered[0], ordered[-1], n, 1 - 2 * 0.5 ** n)
 
     def text(self, show: Any = lambda x: f"{x:.3g}") -> str:
         if self.low is None or self.high is None:
-            return f"{show(self.value)} ({self.workers} worker{'s' * (self.workers != 1)}, " \
-                "too few for an interval)"
-        return f"{show(self.value)} [{show(self.low)}, {show(self.high)}]"
+            return f"{show(self.value)} ({self.workers} worker, no interval)"
+        level = "" if self.confidence >= 0.95 else \
+            f" ({100 * self.confidence:.3g} %: the range of {self.workers} workers)"
+        return f"{show(self.value)} [{show(self.low)}, {show(self.high)}]{level}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +157,7 @@ def cache_figures(m: Measurement) -> CacheFigures | None:
 
 def _spread_json(s: Spread | None) -> dict[str, Any] | None:
     return None if s is None else {"value": s.value, "low": s.low, "high": s.high,
-                                   "workers": s.workers}
+                                   "workers": s.workers, "confidence": s.confidence}
 
 
 def cache_summary(m: Measurement) -> dict[str, Any] | None:
