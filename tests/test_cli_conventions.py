@@ -153,9 +153,10 @@ def test_stages_and_workloads_json_on_stdout(capsys: pytest.CaptureFixture[str])
     doc = json.loads(capsys.readouterr().out)
     assert doc["schema"] == "workbench.stages/1"
     assert [s["name"] for s in doc["stages"]] == ["clean", "chunk", "embed", "retrieve"]
-    for s in doc["stages"]:  # embed also has the parallel tier
-        assert [v["name"] for v in s["variants"]] == ["pure", "vectorized", "native",
-                                                      *(["parallel"] * (s["name"] == "embed"))]
+    for s in doc["stages"]:  # chunk and embed have the cached tier, embed the parallel one
+        assert [v["name"] for v in s["variants"]] == [
+            "pure", *(["cached"] * (s["name"] in ("chunk", "embed"))), "vectorized", "native",
+            *(["parallel"] * (s["name"] == "embed"))]
     assert main(["workloads", "--json", "-"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["schema"] == "workbench.workloads/1"

@@ -49,10 +49,11 @@ def test_decide_measures_records_updates_budgets_and_the_log_reads_back(
     assert f"recorded {record.id} in {project / 'perf' / 'log.jsonl'}" in out
     assert (record.stage, record.variant, record.workload) == ("chunk", "vectorized", "tiny")
     assert record.pipeline == "workbench.rag.reference:reference_pipeline"
-    assert [a.variant for a in record.alternatives] == ["pure", "vectorized", "native"]
+    assert [a.variant for a in record.alternatives] == ["pure", "cached", "vectorized", "native"]
     assert all(a.equivalent for a in record.alternatives)
     (comparison,) = record.evidence_of("comparison")
-    assert comparison.variants == ("pure", "vectorized", "native")  # type: ignore[attr-defined]
+    assert comparison.variants == (  # type: ignore[attr-defined]
+        "pure", "cached", "vectorized", "native")
     assert record.suggestion.variant is not None and record.hint is not None
     assert record.environment.get("cpu_model") and record.author
     # held to the given limit (replacing the stage's p50 rule), written to the budgets file

@@ -298,7 +298,7 @@ def test_wb_compare_returns_the_comparison_and_shows_it_once(shell: InteractiveS
     ran = run(shell, f"c = %wb compare chunk {SMALL}\nprint('after')")
     assert ran.error is None
     c = shell.user_ns["c"]
-    assert isinstance(c, Comparison) and c.variants == ("pure", "vectorized", "native")
+    assert isinstance(c, Comparison) and c.variants == ("pure", "cached", "vectorized", "native")
     records = ran.of("application/vnd.workbench.comparison+json")
     assert len(records) == 1 and records[0]["stage"] == "chunk"
     # bare, as the cell's last line: IPython's display hook shows it (the cell's result),

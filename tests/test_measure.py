@@ -215,7 +215,7 @@ def test_compare_interleaves_variants_and_checks_equivalence() -> None:
 def test_sweep_fits_the_scaling_exponent() -> None:
     def launcher(spec: TargetSpec, config: MeasureConfig, index: int) -> WorkerRun:
         n = int((spec.workload or "").split("@")[1])
-        power = {"pure": 1.0, "vectorized": 2.0, "native": 1.0}[spec.variant or ""]
+        power = {"pure": 1.0, "cached": 1.0, "vectorized": 2.0, "native": 1.0}[spec.variant or ""]
         samples = tuple(int(1000 * n**power * (1 + 0.001 * i)) for i in range(config.samples))
         return WorkerRun(index, True, samples, 1, n)
 
@@ -279,8 +279,8 @@ def test_cli_compare_writes_json_and_maps_errors_to_exit_codes(
                  "--no-progress", "--json", str(out)])
     assert code == 0
     text = capsys.readouterr().out
-    table = {line.split()[0]: line for line in text.splitlines()[2:5]}
-    assert set(table) == {"pure", "vectorized", "native"}
+    table = {line.split()[0]: line for line in text.splitlines()[2:6]}
+    assert set(table) == {"pure", "cached", "vectorized", "native"}
     assert "1.00x (baseline)" in table["pure"]
     assert re.search(r"\d\.?\d*x \[\d\.?\d*x, \d\.?\d*x\]\s+(faster|slower|inconclusive)",
                      table["native"]), table["native"]

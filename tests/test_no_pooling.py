@@ -116,8 +116,8 @@ def test_compare_never_pools_and_flags_few_workers(synthetic: None, workers: int
     assert warning.startswith(f"2+2 workers {FEW}") and "need 5 workers per side" in warning
     assert "Welch t-interval" in warning and "assume them log-normal" in warning
     assert "(--workers 5)" in warning and "\n" not in warning  # one line, with the minimum
-    assert f"WARNING (vectorized, native): {warning}" in text
-    assert "WARNING (vectorized, native)" in comp.to_html()
+    assert f"WARNING (cached, vectorized, native): {warning}" in text
+    assert "WARNING (cached, vectorized, native)" in comp.to_html()
     for pair in pairs.values():
         assert pair is not None and pair.warning == warning and warning in pair.speedup.note
         assert pair.p_value is not None  # Welch's t-test on the log worker medians
@@ -145,7 +145,7 @@ def test_the_command_line_warns_before_measuring(synthetic: None, tmp_path: Path
     assert main([*base, "--workers", "2"]) == 0
     out, err = capsys.readouterr()
     assert f"WARNING: workbench compare --workers 2: 2 workers per side {FEW}" in err
-    assert "WARNING (vectorized, native): 2+2 workers" in out
+    assert "WARNING (cached, vectorized, native): 2+2 workers" in out
     assert main(base) == 0  # the default: 5 workers, which decide
     out, err = capsys.readouterr()
     assert FEW not in err + out and "WARNING (" not in out  # (the busy note may warn)
@@ -246,7 +246,7 @@ def test_panel_measure_never_pools_and_flags_few_workers(
     assert warning.startswith(f"2+2 workers {FEW}")
     assert "WARNING: 2+2 workers" in panel.controls.warning.value
     assert "too few workers to decide" in panel.status.value
-    assert "WARNING (vectorized, native): 2+2 workers" in panel.tabs.timing.value
+    assert "WARNING (cached, vectorized, native): 2+2 workers" in panel.tabs.timing.value
     panel.workers.value = 5  # enough workers: the warning goes
     assert panel.controls.warning.value == ""
     assert budget  # the budget badge was judged (chunk/native's absolute limit)

@@ -77,7 +77,7 @@ def _table_rows(html: str) -> list[list[str]]:
 def test_toggle_measure_and_decide_on_real_measurements(session: sessions.Session) -> None:
     panel = build_panel(workload="tiny", workers=2, samples=5)
     chunk = panel.rows["chunk"]
-    assert chunk.toggle.options == ("pure", "vectorized", "native")
+    assert chunk.toggle.options == ("pure", "cached", "vectorized", "native")
     assert "no budget" in chunk.budget.value and "not measured" in chunk.equivalence.value
     assert "defaults: 5 workers, 10 samples" in panel.controls.settings.children[3].value
     assert "tiny (size 40)" in [label for label, _ in panel.workload_picker.options]
@@ -89,15 +89,15 @@ def test_toggle_measure_and_decide_on_real_measurements(session: sessions.Sessio
     assert panel.measure_button.disabled and not panel.cancel_button.disabled
     _wait(panel)
 
-    assert panel.progress.value == panel.progress.max == 6  # 3 variants x 2 workers
-    assert "measured chunk on tiny: 6 worker runs" in panel.status.value
+    assert panel.progress.value == panel.progress.max == 8  # 4 variants x 2 workers
+    assert "measured chunk on tiny: 8 worker runs" in panel.status.value
     timing = panel.tabs.timing.value
     rows = _table_rows(timing)
-    assert [r[0] for r in rows] == ["pure", "vectorized", "native"]
+    assert [r[0] for r in rows] == ["pure", "cached", "vectorized", "native"]
     for row in rows:  # p50 with its interval, and equivalence
         assert re.fullmatch(rf"{T} \[{T}, {T}\]", row[1]), row
         assert row[-1] == "yes"
-    assert "wb-speedup" in timing and timing.count("class='wb-ecdf-line'") == 3
+    assert "wb-speedup" in timing and timing.count("class='wb-ecdf-line'") == 4
     assert "equivalent" in chunk.equivalence.value
     # the budget: native breaches its error-level limit, shown in the row and the errors
     assert "breach: latency_p50 (error)" in chunk.budget.value
@@ -134,9 +134,9 @@ def test_toggle_measure_and_decide_on_real_measurements(session: sessions.Sessio
     static = bundle["text/html"]
     assert "<b>[native]</b>" in static and "breach: latency_p50" in static
     assert [r[0] for r in _table_rows(static.split("Timing", 1)[1])] == \
-        ["pure", "vectorized", "native"]
+        ["pure", "cached", "vectorized", "native"]
     assert "wb-ecdf" in static and "native is faster here" in static
-    assert "chunk: native (of pure, vectorized, native)" in bundle["text/plain"]
+    assert "chunk: native (of pure, cached, vectorized, native)" in bundle["text/plain"]
 
 
 @pytest.mark.slow
@@ -148,7 +148,7 @@ def test_cancel_stops_between_workers_and_says_so(session: sessions.Session) -> 
     panel.cancel_button.click()
     _wait(panel)
     assert "cancelled after" in panel.status.value
-    assert panel.progress.value < panel.progress.max == 6
+    assert panel.progress.value < panel.progress.max == 8
     assert panel.comparisons == {} and session.last("comparison") is None
     assert not panel.measure_button.disabled and panel.cancel_button.disabled
 

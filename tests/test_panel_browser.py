@@ -105,13 +105,13 @@ def _run(page: Any, lab: Lab, shots: Path) -> None:
     page.wait_for_function(KERNEL_IDLE, timeout=10_000)
     expect(panel.locator(".wb-panel-cancel")).to_be_enabled()
     expect(panel.locator(".wb-panel-state")).to_contain_text(
-        "measured chunk on tiny: 6 worker runs", timeout=120_000)
+        "measured chunk on tiny: 8 worker runs", timeout=120_000)
     bar = panel.locator(".wb-panel-progress .progress-bar")
     expect(bar).to_have_attribute("style", re.compile(r"width:\s*100%"))
     rows = panel.locator(".wb-panel-timing .wb-comparison table.wb-table tbody tr")
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(4)
     texts = [" ".join(r.split()) for r in rows.all_inner_texts()]
-    assert [t.split(" ")[0] for t in texts] == ["pure", "vectorized", "native"], texts
+    assert [t.split(" ")[0] for t in texts] == ["pure", "cached", "vectorized", "native"], texts
     for text in texts:  # p50 with its 95% interval, equivalent
         assert re.search(rf"{T} \[{T}, {T}\]", text), text
         assert text.endswith("yes"), text

@@ -91,12 +91,13 @@ def test_a_report_on_tiny_writes_every_file(full_report: tuple[Path, int, Path],
     assert s["notebooks"][2]["parameters"]["history"] == str(out / "history.sqlite")
     stages = s["stages"]
     assert list(stages)[:4] == ["clean", "chunk", "embed", "retrieve"]
-    for name, stage in stages.items():  # embed also has the parallel tier
+    for name, stage in stages.items():  # chunk, embed: the cached tier; embed: parallel
         assert set(stage["variants"]) == {"pure", "vectorized", "native"} | (
+            {"cached"} if name in ("chunk", "embed") else set()) | (
             {"parallel"} if name == "embed" else set())
         pure = stage["variants"]["pure"]["figures"]
         assert pure["p50_ns"]["value"] > 0 and pure["equivalent"] is True
-        assert stage["suggested"]["variant"] in ("pure", "vectorized", "native")
+        assert stage["suggested"]["variant"] in ("pure", "cached", "vectorized", "native")
         assert 0 <= stage["share"]["share"] <= 1
     # the budgets file's error-level rule on chunk/pure was judged and recorded
     verdicts = stages["chunk"]["variants"]["pure"]["verdicts"]
