@@ -131,9 +131,18 @@ def test_workbench_notebook_runs_headless_with_non_default_parameters(
     assert not any(o["output_type"] == "error" for o in outputs(nb))
     records = {k: o["data"][k] for o in outputs(nb) for k in o.get("data", {})
                if k.startswith("application/vnd.workbench.")}
-    comparison = records["application/vnd.workbench.comparison+json"]
+    comparison, cached = [o["data"]["application/vnd.workbench.comparison+json"]
+                          for o in outputs(nb)
+                          if "application/vnd.workbench.comparison+json" in o.get("data", {})]
     assert comparison["stage"] == "clean" and comparison["workload"] == "small"
     assert [r["variant"] for r in comparison["results"]] == ["pure", "vectorized", "native"]
+    # the cached tier: embed on the reindex batch sequence, its memo table's figures shown
+    assert (cached["stage"], cached["workload"]) == ("embed", "reindex@40")
+    assert [r["variant"] for r in cached["results"]] == ["pure", "cached", "vectorized"]
+    runs = cached["results"][1]["measurement"]["runs"]
+    assert all(r["cache"]["state"] == "warm" and r["cache"]["hits"] > 0 for r in runs)
+    assert any("cache (warm): hit rate" in o.get("text", "") + str(o.get("data", {}))
+               for o in outputs(nb))
     assert records["application/vnd.workbench.budget-block+json"]["name"] == "chunk_block"
     # the panel rendered: a live widget view with a static snapshot beside it
     panels = [o["data"] for o in outputs(nb) if WIDGET_VIEW in o.get("data", {})
