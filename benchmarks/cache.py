@@ -14,12 +14,17 @@ interval (worker medians, the engine's rank interval), the hit rate against the 
 stated repeat rate, the cache's bytes and share of peak RSS, and the throughput at 2
 threads against 1 (contention), each with its interval over workers. Ratios measured in
 one run are what to compare; absolute times move with the machine and its load.
+
+Last, the selection rule is asked which variant to choose under :data:`BUDGET` (a target
+pure misses and vectorized meets): it should choose ``cached`` on ``reindex`` (every cache
+condition held) and not on ``reindex-fresh`` (hit rate 0).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,6 +40,20 @@ from workbench.measure.engine import compare
 from workbench.workloads import get_workload
 
 VARIANTS = ("pure", "vectorized", "cached")
+#: The budget the selection rule is asked under: a throughput target for embed.
+BUDGET = '[target.embed]\nthroughput = "20000 items/s"\n'
+
+
+def suggestion(comp: Comparison, workload: str) -> str:
+    """What the selection rule chooses for ``comp`` under :data:`BUDGET`, and why."""
+    from workbench.app.suggesting import standing_budgets, suggest_variant
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "budgets.toml"
+        path.write_text(BUDGET, encoding="utf-8")
+        judged = suggest_variant(comp, standing_budgets(path, workload))
+    s = judged.suggestion
+    return f"  suggested under {BUDGET.splitlines()[1]!r}: {s.variant or 'none'} ({s.reason})"
 
 
 def _ratio(comp: Comparison, a: str, b: str) -> str:
@@ -72,6 +91,7 @@ def run(workload: str, state: str, model: str, config: MeasureConfig) -> list[st
     for v in VARIANTS:
         tp = comp.result(v).measurement.throughput()
         lines.append(f"  {v:<10} {fmt.value(tp, 'throughput') if tp else '-'} (median)")
+    lines.append(suggestion(comp, workload))
     if f is None:
         lines.append("  cached recorded no memo-table lookups")
         return lines
