@@ -92,7 +92,8 @@ def test_cli_without_command_prints_help_and_exits_2(capsys: pytest.CaptureFixtu
         (["run", "--workload", "huge"], "unknown workload 'huge'; choose one of: "),
         (
             ["run", "--workload", "tiny", "--select", "chunk=turbo"],
-            "unknown variant 'turbo' for stage 'chunk'; choose one of: pure, cached, vectorized, native",
+            "unknown variant 'turbo' for stage 'chunk'; choose one of: pure, cached, vectorized, "
+            "native",
         ),
         (["run", "--select", "chunk"], "expected STAGE=VARIANT (e.g. chunk=native); got 'chunk'"),
         (["run", "--workload", "tiny", "--model", "bert"], "embedding model 'bert' is unknown"),
