@@ -158,6 +158,6 @@ def _run(page: Any, lab: Lab, shots: Path) -> None:
     data = _panel_output(lab)
     static = data["text/html"]
     assert "<b>[native]</b>" in static and "chunk on tiny" in static
-    assert static.count("class='wb-ecdf-line'") == 3 and "<svg" in static
+    assert static.count("class='wb-ecdf-line'") == 4 and "<svg" in static
     assert "flame graph of chunk/native" in static and RATIONALE in static
     assert "chunk: native" in data["text/plain"]
