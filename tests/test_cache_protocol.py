@@ -127,3 +127,22 @@ def test_the_cache_flags_reach_the_config_and_bad_ones_are_refused() -> None:
     for bad in (["--cache-state", "hot"], ["--contention-threads", "1"]):
         with pytest.raises(argparse.ArgumentError):
             parser.parse_args(bad)
+
+
+def test_a_table_travels_to_worker_processes_empty_and_is_measured_there() -> None:
+    import pickle
+
+    table: MemoTable[int, int] = MemoTable("cell", key="n", version="1", max_entries=100)
+    table.get_or_compute(1, lambda: 1)
+    copy = pickle.loads(pickle.dumps(table))
+    assert (copy.name, copy.key, copy.version, copy.max_entries) == ("cell", "n", "1", 100)
+    assert len(copy) == 0 and copy.stats().lookups == 0 and len(table) == 1
+    assert copy.get_or_compute(2, lambda: 4) == 4 and len(copy) == 1  # a lock of its own
+    data = tuple(range(20)) * 2
+
+    def cell() -> list[int]:  # as a notebook cell would: the table is shipped by value
+        return [table.get_or_compute(n, lambda n=n: n * n) for n in data]
+
+    m = measure(cell, config=MeasureConfig(workers=2, samples=3, warmup_seconds=0.0))
+    assert m.ok, m.error_text()
+    assert hit_rates(m) == [0.5, 0.5]  # single input, cold: each key's second lookup hits

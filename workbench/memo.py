@@ -30,7 +30,9 @@ those visible::
 - **Counters**: hits, misses, evictions, entries, bytes, invalidations (:meth:`stats`).
 
 A measurement empties every live table before it times anything and reads their counters
-around the timed calls only (:func:`live_tables`), so warm-up never shows as hits.
+around the timed calls only (:func:`live_tables`), so warm-up never shows as hits. A table
+pickles (a notebook's table travels to worker processes with the code that uses it)
+without its entries and counters: each process fills its own.
 """
 
 from __future__ import annotations
@@ -151,6 +153,22 @@ class MemoTable(Generic[K, V]):
         self._lock = threading.Lock()
         self._bytes = 0
         self._hits = self._misses = self._evictions = self._invalidations = 0
+        with _REGISTRY_LOCK:
+            _TABLES.add(self)
+
+    # -- shipping: a table travels empty (its entries belong to the process) ---------
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_data"] = OrderedDict()
+        del state["_lock"]
+        state["_bytes"] = 0
+        state["_hits"] = state["_misses"] = state["_evictions"] = 0
+        state["_invalidations"] = 0
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
         with _REGISTRY_LOCK:
             _TABLES.add(self)
 

@@ -10,8 +10,9 @@ eligible by the selection rule (equivalent to pure, no error-level breach), it m
     says so: each lookup then reads the whole item);
 (b) **hit rate at or above the threshold**: with a ``hit_rate`` rule for the variant, its
     verdict is ``pass`` (inconclusive is not enough); without one, the lower end of the
-    95 % interval of the workers' median hit rate (the median itself when there are too
-    few workers for an interval) is at least :data:`HIT_RATE` (50 %);
+    interval of the workers' median hit rate (95 %; with fewer than 6 workers, the range
+    of the workers, whose confidence the figure states; the median itself with one
+    worker) is at least :data:`HIT_RATE` (50 %);
 (c) **the cache fits the RSS budget**: no ``cache_bytes`` or ``peak_rss`` rule of the
     variant is a breach; with no such rule the condition holds, and the figure says there
     is no RSS budget and how much the cache holds;
