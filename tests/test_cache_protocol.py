@@ -66,6 +66,8 @@ def test_a_single_input_is_timed_cold_and_says_why() -> None:
     assert figures is not None and figures.state == "cold"
     assert "a single input: timed cold" in figures.note
     assert hit_rates(m) == [0.5, 0.5]  # each key twice inside the input: half hit
+    assert "  memo tables cache (cold): hit rate 50.0 %" in m.to_text()
+    assert "memo tables" in m.to_html()
 
 
 def test_contention_is_measured_at_1_and_n_threads_from_the_same_state() -> None:
@@ -85,7 +87,7 @@ def test_an_uncached_variant_on_a_sequence_is_timed_batch_by_batch_with_no_cache
                 config=MeasureConfig(workers=1, samples=4, warmup_seconds=0.0))
     assert m.ok and [len(g) for g in m.groups] == [4] and m.items_per_call == 40
     assert m.runs[0].cache is None and m.runs[0].contention is None
-    assert cache_figures(m) is None
+    assert cache_figures(m) is None and "memo tables" not in m.to_text()
     assert "cache" not in m.runs[0].to_json()  # records without caches keep their shape
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from workbench import formatting as fmt
+from workbench.measure.cache_figures import cache_figures
 from workbench.render import Renderer
 from workbench.render.bars import speedup_svg
-from workbench.render.cache import cache_lines
+from workbench.render.cache import cache_line, cache_lines
 from workbench.render.fragments import render
 from workbench.render.tables import table
 
@@ -55,7 +56,14 @@ def measurement_lines(m: Measurement) -> list[tuple[str, str]]:
         ("Python heap peak", fmt.DASH if m.heap_peak_bytes is None
          else f"{fmt.size(m.heap_peak_bytes)} (tracemalloc)"),
         ("warm-up", f"{fmt.duration(m.warmup_ns)} (first call {fmt.duration(m.first_call_ns)})"),
+        *_cache_row(m),
     ]
+
+
+def _cache_row(m: Measurement) -> list[tuple[str, str]]:
+    """The memo tables' line, when the timed calls looked anything up in one."""
+    figures = cache_figures(m)
+    return [] if figures is None else [("memo tables", cache_line(figures))]
 
 
 def how(m: Measurement) -> str:
