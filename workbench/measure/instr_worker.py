@@ -9,7 +9,8 @@ workload, upstream stages), makes
 ``w`` warm-up calls (first-call costs: lazy imports, caches, JIT compilation), collects and
 freezes the garbage collector's generations (so a later full collection does not scan the
 imported modules' objects, whose number has nothing to do with the stage), then makes
-``k`` calls and prints one JSON line. Everything but the ``k`` calls is the same for every
+``k`` calls and prints one JSON line. Memo tables (:mod:`workbench.memo`) are emptied
+before every call, so a cached variant's count is of a cold call. Everything but the ``k`` calls is the same for every
 ``k``, so the difference between a run with ``k`` calls and one with none is what the
 calls cost.
 """
@@ -39,12 +40,21 @@ def main() -> int:
 
     from workbench.measure.targets import TargetSpec, prepare
     from workbench.measure.worker import pin
+    from workbench.memo import live_tables
 
     calls, warmup, seed = int(job["calls"]), int(job["warmup"]), int(job["seed"])
     pin(None, 1, seed)
     prepared = prepare(TargetSpec.from_json(job["target"]).unpacked())
     pin(None, 1, seed)  # again: preparing may load torch
-    call = prepared.call
+    target = prepared.call
+
+    def call() -> None:
+        # memo tables start empty every call: a count is of a cold call (on a batch
+        # sequence, the whole sequence from empty), never of hits left by the calls before
+        for table in live_tables():
+            table.clear()
+        target()
+
     for _ in range(warmup):
         call()
     gc.collect()
