@@ -4,6 +4,7 @@ is the one asked for, counters cover the timed calls only, contention is measure
 from __future__ import annotations
 
 import argparse
+import os
 
 import pytest
 
@@ -72,12 +73,14 @@ def test_a_single_input_is_timed_cold_and_says_why() -> None:
 
 def test_contention_is_measured_at_1_and_n_threads_from_the_same_state() -> None:
     m = _cached("repeat-keys", contention_threads=3)
-    for r in m.runs:
+    for r in m.runs:  # the worker widens from its one pinned CPU to up to 3 for the threads
         assert r.contention is not None and r.contention["threads"] == 3
+        assert r.contention["cpus"] == min(3, len(os.sched_getaffinity(0)))
         assert len(r.contention["single_ns"]) == len(r.contention["multi_ns"]) == 3
         assert r.contention["items"] == 4 * 40
     figures = cache_figures(m)
     assert figures is not None and figures.contention is not None and figures.threads == 3
+    assert f"3 threads on {figures.cpus} CPU" in m.to_text()
     assert figures.single is not None and figures.single.value > 0
 
 

@@ -122,6 +122,7 @@ class CacheFigures:
     multi: Spread | None  # items/s at ``threads`` threads
     tables: tuple[dict[str, Any], ...]
     note: str = ""
+    cpus: int | None = None  # the CPUs the N threads could use (None: not recorded)
 
     @property
     def versioned(self) -> bool:
@@ -152,6 +153,8 @@ def cache_figures(m: Measurement) -> CacheFigures | None:
         multi=Spread.of([b for _, b in tps]) if tps else None,
         tables=tuple(first.get("tables", ())),
         note=str(first.get("note", "")),
+        cpus=next((int(r.contention["cpus"]) for r in m.runs
+                   if r.ok and r.contention and r.contention.get("cpus")), None),
     )
 
 
@@ -168,6 +171,6 @@ def cache_summary(m: Measurement) -> dict[str, Any] | None:
     return {"state": f.state, "hit_rate": _spread_json(f.hit_rate), "hits": f.hits,
             "misses": f.misses, "evictions": f.evictions, "entries": f.entries,
             "bytes": _spread_json(f.bytes), "rss_share": f.rss_share,
-            "contention": _spread_json(f.contention), "threads": f.threads,
+            "contention": _spread_json(f.contention), "threads": f.threads, "cpus": f.cpus,
             "throughput_1": _spread_json(f.single), "throughput_n": _spread_json(f.multi),
             "tables": list(f.tables), **({"note": f.note} if f.note else {})}

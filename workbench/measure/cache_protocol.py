@@ -24,10 +24,12 @@ tables (``contention``), interleaved over a few rounds.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
+import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +44,9 @@ Clock = Callable[[], int]
 Call = Callable[[], Any]
 #: Rounds of (1 thread, N threads) in the contention measurement.
 CONTENTION_ROUNDS = 3
+#: The CPUs a worker process widens its affinity to while N threads share the tables (set
+#: by the worker from its job; None: the affinity is left as it is, e.g. in-process).
+CONTENTION_CPUS: list[int] | None = None
 _SINGLE_NOTE = ("a single input: timed cold (tables emptied before every timed call), "
                 "since a warm cache would only show the same input repeated")
 
@@ -191,15 +196,36 @@ def contention(fill: Sequence[Call], work: Sequence[Call], items: int, threads: 
     and with ``threads`` threads, interleaved over :data:`CONTENTION_ROUNDS` rounds."""
     single: list[int] = []
     multi: list[int] = []
-    for _ in range(CONTENTION_ROUNDS):
-        for n, out in ((1, single), (threads, multi)):
-            empty_tables(tables)
-            for call in fill:
-                call()
-            calls = [_clearing(c, tables) for c in work] if clear_each else list(work)
-            out.append(_threaded(calls, n, clock))
+    with _widened(CONTENTION_CPUS) as cpus:
+        for _ in range(CONTENTION_ROUNDS):
+            for n, out in ((1, single), (threads, multi)):
+                empty_tables(tables)
+                for call in fill:
+                    call()
+                calls = [_clearing(c, tables) for c in work] if clear_each else list(work)
+                out.append(_threaded(calls, n, clock))
     empty_tables(tables)
-    return {"threads": threads, "items": items, "single_ns": single, "multi_ns": multi}
+    return {"threads": threads, "items": items, "single_ns": single, "multi_ns": multi,
+            **({"cpus": cpus} if cpus else {})}
+
+
+@contextlib.contextmanager
+def _widened(cpus: list[int] | None) -> Iterator[int]:
+    """The process's CPU affinity widened to ``cpus`` (restored after); yields how many
+    CPUs the threads may use (0: not known)."""
+    if not cpus or not hasattr(os, "sched_setaffinity"):
+        yield len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+        return
+    before = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, cpus)
+    except OSError:  # not allowed: the threads share the worker's own CPUs
+        yield len(before)
+        return
+    try:
+        yield len(cpus)
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def _clearing(call: Call, tables: Sequence[MemoTable[Any, Any]]) -> Call:

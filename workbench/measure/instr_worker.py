@@ -10,9 +10,9 @@ workload, upstream stages), makes
 freezes the garbage collector's generations (so a later full collection does not scan the
 imported modules' objects, whose number has nothing to do with the stage), then makes
 ``k`` calls and prints one JSON line. Memo tables (:mod:`workbench.memo`) are emptied
-before every call, so a cached variant's count is of a cold call. Everything but the ``k`` calls is the same for every
-``k``, so the difference between a run with ``k`` calls and one with none is what the
-calls cost.
+before every call, so a cached variant's count is of a cold call. Everything but the
+``k`` calls is the same for every ``k``, so the difference between a run with ``k``
+calls and one with none is what the calls cost.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ from workbench.measure.worker import SCHEMA_VERSION
 from workbench.subproc import ChildFailed, ChildTimedOut, run_child
 
 __all__ = [
-    "Launcher", "code_launcher", "environment_size", "import_path", "inprocess_launcher",
-    "launch_process", "padded_env", "process_launcher",
+    "Launcher", "code_launcher", "contention_cpus", "environment_size", "import_path",
+    "inprocess_launcher", "launch_process", "padded_env", "process_launcher",
     "worker_cpus", "worker_env",
 ]
 
@@ -38,6 +38,14 @@ def worker_cpus(config: MeasureConfig) -> list[int] | None:
         return None
     allowed = sorted(os.sched_getaffinity(0))
     return allowed[-config.threads:] if len(allowed) > config.threads else allowed
+
+
+def contention_cpus(config: MeasureConfig) -> list[int] | None:
+    """The CPUs a worker may widen to while N threads share a cached variant's memo
+    tables: the last ``contention_threads`` allowed ones (workers run one at a time)."""
+    if not config.pin or not hasattr(os, "sched_getaffinity"):
+        return None
+    return sorted(os.sched_getaffinity(0))[-config.contention_threads:]
 
 
 def worker_env(config: MeasureConfig, root: Path | None = None,
@@ -112,7 +120,8 @@ def launch_process(spec: TargetSpec, config: MeasureConfig, index: int,
     """One fresh worker process for job ``index`` (what every process launcher does; a
     cluster node runs it too, :mod:`workbench.cluster.node_tasks`)."""
     job = {"schema_version": SCHEMA_VERSION, "index": index, "target": spec.job_json(),
-           "config": config.to_json(), "cpus": worker_cpus(config)}
+           "config": config.to_json(), "cpus": worker_cpus(config),
+           "contention_cpus": contention_cpus(config)}
     what = f"measurement worker {index} ({spec.label})"
     try:
         env = padded_env(worker_env(config, root, extra_path), env_size)

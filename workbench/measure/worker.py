@@ -33,6 +33,7 @@ def pin(cpus: list[int] | None, threads: int, seed: int) -> None:
 
 
 def main() -> int:
+    from workbench.measure import cache_protocol
     from workbench.measure.config import MeasureConfig
     from workbench.measure.fingerprint import fingerprint
     from workbench.measure.protocol import WorkerRun, run_protocol
@@ -48,6 +49,7 @@ def main() -> int:
     try:
         prepared = prepare(TargetSpec.from_json(job["target"]).unpacked())
         pin(job.get("cpus"), config.threads, config.seed)  # again: preparing may load torch
+        cache_protocol.CONTENTION_CPUS = job.get("contention_cpus")
         run = run_protocol(prepared, config, index=index, fresh_process=True)
     except Exception as exc:
         run = WorkerRun.failed(index, exc)

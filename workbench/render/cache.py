@@ -51,7 +51,8 @@ def contention_text(figures: CacheFigures) -> str:
     """``2 threads: 0.97x [0.93x, 1.01x] of 1 thread`` (empty: not measured)."""
     if figures.contention is None or not figures.threads:
         return ""
-    return f"{figures.threads} threads: {figures.contention.text(fmt.ratio)} of 1 thread"
+    on = f" on {figures.cpus} CPU{'s' * (figures.cpus != 1)}" if figures.cpus else ""
+    return f"{figures.threads} threads{on}: {figures.contention.text(fmt.ratio)} of 1 thread"
 
 
 def cache_line(figures: CacheFigures) -> str:
