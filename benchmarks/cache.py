@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -33,10 +34,11 @@ from stages import machine_lines
 
 from workbench import formatting as fmt
 from workbench.batches import BatchSequence
-from workbench.measure.cache_figures import Spread, cache_figures
+from workbench.measure.cache_figures import cache_figures
 from workbench.measure.comparison import Comparison
 from workbench.measure.config import MeasureConfig
 from workbench.measure.engine import compare
+from workbench.render.cache import cache_line
 from workbench.workloads import get_workload
 
 VARIANTS = ("pure", "vectorized", "cached")
@@ -67,19 +69,11 @@ def _ratio(comp: Comparison, a: str, b: str) -> str:
     return f"{iv.value:.3g}x [{iv.low:.3g}x, {iv.high:.3g}x]"
 
 
-def _spread(s: Spread | None, show: str) -> str:
-    if s is None:
-        return "-"
-    kind = {"pct": lambda x: f"{100 * x:.1f} %", "size": fmt.size,
-            "x": lambda x: f"{x:.3g}x", "tp": lambda x: fmt.value(x, "throughput")}[show]
-    return s.text(kind)
-
-
 def run(workload: str, state: str, model: str, config: MeasureConfig) -> list[str]:
     seq = get_workload(workload).load()
     assert isinstance(seq, BatchSequence)
     comp = compare("embed", workload, variants=VARIANTS, params={"embed": {"model": model}},
-                   config=MeasureConfig(**{**config.to_json(), "cache": state}))
+                   config=replace(config, cache=state))
     cached = comp.result("cached")
     f = cache_figures(cached.measurement)
     eq = cached.equivalence
@@ -95,14 +89,11 @@ def run(workload: str, state: str, model: str, config: MeasureConfig) -> list[st
     if f is None:
         lines.append("  cached recorded no memo-table lookups")
         return lines
-    share = "-" if f.rss_share is None else f"{100 * f.rss_share:.1f} %"
+    single = "-" if f.single is None else f.single.text(lambda x: fmt.value(x, "throughput"))
     lines += [
-        f"  hit rate {_spread(f.hit_rate, 'pct')} (stated repeat rate "
-        f"{100 * seq.repeat_rate:.0f} %); {f.hits:,} hits, {f.misses:,} misses, "
-        f"{f.evictions:,} evictions over the workers' timed batches",
-        f"  cache {_spread(f.bytes, 'size')} in {f.entries:,} entries, {share} of peak RSS",
-        f"  {f.threads} threads / 1 thread: {_spread(f.contention, 'x')} "
-        f"(1 thread: {_spread(f.single, 'tp')})",
+        f"  {cache_line(f)}",
+        f"  stated repeat rate {100 * seq.repeat_rate:.0f} %; {f.hits:,} hits over the "
+        f"workers' timed batches, {f.entries:,} entries; 1 thread: {single}",
     ]
     return lines
 
