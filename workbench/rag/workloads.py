@@ -92,6 +92,10 @@ def chunk_texts(doc: RawDoc) -> tuple[str, ...]:
     return tuple(c.text for c in chunk((CleanDoc(doc.doc_id, "", clean_text(doc.abstract)),)))
 
 
+#: A drawn document and the texts of its chunks.
+Drawn = tuple[RawDoc, tuple[str, ...]]
+
+
 class _NewDocs:
     """Documents from the synthetic stream after the first ``start``, each with no chunk
     text in ``seen`` (which grows as documents are taken)."""
@@ -108,15 +112,15 @@ class _NewDocs:
         self._next += 1
         return doc, chunk_texts(doc)
 
-    def _accept(self, doc: RawDoc, texts: tuple[str, ...]) -> RawDoc | None:
+    def _accept(self, doc: RawDoc, texts: tuple[str, ...]) -> Drawn | None:
         if not texts or not self._seen.isdisjoint(texts):
             return None
         self._seen.update(texts)
-        return doc
+        return doc, texts
 
-    def take(self, windows: int | None = None) -> RawDoc:
-        """A new document; with ``windows``, one of that many chunks (or, when none turns
-        up in a few hundred draws, of the nearest count set aside)."""
+    def take(self, windows: int | None = None) -> Drawn:
+        """A new document and its chunk texts; with ``windows``, one of that many chunks
+        (or, when none turns up in a few hundred draws, of the nearest count set aside)."""
         if windows is None:
             while True:
                 found = self._accept(*self._draw())
@@ -168,8 +172,8 @@ def reindex(n: int, seed: int) -> BatchSequence:
     for _ in range(REINDEX_BATCHES - 1):
         docs = list(batches[-1])
         for i in _replaced([windows[d.doc_id] for d in docs], k, rng):
-            docs[i] = fresh.take(windows[docs[i].doc_id])
-            windows[docs[i].doc_id] = len(chunk_texts(docs[i]))
+            docs[i], texts = fresh.take(windows[docs[i].doc_id])
+            windows[docs[i].doc_id] = len(texts)
         batches.append(tuple(docs))
     return BatchSequence(
         tuple(batches), repeat_rate=(n - k) / n, warm=1,
@@ -182,7 +186,7 @@ def reindex_fresh(n: int, seed: int) -> BatchSequence:
     """6 batches of N synthetic documents, all new: nothing repeats (seed 6)."""
     batch, seen = _first(n, seed, 1, "reindex-fresh")
     fresh = _NewDocs(n, seed, seen)
-    batches = [batch] + [tuple(fresh.take() for _ in range(n))
+    batches = [batch] + [tuple(fresh.take()[0] for _ in range(n))
                          for _ in range(REINDEX_BATCHES - 1)]
     return BatchSequence(tuple(batches), repeat_rate=0.0, warm=1,
                          description=f"seed {seed}: every batch {n} new documents, no chunk "
