@@ -4,6 +4,7 @@ overrides are validated, and retrieve's thread count is chosen and noted."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -109,6 +110,51 @@ def test_overrides_narrow_the_candidates() -> None:
     asked = mb.choose_minilm({"bf16": _missing, "onnx": _fp32}, cpus=1, bf16_first=True,
                              backend="onnx", environ={mb.BACKEND_VAR: "bf16"})
     assert asked.backend == "onnx" and "back end onnx asked for" in asked.note
+
+
+def _rotated(build: Callable[[int], Runner], rows: int = 1) -> Callable[[int], Runner]:
+    """``build``'s runner with its vectors shifted by ``rows``: as fast, and wrong."""
+    def wrong_build(threads: int) -> Runner:
+        run = build(threads)
+        return lambda ids, mask: np.roll(run(ids, mask), rows, axis=0)
+
+    return wrong_build
+
+
+def _pure_of_probe() -> npt.NDArray[np.float32]:
+    ids, mask = mb.probe_batch()
+    return np.asarray(_fp32(1)(ids, mask))
+
+
+def test_a_fast_wrong_candidate_is_refused_by_the_accuracy_gate() -> None:
+    """The wrong candidate is as fast (it is the same runner) and would win half the
+    time; the gate refuses it before it is timed, naming its worst cosine."""
+    makers = {"bf16": _rotated(_fp32), "int8": _rotated(_fp32), "onnx": _slowed(_fp32, 0.05)}
+    choice = mb.choose_minilm(makers, cpus=1, bf16_first=True, environ=IDLE,
+                              reference=_pure_of_probe())
+    assert choice.backend == "onnx", choice.note
+    for name in ("bf16", "int8"):
+        assert re.search(rf"{name}, 1 thread not eligible: min cosine 0\.\d{{4}} against "
+                         r"pure on the probe, below 0\.99", choice.note), choice.note
+    unjudged = mb.choose_minilm(makers, cpus=1, bf16_first=True, environ=IDLE)
+    assert unjudged.backend in ("bf16", "int8")  # without a reference nothing is judged
+
+
+def test_refusing_every_candidate_or_the_only_one_is_an_error() -> None:
+    wrong = {"bf16": _rotated(_fp32), "onnx": _rotated(_fp32, 2)}
+    with pytest.raises(InvalidInputError, match="no back-end candidate is eligible here: "
+                                                "bf16, 1 thread not eligible: .*; "
+                                                "onnx, 1 thread not eligible"):
+        mb.choose_minilm(wrong, cpus=1, bf16_first=True, environ=IDLE,
+                         reference=_pure_of_probe())
+    forced = {mb.BACKEND_VAR: "onnx", mb.THREADS_VAR: "1"}
+    with pytest.raises(InvalidInputError, match=r"the back end onnx, 1 thread \(.*\) is not "
+                                                "eligible: min cosine"):
+        mb.choose_minilm(wrong, cpus=1, bf16_first=True, environ=forced,
+                         reference=_pure_of_probe())
+    right = mb.choose_minilm({"onnx": _fp32}, cpus=1, bf16_first=True, environ=forced,
+                             reference=_pure_of_probe())
+    assert "its probe output passed the accuracy gate" in right.note
 
 
 @pytest.mark.parametrize(

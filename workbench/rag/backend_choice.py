@@ -14,6 +14,11 @@ interleaved rounds (up to ``rounds`` each, fewer once ``budget`` seconds have pa
 dropping any candidate over :data:`SLOW` times the best; the fastest minimum wins. A
 candidate that fails to build or run is skipped with the reason in the note; when all
 fail, the first failure is raised.
+
+Eligibility: a chooser may pass ``admit``, which judges each candidate's first probe
+output before any timing (minilm's accuracy gate: a quantized back end must agree with
+pure). A refused candidate is never timed and the note gives the reason; a faster answer
+that is wrong is not a candidate.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ from typing import Generic, TypeVar
 
 from workbench.errors import InvalidInputError
 
-__all__ = ["SLOW", "SLOW_FIRST", "Candidate", "Choice", "bind", "env_choice", "env_threads",
-           "fastest", "thread_counts"]
+__all__ = ["SLOW", "SLOW_FIRST", "Admit", "Candidate", "Choice", "bind", "env_choice",
+           "env_threads", "fastest", "thread_counts"]
 
 R = TypeVar("R")
+#: Judges a candidate's probe output: ``None`` admits it, a reason refuses it.
+Admit = Callable[[object], "str | None"]
 
 #: A candidate slower than this many times the best is dropped (after each round).
 SLOW = 2.0
@@ -72,17 +79,22 @@ def _reason(exc: BaseException) -> str:
 
 
 def _timed(probe: Callable[[R], object], runner: R) -> float:
+    return _run(probe, runner)[0]
+
+
+def _run(probe: Callable[[R], object], runner: R) -> tuple[float, object]:
     started = time.perf_counter()
-    probe(runner)
-    return time.perf_counter() - started
+    output = probe(runner)
+    return time.perf_counter() - started, output
 
 
 class _Race(Generic[R]):
     """The timing of the candidates: who is still in, their times, who was dropped or
     failed, and the seconds spent building and in first calls."""
 
-    def __init__(self, candidates: Sequence[Candidate[R]], probe: Callable[[R], object]):
-        self.candidates, self.probe = candidates, probe
+    def __init__(self, candidates: Sequence[Candidate[R]], probe: Callable[[R], object],
+                 admit: Admit | None = None):
+        self.candidates, self.probe, self.admit = candidates, probe, admit
         self.runners: dict[int, R] = {}
         self.times: dict[int, list[float]] = {}
         self.dropped: dict[int, str] = {}
@@ -100,16 +112,21 @@ class _Race(Generic[R]):
                 self.dropped[i] = f"{_ms(min(self.times[i]))} (over {SLOW:g}x the best: dropped)"
 
     def enter(self, i: int) -> None:
-        """Build candidate ``i``, time its first call and, unless that was too slow, one
-        more; a candidate that cannot be built or run here is noted, not raised."""
+        """Build candidate ``i``, time its first call and, unless its output is not
+        admitted or it was too slow, one more; a candidate that cannot be built or run
+        here is noted, not raised."""
         try:
             build_started = time.perf_counter()
             try:
                 runner = self.candidates[i].build()
             finally:
                 self.building += time.perf_counter() - build_started
-            first = _timed(self.probe, runner)
+            first, output = _run(self.probe, runner)
             self.firsts += first
+            refused = None if self.admit is None else self.admit(output)
+            if refused is not None:
+                self.dropped[i] = refused
+                return
             top = self.best()
             if top is not None and first > SLOW_FIRST * top:
                 self.dropped[i] = (f"{_ms(first)} on its first call (over {SLOW_FIRST:g}x: "
@@ -140,25 +157,41 @@ class _Race(Generic[R]):
                       for reason, labels in reasons.items()]
 
 
+def _only(only: Candidate[R], probe: Callable[[R], object], why: str,
+          admit: Admit | None) -> Choice[R]:
+    """A single candidate: built, judged when there is a judge, not timed."""
+    started = time.perf_counter()
+    runner = only.build()
+    if admit is not None:
+        refused = admit(probe(runner))
+        if refused is not None:
+            raise InvalidInputError(f"the back end {only.label} (the only candidate{why}) is "
+                                    f"{refused}; "
+                                    "leave the choice to auto to pick an eligible one")
+    spent = time.perf_counter() - started
+    built = f"; built in {_ms(spent)}" if spent >= 0.05 else ""
+    judged = "; its probe output passed the accuracy gate" if admit is not None else ""
+    return Choice(only.backend, only.threads, runner,
+                  f"{only.label} (the only candidate{why}; not timed){judged}{built}", spent)
+
+
 def fastest(candidates: Sequence[Candidate[R]], probe: Callable[[R], object], *,
-            probe_text: str, why: str = "", rounds: int = 3, budget: float = 3.0) -> Choice[R]:
+            probe_text: str, why: str = "", rounds: int = 3, budget: float = 3.0,
+            admit: Admit | None = None) -> Choice[R]:
     """Build each candidate and time ``probe(runner)``; keep the fastest (see the module).
 
     ``probe_text`` describes the probe in the note ("a probe of 8 texts x 32 tokens");
     ``why`` is added to it (an override that narrowed the candidates). ``budget`` bounds
     the seconds of timed calls (building and first calls not counted) before the later
-    rounds. A single candidate is built, not timed."""
+    rounds. ``admit`` judges a candidate's first probe output: a reason (``str``) makes
+    the candidate ineligible before it is timed, ``None`` lets it in. A single candidate
+    is built and judged, not timed; when it is refused, that is an error."""
     if not candidates:
         raise InvalidInputError("no back-end candidates to choose from")
-    started = time.perf_counter()
     if len(candidates) == 1:
-        only = candidates[0]
-        runner = only.build()
-        spent = time.perf_counter() - started
-        built = f"; built in {_ms(spent)}" if spent >= 0.05 else ""
-        return Choice(only.backend, only.threads, runner,
-                      f"{only.label} (the only candidate{why}; not timed){built}", spent)
-    race = _Race(candidates, probe)
+        return _only(candidates[0], probe, why, admit)
+    started = time.perf_counter()
+    race = _Race(candidates, probe, admit)
     for i in range(len(candidates)):
         race.enter(i)
     for _ in range(rounds - 1):
@@ -167,7 +200,10 @@ def fastest(candidates: Sequence[Candidate[R]], probe: Callable[[R], object], *,
             break
         race.round()
     if not race.runners:
-        raise race.failed[0][1]
+        if race.failed:
+            raise race.failed[0][1]
+        raise InvalidInputError("no back-end candidate is eligible here: "
+                                + "; ".join(race.others(-1)))
     win = min(race.runners, key=lambda i: min(race.times[i]))
     chosen = candidates[win]
     spent = time.perf_counter() - started

@@ -25,17 +25,22 @@ imported).
         compute bfloat16 natively (AMX-BF16, AVX512-BF16), cosine >= 0.9997 against pure
         (measured); emulated, and far slower, elsewhere.
     ``"onnx"``
-        the model exported with ``torch.onnx.export`` to an in-memory ONNX graph (mean
-        pooling and normalisation included) and run by an ONNX Runtime session with all
-        graph optimisations. Float32, so it matches pure to ~1e-6, but on CPU it is only
-        about as fast as the PyTorch batches.
+        the model exported with ``torch.onnx.export`` to an ONNX graph (mean pooling and
+        normalisation included) run by an ONNX Runtime session with all graph
+        optimisations. Float32, so it matches pure to ~1e-6; on CPU about as fast as the
+        PyTorch batches.
+    ``"int8"``
+        that graph dynamically quantized (:mod:`workbench.rag.minilm_int8`: int8 weights
+        of the attention projections, activations quantized per call). Eligible only when
+        its vectors of the probe texts reach cosine >= 0.99 against pure, judged by the
+        embed stage's own predicate; quantizing every ``MatMul`` (the usual recipe) fell
+        to 0.976 here, so the feed-forward layers stay float32.
 
-    ``WORKBENCH_MINILM_BACKEND=bf16|onnx`` and ``WORKBENCH_MINILM_THREADS=<n>`` override
-    the timing (``auto`` or unset: timed).
+    Both exports are built once per model and machine and kept on disk
+    (:mod:`workbench.rag.minilm_onnx`); every later process reads them.
 
-    int8 dynamic quantisation (ONNX Runtime's or PyTorch's) was measured and rejected:
-    per-tensor activation scales cost too much accuracy on this model (minimum cosine
-    against pure 0.73-0.98 on non-ASCII text, below the 0.99 floor).
+    ``WORKBENCH_MINILM_BACKEND=bf16|onnx|int8`` and ``WORKBENCH_MINILM_THREADS=<n>``
+    override the timing (``auto`` or unset: timed).
 
 Loading is lazy (no torch / transformers / onnxruntime import until first use) and cached
 per process; :func:`warm_up` moves the load and first-call costs out of a measurement.
@@ -85,8 +90,8 @@ __all__ = [
 #: Default number of texts per padded batch (vectorized and native).
 BATCH_SIZE = 32
 
-NativeBackend = Literal["bf16", "onnx"]
-NATIVE_BACKENDS: tuple[NativeBackend, ...] = ("bf16", "onnx")
+NativeBackend = Literal["bf16", "onnx", "int8"]
+NATIVE_BACKENDS: tuple[NativeBackend, ...] = ("bf16", "onnx", "int8")
 
 # --------------------------------------------------------------------------- helpers
 
@@ -191,8 +196,11 @@ def minilm_vectorized(texts: Sequence[str], batch_size: int = BATCH_SIZE) -> Mat
 
 def native_backend() -> NativeBackend:
     """The backend :func:`minilm_native` uses here: the fastest when timed (first use)."""
-    backend: NativeBackend = "bf16" if _choice(None).backend == "bf16" else "onnx"
-    return backend
+    chosen = _choice(None).backend
+    for backend in NATIVE_BACKENDS:
+        if backend == chosen:
+            return backend
+    raise AssertionError(f"the native choice returned an unknown back end {chosen!r}")
 
 
 _choices: dict[NativeBackend | None, Choice[Runner]] = {}
@@ -218,8 +226,10 @@ def load_native(backend: NativeBackend | None = None) -> Runner:
 
     ``None`` means the fastest back end here (:func:`native_backend`); a named one still
     has its thread count timed. Chosen once per process and backend: building every
-    candidate costs the ONNX export (5-10 s on two cores) and a bf16 copy of the weights
-    (under a second), timing them a few seconds at most; the losers are dropped.
+    candidate costs reading the exports from disk (or, the first time on a machine,
+    exporting: 5-10 s on two cores), a bf16 copy of the weights and the ONNX Runtime
+    sessions (under a second each), timing them a few seconds at most; the losers are
+    dropped.
     :func:`warm_up` calls this. Each call records the choice's note (``minilm.native``,
     or ``minilm.native.<backend>`` for a named one) for the measurement.
     """
@@ -240,7 +250,8 @@ def minilm_native(
 ) -> Matrix:
     """Length-sorted padded batches through the native backend (see :func:`native_backend`).
 
-    Cosine >= 0.99 per vector against :func:`minilm_pure` (``"onnx"`` is float32-exact).
+    Cosine >= 0.99 per vector against :func:`minilm_pure` (``"onnx"`` is float32-exact;
+    ``"int8"`` is chosen only when it reaches that floor on the probe).
     """
     _check_batch_size(batch_size)
     items = _as_list(texts)

@@ -1,22 +1,37 @@
 """minilm's native back ends, and choosing one by timing it on this machine
 (:mod:`workbench.rag.backend_choice`: why, and how the timing goes).
 
-The minilm candidates are its two back ends, built here (``bf16``: a
-bfloat16 copy of the model run by PyTorch's oneDNN kernels; ``onnx``: the model exported
-to an in-memory ONNX graph run by an ONNX Runtime float32 session), each with one thread
-and with one per allowed CPU.
+The candidates are three back ends, each with one thread and with one per allowed CPU:
 
-Overrides (``auto`` or unset: choose by timing): ``WORKBENCH_MINILM_BACKEND=bf16|onnx``
-and ``WORKBENCH_MINILM_THREADS=<n>``; with both set nothing is timed. A thread count
-above the allowed CPUs is lowered to them (the note says so).
+``bf16``
+    a bfloat16 copy of the model run by PyTorch's oneDNN kernels;
+``onnx``
+    the float32 ONNX export run by ONNX Runtime;
+``int8``
+    its dynamically quantized int8 export (:mod:`workbench.rag.minilm_int8`) run by
+    ONNX Runtime.
+
+Both exports are built once per model and machine and read from disk after that
+(:mod:`workbench.rag.minilm_onnx`); the note says which happened and what it cost.
+
+The probe is a padded batch of :data:`PROBE_TEXTS` (English, accented, CJK, Greek and
+Cyrillic, an empty string): real text, since random word pieces hide the error that
+quantization makes on such text. Before a candidate is timed its first probe output is
+judged against pure's with the embed stage's own equivalence predicate (cosine >= 0.99
+per vector): a candidate below it is not eligible, whatever its speed, and the note gives
+its worst cosine. The stage's equivalence check then judges the chosen one on the
+workload, as for every variant.
+
+Overrides (``auto`` or unset: choose by timing): ``WORKBENCH_MINILM_BACKEND=bf16|onnx|int8``
+and ``WORKBENCH_MINILM_THREADS=<n>``; with both set nothing is timed (the accuracy gate
+still runs). A thread count above the allowed CPUs is lowered to them (the note says so).
 """
 
 from __future__ import annotations
 
 import copy
-import logging
+import dataclasses
 import os
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -36,32 +51,102 @@ from workbench.rag.backend_choice import (
     fastest,
     thread_counts,
 )
+from workbench.rag.export_store import Stored
+from workbench.rag.minilm_onnx import export_onnx, fp32_export, int8_export, onnx_runner
 
 __all__ = [
-    "BACKEND_VAR", "SLOW", "SLOW_FIRST", "THREADS_VAR", "Candidate", "Choice", "allowed_cpus",
-    "builders", "choose_minilm", "choose_native", "cpu_has_native_bf16", "env_choice",
-    "env_threads", "export_onnx", "fastest", "onnx_runner", "probe_batch", "thread_counts",
+    "BACKEND_VAR",
+    "PROBE_TEXTS",
+    "SLOW",
+    "SLOW_FIRST",
+    "THREADS_VAR",
+    "Candidate",
+    "Choice",
+    "accuracy_gate",
+    "allowed_cpus",
+    "builders",
+    "choose_minilm",
+    "choose_native",
+    "cpu_has_native_bf16",
+    "env_choice",
+    "env_threads",
+    "export_onnx",
+    "fastest",
+    "onnx_runner",
+    "probe_batch",
+    "text_probe",
+    "thread_counts",
     "torch_runner",
 ]
 
 
 BACKEND_VAR = "WORKBENCH_MINILM_BACKEND"
 THREADS_VAR = "WORKBENCH_MINILM_THREADS"
-#: The minilm probe: one padded batch of this many texts of this many tokens.
-PROBE_TEXTS = 8
+#: The random probe (:func:`probe_batch`): this many rows of this many word pieces.
+PROBE_ROWS = 8
 PROBE_TOKENS = 32
-_INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
-
-
-# --------------------------------------------------------------------------- minilm
+#: The probe that :func:`choose_native` times and judges: real text of the kinds that
+#: chunks hold, including the non-ASCII text where quantization errs most.
+PROBE_TEXTS = (
+    "Retrieval pipelines split each cleaned document into overlapping chunks, embed every "
+    "chunk once, and answer a query with the chunks whose vectors lie closest to it.",
+    "The p99 latency budget of the embed stage is 40 ms per batch of 32 chunks at 2 threads.",
+    "Café naïve Ærøskøbing Straße İstanbul: accented words, ligatures like ﬁle, and ①②.",
+    "機械学習のパイプラインは文書を分割し、各チャンクをベクトルに変換します。"
+    "東京都 数据管道 한국어",
+    "Ωμέγα ΣΟΦΙΑ και ελληνικό κείμενο, и русский текст о векторных представлениях.",  # noqa: RUF001
+    "🚀 👩‍💻 dev notes 🇫🇷 ✓ ok: emoji, flags and symbols between plain words.",
+    "a",
+    "",
+)
 
 
 def probe_batch() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """The minilm probe: fixed pseudo-random word-piece ids between [CLS] and [SEP]."""
+    """A probe of fixed pseudo-random word-piece ids between [CLS] and [SEP] (no tokenizer
+    needed: :func:`choose_minilm` uses it when it is given no probe)."""
     rng = np.random.default_rng(13)
-    ids = rng.integers(1996, 29_000, size=(PROBE_TEXTS, PROBE_TOKENS), dtype=np.int64)
+    ids = rng.integers(1996, 29_000, size=(PROBE_ROWS, PROBE_TOKENS), dtype=np.int64)
     ids[:, 0], ids[:, -1] = 101, 102  # [CLS] ... [SEP]
     return ids, np.ones_like(ids)
+
+
+Probe = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+
+def text_probe(loaded: m.MiniLM) -> tuple[Probe, m.Matrix]:
+    """:data:`PROBE_TEXTS` as one padded batch, and pure's vectors of them (one text per
+    float32 forward pass, no padding, as ``minilm_pure`` computes them)."""
+    torch = m._torch()
+    ids: list[list[int]] = loaded.tokenizer(list(PROBE_TEXTS), truncation=True,
+                                            max_length=m.MAX_SEQ_LENGTH)["input_ids"]
+    width = max(map(len, ids))
+    input_ids = np.zeros((len(ids), width), dtype=np.int64)
+    mask = np.zeros_like(input_ids)
+    reference = np.empty((len(ids), m.DIM), dtype=np.float32)
+    with torch.inference_mode():
+        for row, piece in enumerate(ids):
+            input_ids[row, : len(piece)] = piece
+            mask[row, : len(piece)] = 1
+            one = torch.tensor([piece])
+            reference[row] = m._forward(loaded.model, one, torch.ones_like(one))[0].numpy()
+    return (input_ids, mask), reference
+
+
+def accuracy_gate(reference: m.Matrix) -> Callable[[object], str | None]:
+    """Judge a candidate's probe output with the embed stage's predicate for minilm native:
+    ``None`` when every vector's cosine with pure's is >= the floor, else why not."""
+    from workbench.rag.embed import COSINE_FLOOR, SAME_DIRECTION
+
+    def admit(output: object) -> str | None:
+        verdict = SAME_DIRECTION(reference, np.asarray(output), variant="native",
+                                 params={"model": "minilm"})
+        if verdict:
+            return None
+        worst = "NaN" if verdict.worst is None else f"{verdict.worst:.4f}"
+        return (f"not eligible: min cosine {worst} against pure on the probe, below "
+                f"{COSINE_FLOOR:g}")
+
+    return admit
 
 
 def cpu_has_native_bf16() -> bool:
@@ -101,85 +186,10 @@ def torch_runner(model: Any, threads: int) -> m.Runner:
     return run
 
 
-def _pooled_module(model: Any) -> Any:
-    """``BertModel`` + pooling + normalisation as one module, so the ONNX graph holds all."""
-    torch = m._torch()
-
-    class Pooled(torch.nn.Module):  # type: ignore[misc,name-defined]
-        def __init__(self) -> None:
-            super().__init__()
-            self.bert = model
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            out = self.bert(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            )
-            return m._pool(out.last_hidden_state, attention_mask)
-
-    return Pooled().eval()
-
-
-def export_onnx(model: Any, tokenizer: Any) -> bytes:
-    """Export model + pooling to ONNX bytes in memory (no file is written)."""
-    torch = m._torch()
-    m._require("onnx")  # torch.onnx's exporter needs both
-    m._require("onnxscript")
-    example = tokenizer(
-        ["a short example", "a somewhat longer example sentence"],
-        padding=True,
-        return_tensors="pt",
-    )
-    args = tuple(example[name] for name in _INPUT_NAMES)
-    batch = torch.export.Dim("batch")
-    seq = torch.export.Dim("seq", max=m.MAX_SEQ_LENGTH)
-    dynamic = tuple({0: batch, 1: seq} for _ in _INPUT_NAMES)
-    exporter_log = logging.getLogger("torch.onnx")
-    level = exporter_log.level
-    exporter_log.setLevel(logging.ERROR)  # "torchvision is not installed" notices
-    try:
-        with warnings.catch_warnings():
-            # Expected and harmless here: torch.export's pytree deprecations and
-            # "axis name will not be used" notes for the shared dynamic dims.
-            warnings.simplefilter("ignore")
-            program = torch.onnx.export(
-                _pooled_module(model),
-                args,
-                input_names=list(_INPUT_NAMES),
-                output_names=["sentence_embedding"],
-                dynamic_shapes=dynamic,
-                dynamo=True,
-                optimize=True,
-                verbose=False,
-            )
-    finally:
-        exporter_log.setLevel(level)
-    data: bytes = program.model_proto.SerializeToString()
-    return data
-
-
-def onnx_runner(data: bytes, threads: int) -> m.Runner:
-    """An ONNX Runtime session of the exported graph on ``threads`` intra-op threads."""
-    ort = m._require("onnxruntime")
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = threads
-    session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
-
-    def run(input_ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> m.Matrix:
-        feed = {
-            "input_ids": input_ids,
-            "attention_mask": mask,
-            "token_type_ids": np.zeros_like(input_ids),
-        }
-        result: m.Matrix = session.run(None, feed)[0]
-        return result
-
-    return run
-
-
-def builders() -> dict[str, Callable[[int], m.Runner]]:
-    """back end -> ``threads -> runner``; the bf16 copy and the ONNX export (or the
-    failure to make them) are shared by the thread counts of one choice."""
+def builders(exports: list[str] | None = None) -> dict[str, Callable[[int], m.Runner]]:
+    """back end -> ``threads -> runner``; the bf16 copy and the exports (or the failure to
+    make them) are shared by the thread counts of one choice. How each export was had
+    (read from disk, or built and kept) is appended to ``exports``."""
     made: dict[str, Any] = {}
 
     def once(key: str, make: Callable[[], Any]) -> Any:
@@ -195,21 +205,32 @@ def builders() -> dict[str, Callable[[int], m.Runner]]:
     def bf16_model() -> Any:
         return copy.deepcopy(m.load_model().model).to(m._torch().bfloat16).eval()
 
-    def onnx_bytes() -> bytes:
-        m._require("onnxruntime")  # before the export: its absence is the likelier failure
-        loaded = m.load_model()
-        return export_onnx(loaded.model, loaded.tokenizer)
+    def export(get: Callable[[], Stored]) -> Callable[[], bytes]:
+        def read() -> bytes:
+            got = get()
+            if exports is not None:
+                exports.append(got.note)
+            return got.data
+        return read
 
     return {
         "bf16": lambda threads: torch_runner(once("bf16", bf16_model), threads),
-        "onnx": lambda threads: onnx_runner(once("onnx", onnx_bytes), threads),
+        "onnx": lambda threads: onnx_runner(once("onnx", export(fp32_export)), threads),
+        "int8": lambda threads: onnx_runner(once("int8", export(int8_export)), threads),
     }
 
 
 def choose_native(backend: str | None = None) -> Choice[m.Runner]:
-    """The fastest minilm native runner on this machine (``backend`` narrows the search)."""
-    return choose_minilm(builders(), cpus=allowed_cpus(), bf16_first=cpu_has_native_bf16(),
-                         backend=backend)
+    """The fastest eligible minilm native runner here (``backend`` narrows the search),
+    timed and judged on :data:`PROBE_TEXTS`; the note ends with how the exports were had."""
+    exports: list[str] = []
+    probe, reference = text_probe(m.load_model())
+    choice = choose_minilm(builders(exports), cpus=allowed_cpus(),
+                           bf16_first=cpu_has_native_bf16(), backend=backend, probe=probe,
+                           probe_text=f"{len(PROBE_TEXTS)} probe texts", reference=reference)
+    if not exports:
+        return choice
+    return dataclasses.replace(choice, note=f"{choice.note}; exports: {'; '.join(exports)}")
 
 
 RunT = TypeVar("RunT", bound=Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], object])
@@ -217,12 +238,16 @@ RunT = TypeVar("RunT", bound=Callable[[npt.NDArray[np.int64], npt.NDArray[np.int
 
 def choose_minilm(makers: Mapping[str, Callable[[int], RunT]], *, cpus: int,
                   bf16_first: bool, backend: str | None = None,
-                  environ: Mapping[str, str] = os.environ) -> Choice[RunT]:
-    """Time the minilm candidates (``makers``: back end -> ``threads -> runner``).
+                  environ: Mapping[str, str] = os.environ, probe: Probe | None = None,
+                  probe_text: str = "", reference: m.Matrix | None = None) -> Choice[RunT]:
+    """Time the minilm candidates (``makers``: back end -> ``threads -> runner``) on
+    ``probe`` (:func:`probe_batch` when ``None``), described by ``probe_text``.
 
     ``backend`` (the caller's explicit choice) or ``WORKBENCH_MINILM_BACKEND`` narrows
     the back ends, ``WORKBENCH_MINILM_THREADS`` the thread counts; ``bf16_first`` (the CPU
-    computes bfloat16 natively) tries bf16 first, which only changes the order."""
+    computes bfloat16 natively) tries bf16 first, which only changes the order. With a
+    ``reference`` (pure's vectors of the probe), a candidate must pass
+    :func:`accuracy_gate` before it is timed."""
     names = list(makers)
     if backend is not None and backend not in names:
         raise InvalidInputError(
@@ -237,10 +262,12 @@ def choose_minilm(makers: Mapping[str, Callable[[int], RunT]], *, cpus: int,
         why.append(f"{BACKEND_VAR}={wanted}")
     if requested is not None:
         why.append(f"{THREADS_VAR}={requested}{lowered}")
-    order = sorted(names, key=lambda n: n != ("bf16" if bf16_first else "onnx"))
+    first = ("bf16", "int8", "onnx") if bf16_first else ("int8", "onnx", "bf16")
+    order = sorted(names, key=lambda n: first.index(n) if n in first else len(first))
     candidates = [Candidate(name, n, bind(makers[name], n))
                   for name in order if wanted in (None, name) for n in counts]
-    ids, mask = probe_batch()
-    return fastest(candidates, lambda run: run(ids, mask),
-                   probe_text=f"a probe of {PROBE_TEXTS} texts x {PROBE_TOKENS} tokens",
-                   why="".join(f"; {w}" for w in why))
+    ids, mask = probe_batch() if probe is None else probe
+    described = probe_text or f"a probe of {len(ids)} texts x {ids.shape[1]} tokens"
+    return fastest(candidates, lambda run: run(ids, mask), probe_text=described,
+                   why="".join(f"; {w}" for w in why),
+                   admit=None if reference is None else accuracy_gate(reference))
