@@ -2,6 +2,9 @@
 
     python benchmarks/stages.py            # the medium workload (a few minutes on 2 cores)
     python benchmarks/stages.py --quick    # the tiny workload, one round: a smoke run
+    python benchmarks/stages.py --embed-anchors   # only minilm: workbench's variants and
+        # native candidates against sentence-transformers and fastembed on the same texts
+        # (benchmarks/embed_anchors.py; --quick: 64 texts, 3 rounds)
 
 Variants of one stage are timed in interleaved rounds (the order rotates every round), after
 a warm-up call each (Numba compilation, model loading and ONNX export land there), so drift
@@ -54,10 +57,13 @@ class Row:
     rounds: int
 
 
-def interleaved(cases: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
-    """Warm each case once, then time ``rounds`` rounds, rotating the order every round."""
-    for fn in cases.values():
-        fn()
+def interleaved(cases: dict[str, Callable[[], object]], rounds: int,
+                warm: bool = True) -> dict[str, list[float]]:
+    """Warm each case once (unless ``warm`` is false: the caller did), then time ``rounds``
+    rounds, rotating the order every round. Cases run strictly one after another."""
+    if warm:
+        for fn in cases.values():
+            fn()
     names = list(cases)
     times: dict[str, list[float]] = {n: [] for n in names}
     for r in range(rounds):
@@ -228,10 +234,26 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--minilm-texts", type=int, default=None,
                         help="chunks embedded by the minilm comparisons (default 256; "
                              f"{QUICK_MINILM_TEXTS} with --quick)")
+    parser.add_argument("--embed-anchors", action="store_true",
+                        help="only minilm against its anchors (benchmarks/embed_anchors.py)")
+    parser.add_argument("--anchor-rounds", type=int, default=None,
+                        help="timed rounds of --embed-anchors (default 7; 3 with --quick)")
     args = parser.parse_args()
     if args.minilm_texts is None:
         args.minilm_texts = QUICK_MINILM_TEXTS if args.quick else 256
     return args
+
+
+def anchors_main(args: argparse.Namespace, omp: str) -> None:
+    """--embed-anchors: the medium workload's first --minilm-texts chunk texts."""
+    import embed_anchors
+
+    docs = get_workload("medium").load()
+    texts = [c.text for c in chunk(clean(docs))][: args.minilm_texts]
+    rounds = args.anchor_rounds or (3 if args.quick else 7)
+    print(f"embed anchors: the medium workload's first {len(texts)} chunk texts, {rounds} "
+          f"rounds; {allowed_cpus()} allowed CPUs; Python {sys.version.split()[0]}; {omp}")
+    embed_anchors.run(texts, rounds=rounds, interleaved=interleaved, machine_lines=machine_lines)
 
 
 def openmp_line() -> str:
@@ -255,6 +277,9 @@ def openmp_line() -> str:
 def main() -> None:
     omp = openmp_line()
     args = parse_args()
+    if args.embed_anchors:
+        anchors_main(args, omp)
+        return
     rounds = 1 if args.quick else 5
     slow_rounds = 1 if args.quick else 3
     workload = "tiny" if args.quick else "medium"
