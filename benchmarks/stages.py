@@ -15,8 +15,8 @@ the back ends the native variants chose by timing at warm-up (their notes). Rati
 absolute times, are what to compare across runs, and only between runs on an otherwise idle
 machine: the native variants use every allowed CPU. Each section's wall time is printed
 (warm-ups included). Numba's sections run before torch's and ONNX Runtime's, one thread pool
-busy at a time, and OpenMP threads sleep rather than spin at barriers (``OMP_WAIT_POLICY``
-is set to ``PASSIVE`` unless given: see :func:`openmp_line`).
+busy at a time; on a busy machine OpenMP threads sleep rather than spin at barriers
+(``OMP_WAIT_POLICY=PASSIVE`` unless given; see :func:`openmp_line`).
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ VARIANTS = ("pure", "vectorized", "native")
 #: minilm texts under --quick (a smoke run): pure embeds them one by one.
 QUICK_MINILM_TEXTS = 64
 Target = tuple[str, float, float]
+#: Other processes' CPU use (percent of one CPU) above which OpenMP threads are made to sleep.
+BUSY_PERCENT = 25.0
 
 
 @dataclass
@@ -257,21 +259,32 @@ def anchors_main(args: argparse.Namespace, omp: str) -> None:
 
 
 def openmp_line() -> str:
-    """Make OpenMP threads (torch's and Numba's libgomp) sleep at barriers, not spin, unless
-    OMP_WAIT_POLICY is set already. Must run before libgomp is loaded (first torch import
-    or Numba parallel call). Spinning made minilm_pure ~15x slower at 2 threads while
-    another process kept a CPU busy (each tiny parallel region waits on a descheduled
-    thread); at 1 thread, or when sleeping, it did not."""
+    """Choose how idle OpenMP threads (torch's and Numba's libgomp) wait, before libgomp is
+    loaded (first torch import or Numba parallel call), and say so.
+
+    On a busy machine they sleep (``OMP_WAIT_POLICY=PASSIVE``): spinning at barriers made
+    minilm_pure ~15x slower at 2 threads while another process kept a CPU busy (each tiny
+    parallel region waits on a descheduled thread), and the medium run took 18 minutes.
+    On an idle machine libgomp's default (spin a while, then sleep) is kept: there it ran
+    torch ~15 % faster than PASSIVE, and it is what a user's process gets. A policy given
+    in the environment is kept as it is."""
     given = os.environ.get("OMP_WAIT_POLICY")
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    others = sum(percent for _, percent, _ in top_processes(seconds=1.0))
+    seen = f"other processes used {others:.0f}% of a CPU over the last second"
+    if given is not None:
+        line = f"OMP_WAIT_POLICY={given} (as given)"
+    elif others >= BUSY_PERCENT:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        line = (f"OMP_WAIT_POLICY=PASSIVE set by this benchmark: the machine is busy ({seen}), "
+                "and spinning OpenMP threads stall there")
+    else:
+        line = f"OMP_WAIT_POLICY unset: libgomp's default (spin, then sleep); {seen}"
     try:
         with open("/proc/self/maps") as maps:
-            loaded = any("libgomp" in line or "libiomp" in line for line in maps)
+            loaded = any("libgomp" in entry or "libiomp" in entry for entry in maps)
     except OSError:
         loaded = False
-    where = "as given" if given is not None else "set by this benchmark (default)"
-    late = " (OpenMP already loaded: no effect)" if loaded else ""
-    return f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']} {where}{late}"
+    return line + (" (OpenMP was already loaded: no effect)" if loaded else "")
 
 
 def main() -> None:
