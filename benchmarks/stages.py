@@ -14,9 +14,10 @@ against ``pure`` (and the other figures the targets need), each measured in this
 the back ends the native variants chose by timing at warm-up (their notes). Ratios, not
 absolute times, are what to compare across runs, and only between runs on an otherwise idle
 machine: the native variants use every allowed CPU. Each section's wall time is printed
-(warm-ups included). Numba's sections run before torch's and ONNX Runtime's, one thread pool
-busy at a time; on a busy machine OpenMP threads sleep rather than spin at barriers
-(``OMP_WAIT_POLICY=PASSIVE`` unless given; see :func:`openmp_line`).
+(warm-ups included). torch's and ONNX Runtime's section runs before Numba's, one thread pool
+busy at a time and in that order (``main`` says why); on a busy machine OpenMP threads
+sleep rather than spin at barriers (``OMP_WAIT_POLICY=PASSIVE`` unless given; see
+:func:`openmp_line`).
 """
 
 from __future__ import annotations
@@ -308,16 +309,19 @@ def main() -> None:
     print("\n".join(machine_lines()))
     print(omp)
     targets: list[Target] = []
+    # torch / ONNX Runtime first, Numba after: one pool busy at a time, and in this order.
+    # Numba's OpenMP layer started before torch's bf16 kernels made them 3.8x slower at 2
+    # threads on the minilm batches (2.84 s against 0.74 s on 256 texts, idle Xeon with
+    # AMX; not at 1 thread, not the other way round, not with Numba's workqueue layer).
+    with section("embed minilm", walls):
+        minilm_section(texts[: args.minilm_texts], slow_rounds, targets)
+        gc.collect()  # the ST model and the minilm closures, now unreferenced
     with section("clean, chunk, segment", walls):
         text_sections(docs, cleaned, rounds)
-    # Numba first (hashing, retrieve), torch / ONNX Runtime last: one pool busy at a time.
     with section("embed hashing", walls):
         hashing_section(texts, slow_rounds, targets)
     with section("retrieve", walls):
         retrieve_section(chunks, slow_rounds, targets)
-    with section("embed minilm", walls):
-        minilm_section(texts[: args.minilm_texts], slow_rounds, targets)
-        gc.collect()  # the ST model and the minilm closures, now unreferenced
     with section("import time", walls):
         wb, bare = import_time()
     print(f"\nimport workbench: {wb * 1e3:.1f} ms (import json: {bare * 1e3:.1f} ms); "
