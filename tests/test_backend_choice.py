@@ -142,9 +142,9 @@ def test_a_fast_wrong_candidate_is_refused_by_the_accuracy_gate() -> None:
 
 def test_refusing_every_candidate_or_the_only_one_is_an_error() -> None:
     wrong = {"bf16": _rotated(_fp32), "onnx": _rotated(_fp32, 2)}
-    with pytest.raises(InvalidInputError, match="no back-end candidate is eligible here: "
-                                                "bf16, 1 thread not eligible: .*; "
-                                                "onnx, 1 thread not eligible"):
+    with pytest.raises(InvalidInputError, match=r"no back-end candidate is eligible here: "
+                                                r"bf16, 1 thread not eligible: .*; "
+                                                r"onnx, 1 thread not eligible"):
         mb.choose_minilm(wrong, cpus=1, bf16_first=True, environ=IDLE,
                          reference=_pure_of_probe())
     forced = {mb.BACKEND_VAR: "onnx", mb.THREADS_VAR: "1"}
