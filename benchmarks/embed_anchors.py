@@ -18,15 +18,12 @@ from __future__ import annotations
 import gc
 import importlib.metadata
 import json
-import logging
-import math
 import os
 import re
 import shutil
 import statistics
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,15 +133,11 @@ def st_torch_case(path: str, texts: list[str]) -> list[Case]:
 
 
 def ort_options() -> Any:
-    """Session options for a session made here: one pool of ``cpus()`` threads, no spinning."""
-    import onnxruntime as ort
+    """Session options for a session made here: as workbench's own (``cpus()`` threads on
+    the allowed CPUs, no spinning)."""
+    from workbench.rag.minilm_onnx import session_options
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = cpus()
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    return options
+    return session_options(cpus())
 
 
 def optimum_missing() -> str:
@@ -192,43 +185,12 @@ def encode_case(name: str, model: Any, texts: list[str]) -> Case:
         show_progress_bar=False))
 
 
-def export_plain_bert(model: Any, tokenizer: Any, max_tokens: int, target: Path) -> None:
-    """The plain BertModel (first output: last_hidden_state) as ``target``, by torch.onnx."""
-    torch = importlib.import_module("torch")
-
-    class Plain(torch.nn.Module):  # type: ignore[name-defined,misc]
-        def __init__(self) -> None:
-            super().__init__()
-            self.bert = model
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                             token_type_ids=token_type_ids).last_hidden_state
-
-    names = ("input_ids", "attention_mask", "token_type_ids")
-    example = tokenizer(["a short example", "a somewhat longer example sentence"],
-                        padding=True, return_tensors="pt")
-    dims = {0: torch.export.Dim("batch"), 1: torch.export.Dim("seq", max=max_tokens)}
-    log = logging.getLogger("torch.onnx")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            program = torch.onnx.export(
-                Plain().eval(), tuple(example[n] for n in names), input_names=list(names),
-                output_names=["last_hidden_state"], dynamic_shapes=tuple(dims for _ in names),
-                dynamo=True, optimize=True, verbose=False)
-    finally:
-        log.setLevel(level)
-    program.save(str(target))
-
-
 def fastembed_dir(tmp: Path) -> Path:
     """A directory fastembed loads for all-MiniLM-L6-v2: ``model.onnx`` exported from the
     local weights, the tokenizer files, and ``model_max_length`` set to the 256 tokens
     sentence-transformers truncates at (its sentence_bert_config; the tokenizer says 512)."""
     from workbench.rag.minilm_model import load_model
+    from workbench.rag.minilm_onnx import export_onnx
 
     loaded = load_model()
     source, target = Path(loaded.path), tmp / "fastembed-minilm"
@@ -239,7 +201,8 @@ def fastembed_dir(tmp: Path) -> Path:
     config = json.loads((target / "tokenizer_config.json").read_text())
     config["model_max_length"] = max_tokens
     (target / "tokenizer_config.json").write_text(json.dumps(config))
-    export_plain_bert(loaded.model, loaded.tokenizer, max_tokens, target / "model.onnx")
+    (target / "model.onnx").write_bytes(export_onnx(loaded.model, loaded.tokenizer,
+                                                    pooled=False))
     return target
 
 
@@ -268,41 +231,23 @@ def fastembed_case(texts: list[str], tmp: Path) -> list[Case]:
                  lambda: np.stack(list(model.embed(texts, batch_size=BATCH))))]
 
 
-def median_interval(values: list[float], level: float = 0.90) -> tuple[float, float, float]:
-    """Distribution-free interval for the median of ``values``: the order statistics
-    (k, n+1-k) with the largest k whose binomial coverage is >= ``level`` (k=1 when none
-    is); returns (low, high, coverage). Coverage assumes independent rounds, which they
-    are not (see the printed caveat)."""
-    ordered, n = sorted(values), len(values)
-    best = 1
-    for k in range(1, n // 2 + 1):
-        if coverage(n, k) >= level:
-            best = k
-    return ordered[best - 1], ordered[n - best], coverage(n, best)
-
-
-def coverage(n: int, k: int) -> float:
-    tail = sum(math.comb(n, i) for i in range(k)) / 2**n
-    return 1.0 - 2.0 * tail
-
-
 def ratio_text(base: list[float], case: list[float]) -> str:
     """Speed-up of ``case`` over ``base`` (base time / case time), median over the rounds,
     paired by round, with its interval."""
-    ratios = [b / c for b, c in zip(base, case, strict=True)]
-    mid = statistics.median(ratios)
-    if len(ratios) < 2:
-        return f"{mid:6.2f}x (1 round)"
-    low, high, cover = median_interval(ratios)
-    return f"{mid:6.2f}x [{low:.2f}-{high:.2f}, {cover:.0%}]"
+    from workbench.measure.cache_figures import Spread
+
+    spread = Spread.of([b / c for b, c in zip(base, case, strict=True)])
+    if spread.low is None or spread.high is None:
+        return f"{spread.value:6.2f}x (1 round)"
+    return f"{spread.value:6.2f}x [{spread.low:.2f}-{spread.high:.2f}, {spread.confidence:.1%}]"
 
 
 def cosines(reference: np.ndarray, vectors: np.ndarray | None) -> tuple[float, float]:
+    from workbench.predicates.vectors import cosines as row_cosines
+
     if vectors is None or vectors.shape != reference.shape:
         return float("nan"), float("nan")
-    dots = np.einsum("ij,ij->i", reference.astype(np.float64), vectors.astype(np.float64))
-    norms = np.linalg.norm(reference, axis=1) * np.linalg.norm(vectors, axis=1)
-    cos = dots / np.maximum(norms, 1e-12)
+    cos = row_cosines(reference, vectors)
     return float(cos.min()), float(np.percentile(cos, 1))
 
 
@@ -322,7 +267,8 @@ def print_table(cases: list[Case], times: dict[str, list[float]], pure: np.ndarr
               f"{n / statistics.median(t):8.1f} {vs[0]:>24} {vs[1]:>24} {low:8.5f} {p1:8.5f}")
     rounds = len(next(iter(times.values())))
     print(f"  ({rounds} rounds; interval: order statistics of the {rounds} per-round ratios "
-          "around their median, distribution-free, [low-high, nominal coverage]. The rounds "
+          "around their median, distribution-free, [low-high, confidence]: 95 %, or the range of "
+          "the rounds with the confidence it reaches when there are fewer than 6. The rounds "
           "are consecutive runs in one process on one machine, not independent samples of "
           "it: the interval shows this run's spread, not a population's)")
     from workbench.rag.embed import COSINE_FLOOR

@@ -15,8 +15,9 @@ from workbench.rag.minilm_onnx import thread_affinities
 
 pytestmark = pytest.mark.slow
 
-CHOOSE = ("from workbench.rag.minilm_backend import choose_native\n"
-          "print(choose_native().note)\n")
+CHOOSE = ("from workbench.rag.minilm import minilm_pure\n"
+          "from workbench.rag.minilm_backend import choose_native\n"
+          "print(choose_native(minilm_pure).note)\n")
 
 
 def _note() -> str:

@@ -217,7 +217,7 @@ def _choice(backend: NativeBackend | None) -> Choice[Runner]:
         else:
             from workbench.rag.minilm_backend import choose_native
 
-            _choices[backend] = choose_native(backend)
+            _choices[backend] = choose_native(minilm_pure, backend)
     return _choices[backend]
 
 

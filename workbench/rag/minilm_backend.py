@@ -32,7 +32,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -111,25 +111,20 @@ def probe_batch() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
 
 
 Probe = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+#: ``minilm_pure``, passed in by :mod:`workbench.rag.minilm` (which imports this module).
+Pure = Callable[[Sequence[str]], m.Matrix]
 
 
-def text_probe(loaded: m.MiniLM) -> tuple[Probe, m.Matrix]:
-    """:data:`PROBE_TEXTS` as one padded batch, and pure's vectors of them (one text per
-    float32 forward pass, no padding, as ``minilm_pure`` computes them)."""
-    torch = m._torch()
+def text_probe(loaded: m.MiniLM, pure: Pure) -> tuple[Probe, m.Matrix]:
+    """:data:`PROBE_TEXTS` as one padded batch, and ``pure``'s vectors of them."""
     ids: list[list[int]] = loaded.tokenizer(list(PROBE_TEXTS), truncation=True,
                                             max_length=m.MAX_SEQ_LENGTH)["input_ids"]
-    width = max(map(len, ids))
-    input_ids = np.zeros((len(ids), width), dtype=np.int64)
+    input_ids = np.zeros((len(ids), max(map(len, ids))), dtype=np.int64)
     mask = np.zeros_like(input_ids)
-    reference = np.empty((len(ids), m.DIM), dtype=np.float32)
-    with torch.inference_mode():
-        for row, piece in enumerate(ids):
-            input_ids[row, : len(piece)] = piece
-            mask[row, : len(piece)] = 1
-            one = torch.tensor([piece])
-            reference[row] = m._forward(loaded.model, one, torch.ones_like(one))[0].numpy()
-    return (input_ids, mask), reference
+    for row, piece in enumerate(ids):
+        input_ids[row, : len(piece)] = piece
+        mask[row, : len(piece)] = 1
+    return (input_ids, mask), pure(PROBE_TEXTS)
 
 
 def accuracy_gate(reference: m.Matrix) -> Callable[[object], str | None]:
@@ -220,11 +215,12 @@ def builders(exports: list[str] | None = None) -> dict[str, Callable[[int], m.Ru
     }
 
 
-def choose_native(backend: str | None = None) -> Choice[m.Runner]:
+def choose_native(pure: Pure, backend: str | None = None) -> Choice[m.Runner]:
     """The fastest eligible minilm native runner here (``backend`` narrows the search),
-    timed and judged on :data:`PROBE_TEXTS`; the note ends with how the exports were had."""
+    timed on :data:`PROBE_TEXTS` and judged against ``pure``'s vectors of them; the note
+    ends with how the exports were had."""
     exports: list[str] = []
-    probe, reference = text_probe(m.load_model())
+    probe, reference = text_probe(m.load_model(), pure)
     choice = choose_minilm(builders(exports), cpus=allowed_cpus(),
                            bf16_first=cpu_has_native_bf16(), backend=backend, probe=probe,
                            probe_text=f"{len(PROBE_TEXTS)} probe texts", reference=reference)

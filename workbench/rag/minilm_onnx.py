@@ -28,7 +28,8 @@ from workbench.rag import minilm_model as m
 from workbench.rag.export_store import Stored, file_digests, package_versions, stored
 from workbench.rag.minilm_int8 import INT8_SETTINGS, quantize_int8
 
-__all__ = ["export_onnx", "fp32_export", "int8_export", "onnx_runner", "thread_affinities"]
+__all__ = ["export_onnx", "fp32_export", "int8_export", "onnx_runner", "session_options",
+           "thread_affinities"]
 
 _INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 #: What the float32 export is: bump ``recipe`` when :func:`export_onnx` changes.
@@ -41,11 +42,12 @@ _MODEL_FILES = ("config.json", "model.safetensors")
 _EXPORT_PACKAGES = ("torch", "transformers", "onnx", "onnxscript")
 
 
-def _pooled_module(model: Any) -> Any:
-    """``BertModel`` + pooling + normalisation as one module, so the ONNX graph holds all."""
+def _module(model: Any, pooled: bool) -> Any:
+    """``BertModel`` + pooling + normalisation as one module, so the ONNX graph holds all
+    (or, not ``pooled``, the model's last hidden state alone)."""
     torch = m._torch()
 
-    class Pooled(torch.nn.Module):  # type: ignore[misc,name-defined]
+    class Export(torch.nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
             super().__init__()
             self.bert = model
@@ -54,13 +56,17 @@ def _pooled_module(model: Any) -> Any:
             out = self.bert(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             )
+            if not pooled:
+                return out.last_hidden_state
             return m._pool(out.last_hidden_state, attention_mask)
 
-    return Pooled().eval()
+    return Export().eval()
 
 
-def export_onnx(model: Any, tokenizer: Any) -> bytes:
-    """Export model + pooling to ONNX bytes in memory (no file is written)."""
+def export_onnx(model: Any, tokenizer: Any, *, pooled: bool = True) -> bytes:
+    """Export model + pooling to ONNX bytes in memory (no file is written). Not ``pooled``:
+    the plain model, whose one output is ``last_hidden_state`` (what other engines pool
+    themselves)."""
     torch = m._torch()
     m._require("onnx")  # torch.onnx's exporter needs both
     m._require("onnxscript")
@@ -82,10 +88,10 @@ def export_onnx(model: Any, tokenizer: Any) -> bytes:
             # "axis name will not be used" notes for the shared dynamic dims.
             warnings.simplefilter("ignore")
             program = torch.onnx.export(
-                _pooled_module(model),
+                _module(model, pooled),
                 args,
                 input_names=list(_INPUT_NAMES),
-                output_names=["sentence_embedding"],
+                output_names=["sentence_embedding" if pooled else "last_hidden_state"],
                 dynamic_shapes=dynamic,
                 dynamo=True,
                 optimize=True,
@@ -135,8 +141,9 @@ def thread_affinities(threads: int, cpus: list[int]) -> str:
     return ";".join([allowed] * (threads - 1))
 
 
-def onnx_runner(data: bytes, threads: int) -> m.Runner:
-    """An ONNX Runtime session of an exported graph on ``threads`` intra-op threads."""
+def session_options(threads: int) -> Any:
+    """ONNX Runtime session options: ``threads`` intra-op threads bound to this process's
+    CPUs, one inter-op thread, no spinning, every graph optimisation."""
     ort = m._require("onnxruntime")
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -146,7 +153,14 @@ def onnx_runner(data: bytes, threads: int) -> m.Runner:
     if threads > 1 and hasattr(os, "sched_getaffinity"):
         options.add_session_config_entry("session.intra_op_thread_affinities",
                                          thread_affinities(threads, list(os.sched_getaffinity(0))))
-    session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    return options
+
+
+def onnx_runner(data: bytes, threads: int) -> m.Runner:
+    """An ONNX Runtime session of an exported graph on ``threads`` intra-op threads."""
+    ort = m._require("onnxruntime")
+    session = ort.InferenceSession(data, session_options(threads),
+                                   providers=["CPUExecutionProvider"])
 
     def run(input_ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> m.Matrix:
         feed = {
